@@ -1,0 +1,156 @@
+"""The exam definition (``exam.yaml``): courses, keys per booklet group, scoring rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from omr.definitions import Strict, read_yaml, validate
+from omr.errors import InvalidExamError
+
+KEY_TOKEN = re.compile(r"^([A-Z](\|[A-Z])*|\*)$")
+
+
+class CancelledPolicy(StrEnum):
+    """What a cancelled question (key ``*``) does to the score."""
+
+    drop = "drop"  # scored over the remaining questions (Turkish practice, default)
+    credit_all = "credit-all"  # everyone gets the point
+
+
+class Scoring(Strict):
+    """How a course is scored."""
+
+    scale: float = Field(100.0, gt=0, description="points for a full score")
+    penalty: float = Field(0.0, ge=0, le=1, description="share of a right answer each wrong one costs")
+    cancelled: CancelledPolicy = CancelledPolicy.drop
+
+
+def parse_key(key: str | list[str]) -> tuple[frozenset[str], ...]:
+    """Turn ``"ABCD"`` or ``["A", "B|C", "*"]`` into accepted-option sets.
+
+    An empty set marks a cancelled question (``*``).
+    """
+    tokens = list(key) if isinstance(key, str) else list(key)
+    out = []
+    for pos, token in enumerate(tokens, start=1):
+        token = str(token).strip().upper()
+        if not KEY_TOKEN.match(token):
+            raise ValueError(f"question {pos}: {token!r} is not an option, 'B|C' or '*'")
+        out.append(frozenset() if token == "*" else frozenset(token.split("|")))
+    return tuple(out)
+
+
+class Course(Strict):
+    """One course on the sheet: its answer block, keys and item order per group."""
+
+    code: str = Field(min_length=1)
+    name: str = ""
+    block: str = Field(description="the form's answer block this course is answered in")
+    questions: int = Field(gt=0)
+    keys: dict[str, str | list[str]] = Field(description="key per booklet group, printed order")
+    order: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="master item number at each printed position, per group; default 1..n",
+    )
+
+    @model_validator(mode="after")
+    def _keys_and_orders_fit(self) -> Course:
+        for group, key in self.keys.items():
+            parsed = parse_key(key)
+            if len(parsed) != self.questions:
+                raise ValueError(
+                    f"key of group {group} has {len(parsed)} answers, expected {self.questions}"
+                )
+        for group, order in self.order.items():
+            if sorted(order) != list(range(1, self.questions + 1)):
+                raise ValueError(
+                    f"order of group {group} must list each item 1..{self.questions} once"
+                )
+        return self
+
+    def key(self, group: str) -> tuple[frozenset[str], ...]:
+        """Accepted options per printed position for booklet ``group``."""
+        return parse_key(self.keys[group])
+
+    def master_order(self, group: str) -> list[int]:
+        """Master item number at each printed position for booklet ``group``."""
+        return self.order.get(group, list(range(1, self.questions + 1)))
+
+
+class NonPencilPolicy(StrEnum):
+    """What a mark that is not pencil does to the sheet (article 7.7)."""
+
+    review = "review"
+    void = "void"
+
+
+class Exam(Strict):
+    """A whole exam session."""
+
+    format: int = Field(1, description="version of this file format")
+    name: str
+    date: dt.date
+    announcement_date: dt.date | None = None
+    form: str = Field(description="built-in form name or path of a form file")
+    groups: list[str] = Field(min_length=1)
+    roster: str | None = Field(None, description="roster CSV, relative to exam.yaml")
+    scoring: Scoring = Scoring()
+    non_pencil: NonPencilPolicy = NonPencilPolicy.review
+    courses: list[Course] = Field(min_length=1)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_unique(cls, groups: list[str]) -> list[str]:
+        if len(set(groups)) != len(groups):
+            raise ValueError("booklet groups must be unique")
+        return groups
+
+    @model_validator(mode="after")
+    def _courses_consistent(self) -> Exam:
+        codes = [c.code for c in self.courses]
+        if len(set(codes)) != len(codes):
+            raise ValueError("course codes must be unique")
+        blocks = [c.block for c in self.courses]
+        if len(set(blocks)) != len(blocks):
+            raise ValueError("two courses use the same answer block")
+        for c in self.courses:
+            missing = sorted(set(self.groups) - set(c.keys))
+            if missing:
+                raise ValueError(f"course {c.code}: no key for group(s) {', '.join(missing)}")
+        return self
+
+
+def load_exam(path: Path) -> Exam:
+    """Read and validate ``exam.yaml``; raise :class:`InvalidExamError` listing every problem."""
+    data = read_yaml(path, InvalidExamError)
+    return validate(data, Exam, str(path), InvalidExamError)
+
+
+def check_exam_against_form(exam: Exam, form) -> list[tuple[str, str]]:
+    """Problems between an exam and its form: unknown blocks, too many questions or groups."""
+    problems = []
+    for i, course in enumerate(exam.courses):
+        block = form.answer_blocks.get(course.block)
+        if block is None:
+            known = ", ".join(form.answer_blocks)
+            problems.append((f"courses[{i}].block", f"form has no block {course.block!r} ({known})"))
+            continue
+        if course.questions > block.questions:
+            problems.append(
+                (f"courses[{i}].questions", f"block {course.block} has {block.questions} questions")
+            )
+        for group, key in course.keys.items():
+            bad = set().union(*parse_key(key)) - set(block.options)
+            if bad:
+                problems.append(
+                    (f"courses[{i}].keys.{group}", f"options {sorted(bad)} not on the form")
+                )
+    extra = set(exam.groups) - set(form.group.options)
+    if extra:
+        problems.append(("groups", f"form has no bubble for group(s) {sorted(extra)}"))
+    return problems

@@ -1,0 +1,142 @@
+"""Render a form definition as a printable vector PDF (reportlab, embedded DejaVu Sans)."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from omr.forms import DigitsField, Form, Label
+from omr.resources import font_path
+
+FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+OUTLINE_GREY = 0.25  # bubble outlines
+LETTER_GREY = 0.6  # option letters printed inside bubbles: light, so they read as paper
+
+
+@cache
+def _register_fonts() -> None:
+    pdfmetrics.registerFont(TTFont(FONT, str(font_path())))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(font_path(bold=True))))
+
+
+class _Page:
+    """Drawing helpers in form millimetres (origin top-left, y down)."""
+
+    def __init__(self, canvas: Canvas, form: Form) -> None:
+        self.c = canvas
+        self.h = form.page.height
+        self.r = form.bubble_diameter / 2
+
+    def xy(self, x: float, y: float) -> tuple[float, float]:
+        return x * mm, (self.h - y) * mm
+
+    def text(self, x, y, s, size=7.0, bold=False, grey=0.0, centre=False) -> None:
+        self.c.setFillGray(grey)
+        self.c.setFont(FONT_BOLD if bold else FONT, size)
+        px, py = self.xy(x, y)
+        if centre:
+            self.c.drawCentredString(px, py, s)
+        else:
+            self.c.drawString(px, py, s)
+
+    def label(self, x: float, y: float, label: Label, size: float = 6.5) -> None:
+        """Turkish on one line, English under it, ending at ``y``."""
+        if label.tr == label.en:
+            self.text(x, y, label.tr, size, bold=True)
+        else:
+            self.text(x, y - size * 0.42, label.tr, size, bold=True)
+            self.text(x, y, label.en, size * 0.9, grey=0.2)
+
+    def bubble(self, x: float, y: float, letter: str) -> None:
+        self.c.setStrokeGray(OUTLINE_GREY)
+        self.c.setLineWidth(0.6)
+        px, py = self.xy(x, y)
+        self.c.circle(px, py, self.r * mm, stroke=1, fill=0)
+        self.text(x, y + self.r * 0.45, letter, size=self.r * 2.6, grey=LETTER_GREY, centre=True)
+
+    def square(self, x: float, y: float, side: float, fill: bool, line: float = 0.8) -> None:
+        px, py = self.xy(x - side / 2, y + side / 2)
+        self.c.setFillGray(0)
+        self.c.setStrokeGray(0 if fill else OUTLINE_GREY)
+        self.c.setLineWidth(line)
+        self.c.rect(px, py, side * mm, side * mm, stroke=1, fill=int(fill))
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        self.c.setStrokeGray(OUTLINE_GREY)
+        self.c.setLineWidth(0.6)
+        px, py = self.xy(x, y + h)
+        self.c.rect(px, py, w * mm, h * mm, stroke=1, fill=0)
+
+
+def render_form_pdf(form: Form) -> bytes:
+    """The printable blank sheet of ``form`` as PDF bytes (vector, fonts embedded)."""
+    _register_fonts()
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=(form.page.width * mm, form.page.height * mm))
+    canvas.setTitle(form.title.text())
+    canvas.setAuthor("omr")
+    canvas.setCreator("omr forms render")
+    page = _Page(canvas, form)
+    _draw_registration(page, form)
+    _draw_fields(page, form)
+    for t in form.texts:
+        page.text(*t.at, t.text, size=t.size, bold=t.bold)
+    canvas.showPage()
+    canvas.save()
+    return buf.getvalue()
+
+
+def _draw_registration(page: _Page, form: Form) -> None:
+    reg = form.registration
+    for x, y in reg.marks:
+        page.square(x, y, reg.mark_size, fill=True)
+    page.square(*reg.orientation_mark, reg.orientation_size, fill=True)
+
+
+def _draw_fields(page: _Page, form: Form) -> None:
+    layout = form.layout
+    xy = layout.centers_xy
+    r = page.r
+    g = form.group
+    page.label(g.origin[0] - r, g.origin[1] - r - 2.5, g.label)
+    for name, field in layout.fields.items():
+        if field.kind == "box":
+            continue
+        for item, row in enumerate(field.index):
+            for letter, i in zip(field.option_labels, row, strict=True):
+                page.bubble(*xy[i], letter)
+            if field.kind == "answers":
+                x, y = xy[row[0]]
+                number = str(field.item_numbers[item])
+                page.text(x - r - 1.2 - 1.9 * len(number), y + 1.1, number, size=7, bold=True)
+        if field.kind == "digits":
+            _draw_write_in(page, getattr(form.identity, name))
+    for name, block in form.answer_blocks.items():
+        del name
+        page.label(block.origin[0] - r - 4, block.origin[1] - r - 2.5, block.label)
+    for _, box in form.boxes:
+        if box is not None:
+            page.square(*box.center, box.size, fill=False, line=0.6)
+            x = box.center[0] + box.size / 2 + 1.2
+            page.text(x, box.center[1] - 0.2, box.label.tr, size=5.5, bold=True)
+            page.text(x, box.center[1] + 2.2, box.label.en, size=5)
+    if form.signature is not None:
+        s = form.signature
+        page.rect(*s.origin, *s.size)
+        page.text(s.origin[0] + 1, s.origin[1] + 2.6, s.label.text(), size=5.5, grey=0.3)
+
+
+def _draw_write_in(page: _Page, field: DigitsField) -> None:
+    """Boxes above a digit grid where the candidate writes the digits by hand."""
+    r = page.r
+    x0, y0 = field.origin
+    top = y0 - r - 6.5
+    for k in range(field.digits):
+        x = x0 + k * field.digit_step[0]
+        page.rect(x - r - 0.3, top, 2 * r + 0.6, 5.5)
+    page.label(x0 - r - 0.3, top - 1.2, field.label)
