@@ -26,7 +26,9 @@ class Scoring(Strict):
     """How a course is scored."""
 
     scale: float = Field(100.0, gt=0, description="points for a full score")
-    penalty: float = Field(0.0, ge=0, le=1, description="share of a right answer each wrong one costs")
+    penalty: float = Field(
+        0.0, ge=0, le=1, description="share of a right answer each wrong one costs"
+    )
     cancelled: CancelledPolicy = CancelledPolicy.drop
 
 
@@ -138,7 +140,9 @@ def check_exam_against_form(exam: Exam, form) -> list[tuple[str, str]]:
         block = form.answer_blocks.get(course.block)
         if block is None:
             known = ", ".join(form.answer_blocks)
-            problems.append((f"courses[{i}].block", f"form has no block {course.block!r} ({known})"))
+            problems.append(
+                (f"courses[{i}].block", f"form has no block {course.block!r} ({known})")
+            )
             continue
         if course.questions > block.questions:
             problems.append(

@@ -1,0 +1,285 @@
+"""The ``omr`` command: a thin click layer over the library.
+
+Library functions raise :class:`omr.errors.OmrError`; this layer prints the
+message and exits with the error's code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from omr.errors import ExitCode, OmrError
+
+
+class OmrGroup(click.Group):
+    """A click group that turns library errors into messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OmrError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("interrupted: pages read so far are kept; run again to resume", err=True)
+            ctx.exit(int(ExitCode.ctrl_c))
+
+
+@click.group(cls=OmrGroup)
+@click.version_option(package_name="omr")
+def cli() -> None:
+    """Read scanned optical answer sheets, score them under the exam rules, report.
+
+    \b
+    Example:
+        omr simulate --form central-a4 --sheets 40 --seed 1 --out S
+        omr run S
+        omr evaluate S/out --truth S/truth.json
+    """
+
+
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per CPU core).",
+)
+
+
+@cli.group()
+def forms() -> None:
+    """Answer-sheet form definitions: list and render them."""
+
+
+@forms.command("list")
+def forms_list() -> None:
+    """List the built-in forms.
+
+    \b
+    Example:
+        omr forms list
+    """
+    from omr.forms import builtin_forms, load_form
+
+    for name, path in builtin_forms().items():
+        form = load_form(path)
+        blocks = ", ".join(
+            f"{b}: {blk.questions}×{len(blk.options)}" for b, blk in form.answer_blocks.items()
+        )
+        click.echo(
+            f"{name:<14} {form.page.width:g}×{form.page.height:g} mm  "
+            f"groups {''.join(form.group.options)}  {len(form.layout)} bubbles  [{blocks}]"
+        )
+
+
+@forms.command("render")
+@click.argument("form")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the PDF.",
+)
+def forms_render(form: str, output: Path) -> None:
+    """Render FORM (a built-in name or a .yaml file) as a printable vector PDF.
+
+    \b
+    Example:
+        omr forms render central-a4 -o sheet.pdf
+    """
+    from omr.forms import find_form
+    from omr.render import render_form_pdf
+
+    output.write_bytes(render_form_pdf(find_form(form)))
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
+@click.option(
+    "--form",
+    "form_name",
+    default="central-a4",
+    show_default=True,
+    help="Built-in form name or form .yaml file.",
+)
+@click.option("--sheets", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Session folder to create.",
+)
+@click.option(
+    "--profile", default="standard", show_default=True, help="Mix of student and scanner behaviour."
+)
+@click.option(
+    "--format",
+    "image_format",
+    type=click.Choice(["pdf", "tiff"]),
+    default="pdf",
+    show_default=True,
+    help="Container of the scanned stack.",
+)
+@jobs_option
+def simulate(form_name, sheets, seed, out, profile, image_format, jobs) -> None:
+    """Make a synthetic exam session with known truth (deterministic for a seed).
+
+    Writes OUT/scans/ (the stack), OUT/exam.yaml, OUT/roster.csv and
+    OUT/truth.json.
+
+    \b
+    Example:
+        omr simulate --form central-a4 --sheets 200 --seed 1 --out S
+    """
+    from omr.forms import find_form
+    from omr.simulate import PROFILES, simulate_session
+
+    if profile not in PROFILES:
+        raise click.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--profile")
+    truth = simulate_session(
+        find_form(form_name),
+        sheets,
+        seed,
+        out,
+        profile=profile,
+        image_format=image_format,
+        jobs=jobs or os.cpu_count() or 1,
+    )
+    statuses: dict[str, int] = {}
+    for sheet in truth["sheets"].values():
+        statuses[sheet["status"]] = statuses.get(sheet["status"], 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+    click.echo(f"wrote {len(truth['sheets'])} sheets to {out} ({summary})")
+
+
+@cli.command()
+@click.argument("session", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: SESSION/out).",
+)
+@click.option(
+    "--calibration",
+    default="default",
+    show_default=True,
+    help="Scanner calibration profile: built-in name or .yaml file.",
+)
+@click.option("--fresh", is_flag=True, help="Read every page again, ignoring earlier reads.")
+@jobs_option
+def run(session, out, calibration, fresh, jobs) -> None:
+    """Read and score the stack in SESSION/scans under SESSION/exam.yaml.
+
+    Writes OUT/results.csv, OUT/review.csv and the session store. Pages read
+    by an earlier run are not read again. Exit status 10 means results were
+    written and some sheets need a person.
+
+    \b
+    Example:
+        omr run samples/demo
+    """
+    from omr.pipeline import run_session
+
+    bar = {}
+
+    def start(total: int) -> None:
+        bar["bar"] = click.progressbar(length=total, label="reading", file=sys.stderr)
+        bar["bar"].__enter__()
+
+    def step(_read) -> None:
+        bar["bar"].update(1)
+
+    try:
+        summary = run_session(
+            session,
+            out,
+            calibration=calibration,
+            jobs=jobs,
+            fresh=fresh,
+            progress=step,
+            on_start=start,
+        )
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+    click.echo(f"{summary.sheets} sheets: {counts}")
+    if summary.read_now:
+        click.echo(
+            f"read {summary.read_now} page(s) in {summary.seconds:.1f} s "
+            f"({summary.sheets_per_second:.1f} sheets/s)"
+        )
+    click.echo(f"results: {summary.out_dir / 'results.csv'}")
+    if summary.review:
+        click.echo(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
+        sys.exit(int(ExitCode.review_needed))
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="truth.json written by 'omr simulate'.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate(out, truth, as_json) -> None:
+    """Compare the run in OUT with the simulator's truth.
+
+    Exit status 8 if any item was read wrong without being sent to review.
+
+    \b
+    Example:
+        omr evaluate S/out --truth S/truth.json
+    """
+    from omr.evaluate import evaluate_run
+
+    report = evaluate_run(out, truth)
+    if as_json:
+        click.echo(json.dumps(report, indent=1, ensure_ascii=False))
+    else:
+        _print_evaluation(report)
+    if report["silent_errors"]:
+        sys.exit(int(ExitCode.silent_errors))
+
+
+def _print_evaluation(r: dict) -> None:
+    click.echo(f"sheets              {r['sheets']}")
+    click.echo(f"sheets read exactly {r['sheets_exact_count']} ({r['sheets_exact']:.2%})")
+    click.echo(f"sheets in review    {r['review_sheets']} ({r['review_rate']:.2%})")
+    click.echo(f"silent errors       {r['silent_errors']}")
+    click.echo(
+        f"bubbles             {r['bubble_accuracy']:.4%} right of "
+        f"{r['bubbles'] - r['bubbles_unsure']} decided, {r['bubbles_unsure']} unsure"
+    )
+    click.echo(
+        f"questions           {r['question_accuracy']:.4%} right of {r['questions']}, "
+        f"{r['questions_unsure']} unsure"
+    )
+    click.echo(f"void sheets         {r['void_right_reason']} of {r['void_sheets']} right reason")
+    click.echo("status (truth -> read):")
+    for s in r["statuses"]:
+        click.echo(f"  {s['truth']:<22} -> {s['read']:<28} {s['sheets']}")
+    for e in r["errors"][:20]:
+        click.echo(f"  error {e['sheet']} {e['where']}: read {e['read']!r}, truth {e['truth']!r}")
+    if r["missing_sheets"]:
+        click.echo(f"missing sheets: {', '.join(r['missing_sheets'][:20])}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="omr")
+
+
+if __name__ == "__main__":
+    main()

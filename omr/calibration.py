@@ -1,0 +1,68 @@
+"""Scanner calibration profiles (``calibration/*.yaml``): the reader's thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from omr.definitions import Strict, read_yaml, validate
+from omr.errors import InputFileError, InvalidCalibrationError
+from omr.resources import data_dir
+
+
+class MarkModel(Strict):
+    """How a bubble's darkness is split into empty, unsure and marked on each sheet.
+
+    All levels are in darkness units (0 = the sheet's paper, 1 = its printed
+    black) above the sheet's own blank-bubble level. A bubble is empty below
+    ``max(empty_noise_k * noise, min(empty_floor, empty_share * mark))`` and
+    marked above the same expression with the ``mark_*`` values, where
+    ``noise`` is the spread of the sheet's blank bubbles and ``mark`` its
+    typical filled bubble. In between it is unsure and goes to a person.
+    """
+
+    empty_floor: float = Field(0.10, gt=0, lt=1)
+    mark_floor: float = Field(0.20, gt=0, lt=1)
+    empty_share: float = Field(0.25, gt=0, lt=1)
+    mark_share: float = Field(0.45, gt=0, lt=1)
+    empty_noise_k: float = Field(6.0, ge=0)
+    mark_noise_k: float = Field(10.0, ge=0)
+    min_marks_for_share: int = Field(
+        3, ge=1, description="confident marks a sheet needs before its own mark level is used"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MarkModel:
+        if self.mark_floor <= self.empty_floor or self.mark_share <= self.empty_share:
+            raise ValueError("mark levels must lie above the empty levels")
+        return self
+
+
+class Calibration(Strict):
+    """One scanner's profile."""
+
+    format: int = 1
+    name: str
+    description: str = ""
+    marks: MarkModel = MarkModel()
+
+
+def load_calibration(path: Path) -> Calibration:
+    """Read and validate a profile; raise :class:`InvalidCalibrationError` on any problem."""
+    data = read_yaml(path, InvalidCalibrationError)
+    return validate(data, Calibration, str(path), InvalidCalibrationError)
+
+
+def find_calibration(name_or_path: str | Path = "default") -> Calibration:
+    """Load a profile by built-in name or by path."""
+    path = Path(name_or_path)
+    if path.suffix in {".yaml", ".yml"} and path.is_file():
+        return load_calibration(path)
+    candidate = data_dir("calibration") / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return load_calibration(candidate)
+    known = sorted(p.stem for p in data_dir("calibration").glob("*.yaml"))
+    raise InputFileError(
+        f"no calibration profile {str(name_or_path)!r}: known profiles are {', '.join(known)}"
+    )

@@ -1,0 +1,122 @@
+"""Decide every field of a sheet from its bubble darkness, with a per-sheet adaptive rule.
+
+Each sheet sets its own levels: its blank bubbles give the blank level and
+the noise, its confidently filled bubbles give its typical mark. A bubble is
+empty, marked, or unsure (between the two levels); an unsure bubble makes its
+item unsure, which sends it to a person. Nothing in between is guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from omr.calibration import MarkModel
+from omr.forms import BubbleLayout
+from omr.records import FieldRead, ItemRead, ItemState
+
+EMPTY, UNSURE, MARKED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SheetLevels:
+    """The sheet's own darkness levels (darkness units, see :mod:`omr.detect.measure`)."""
+
+    blank: float
+    noise: float
+    mark: float
+    empty_below: float
+    marked_above: float
+
+    def as_dict(self) -> dict[str, float]:
+        """Rounded, for the read record."""
+        return {k: round(v, 4) for k, v in asdict(self).items()}
+
+
+def sheet_levels(darkness: np.ndarray, model: MarkModel) -> SheetLevels:
+    """Blank level, noise and the two thresholds of one sheet.
+
+    Parameters
+    ----------
+    darkness : (N,) ndarray
+        Darkness of the sheet's answer, group and identity bubbles (most are blank).
+    model : MarkModel
+        Floors, shares and noise factors from the calibration profile.
+    """
+    v = np.asarray(darkness, dtype=float)
+    if v.size == 0:
+        raise ValueError("no bubbles to set levels from")
+    blank = float(np.median(v))
+    below = blank - v[v <= blank]
+    noise = float(1.4826 * np.median(below)) if below.size else 0.0
+    confident = v[v > blank + model.mark_floor] - blank
+    mark = float(np.median(confident)) if confident.size >= model.min_marks_for_share else np.inf
+    empty_above = max(model.empty_noise_k * noise, min(model.empty_floor, model.empty_share * mark))
+    marked_above = max(model.mark_noise_k * noise, min(model.mark_floor, model.mark_share * mark))
+    marked_above = max(marked_above, empty_above + 0.02)
+    return SheetLevels(
+        blank=blank,
+        noise=noise,
+        mark=mark if np.isfinite(mark) else float("nan"),
+        empty_below=blank + empty_above,
+        marked_above=blank + marked_above,
+    )
+
+
+def bubble_states(darkness: np.ndarray, levels: SheetLevels) -> tuple[np.ndarray, np.ndarray]:
+    """State (EMPTY, UNSURE, MARKED) and confidence in [0, 1] of every bubble.
+
+    Confidence is how far a bubble sits past its threshold, relative to the
+    distance from the blank level to that threshold; unsure bubbles get 0.
+    """
+    v = np.asarray(darkness, dtype=float)
+    states = np.full(v.shape, UNSURE, dtype=np.int8)
+    states[v < levels.empty_below] = EMPTY
+    states[v >= levels.marked_above] = MARKED
+    span_empty = max(levels.empty_below - levels.blank, 1e-6)
+    span_mark = max(levels.marked_above - levels.blank, 1e-6)
+    conf = np.zeros(v.shape)
+    conf = np.where(states == EMPTY, (levels.empty_below - v) / span_empty, conf)
+    conf = np.where(states == MARKED, (v - levels.marked_above) / span_mark, conf)
+    return states, np.clip(conf, 0.0, 1.0)
+
+
+def decide_items(
+    states: np.ndarray, confidence: np.ndarray, labels: tuple[str, ...]
+) -> tuple[ItemRead, ...]:
+    """One decision per row of ``states`` (items × options)."""
+    out = []
+    for row_state, row_conf in zip(states, confidence, strict=True):
+        marked = "".join(lab for lab, s in zip(labels, row_state, strict=True) if s == MARKED)
+        unsure = "".join(lab for lab, s in zip(labels, row_state, strict=True) if s == UNSURE)
+        if unsure:
+            state = ItemState.unsure
+        elif not marked:
+            state = ItemState.blank
+        elif len(marked) == 1:
+            state = ItemState.one
+        else:
+            state = ItemState.multiple
+        out.append(ItemRead(marked, state, round(float(row_conf.min()), 3), unsure))
+    return tuple(out)
+
+
+def decide_fields(
+    darkness: np.ndarray, layout: BubbleLayout, model: MarkModel
+) -> tuple[dict[str, FieldRead], SheetLevels]:
+    """Read every field of the form from the bubbles' darkness.
+
+    Levels come from the round bubbles (group, identity, answers); proctor
+    boxes are judged against the same levels.
+    """
+    levels = sheet_levels(darkness[~layout.square], model)
+    states, confidence = bubble_states(darkness, levels)
+    fields = {}
+    for name, f in layout.fields.items():
+        fields[name] = FieldRead(
+            kind=f.kind,
+            items=decide_items(states[f.index], confidence[f.index], f.option_labels),
+            darkness=tuple(tuple(round(float(x), 3) for x in row) for row in darkness[f.index]),
+        )
+    return fields, levels

@@ -1,0 +1,258 @@
+"""Register a page on the form's square marks: rotation (any quarter turn), skew, shift, scale.
+
+The symmetric marks fix the transform; the orientation mark, which a half turn
+moves onto blank paper, tells an upside-down sheet. Failure is a value, not an
+exception: :class:`RegistrationFailed` is falsy and carries the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from omr.detect.sampling import apply_transform, sample_image, square_pattern
+from omr.forms import Form
+
+WORK_PX_PER_MM = 4.0  # resolution at which marks are searched
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A page aligned to its form.
+
+    ``matrix`` (3, 3) maps form millimetres (x, y, 1) to image pixels.
+    ``paper`` and ``ink`` are the grey levels of blank paper and of the solid
+    marks on this page: the page's own white and black references.
+    """
+
+    matrix: np.ndarray
+    residual_mm: float
+    rotation_deg: float
+    upside_down: bool
+    px_per_mm: float
+    marks_found: int
+    marks_expected: int
+    ink: float
+
+    def __bool__(self) -> bool:
+        return True
+
+    def summary(self) -> dict:
+        """The numbers a person checks, as plain data."""
+        return {
+            "residual_mm": round(self.residual_mm, 3),
+            "rotation_deg": round(self.rotation_deg, 2),
+            "upside_down": self.upside_down,
+            "px_per_mm": round(self.px_per_mm, 3),
+            "marks_found": self.marks_found,
+            "marks_expected": self.marks_expected,
+        }
+
+
+@dataclass(frozen=True)
+class RegistrationFailed:
+    """Why a page could not be registered; falsy."""
+
+    reason: str
+    message: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def find_square_marks(
+    gray: np.ndarray, side_px: float, *, area_tol: float = 0.4, min_fill: float = 0.82
+) -> np.ndarray:
+    """Centres of solid dark squares of about ``side_px`` pixels.
+
+    Parameters
+    ----------
+    gray : (M, N) ndarray of uint8
+        The page, dark marks on light paper.
+    side_px : float
+        Expected side of a mark in pixels of ``gray``.
+    area_tol : float
+        Accepted relative deviation of the area from ``side_px ** 2``.
+    min_fill : float
+        Least share of its bounding box a blob must fill; a disc fills 0.785, so
+        filled bubbles are not taken for marks.
+
+    Returns
+    -------
+    (K, 2) ndarray of float64, centres in (x, y) order.
+    """
+    if gray.ndim != 2:
+        raise ValueError("gray must be a 2-D array")
+    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 20:
+        return np.empty((0, 2))
+    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    area = stats[1:, cv2.CC_STAT_AREA].astype(float)
+    w = stats[1:, cv2.CC_STAT_WIDTH].astype(float)
+    h = stats[1:, cv2.CC_STAT_HEIGHT].astype(float)
+    expected = side_px**2
+    ok = (
+        (area > expected * (1 - area_tol))
+        & (area < expected * (1 + area_tol))
+        & (area / (w * h) >= min_fill)
+        & (np.maximum(w, h) < 1.35 * np.minimum(w, h))
+    )
+    return centroids[1:][ok]
+
+
+def refine_centres(gray: np.ndarray, xy: np.ndarray, side_px: float) -> np.ndarray:
+    """Sub-pixel centres of dark squares near ``xy`` (K, 2), by local threshold and moments."""
+    out = np.array(xy, dtype=np.float64)
+    half = int(np.ceil(side_px))
+    for k, (x, y) in enumerate(out):
+        x0, y0 = max(int(x) - half, 0), max(int(y) - half, 0)
+        win = gray[y0 : int(y) + half + 1, x0 : int(x) + half + 1].astype(np.float32)
+        if win.size == 0:
+            continue
+        level = 0.5 * (float(win.min()) + float(win.max()))
+        weight = np.clip(level - win, 0, None)
+        total = weight.sum()
+        if total > 0:
+            rows, cols = np.indices(win.shape)
+            out[k] = (x0 + (weight * cols).sum() / total, y0 + (weight * rows).sum() / total)
+    return out
+
+
+def _fit_affine(src_xy: np.ndarray, dst_xy: np.ndarray) -> np.ndarray:
+    """Least-squares affine (3, 3) mapping ``src_xy`` (K, 2) onto ``dst_xy`` (K, 2)."""
+    a = np.column_stack([src_xy, np.ones(len(src_xy))])
+    coef, *_ = np.linalg.lstsq(a, dst_xy, rcond=None)
+    return np.vstack([coef.T, [0.0, 0.0, 1.0]])
+
+
+def _initial_guess(form: Form, shape: tuple[int, int], quarter_turns: int, scale: float):
+    """Form→image similarity: page centred on the image, turned by quarter turns."""
+    w, h = form.page.width, form.page.height
+    angle = np.pi / 2 * quarter_turns
+    c, s = np.cos(angle), np.sin(angle)
+    centre = np.array([shape[1] / 2, shape[0] / 2])
+    rot = scale * np.array([[c, -s], [s, c]])
+    shift = centre - rot @ np.array([w / 2, h / 2])
+    return np.vstack([np.column_stack([rot, shift]), [0, 0, 1]])
+
+
+def _match(expected_px: np.ndarray, found_px: np.ndarray, tol_px: float) -> np.ndarray:
+    """Index of the found mark nearest each expected one, or -1 beyond ``tol_px``."""
+    if len(found_px) == 0:
+        return np.full(len(expected_px), -1)
+    d = np.linalg.norm(expected_px[:, None, :] - found_px[None, :, :], axis=-1)
+    best = d.argmin(axis=1)
+    best[d[np.arange(len(best)), best] > tol_px] = -1
+    return best
+
+
+def register_page(
+    gray: np.ndarray,
+    form: Form,
+    *,
+    search_mm: float = 25.0,
+    max_residual_mm: float = 0.6,
+    min_marks: int = 4,
+) -> Registration | RegistrationFailed:
+    """Find the form's marks on ``gray`` and fit the form→image transform.
+
+    Parameters
+    ----------
+    gray : (M, N) ndarray of uint8
+        The page.
+    form : Form
+    search_mm : float
+        How far from where a mark would sit on a centred page it may be found.
+    max_residual_mm : float
+        Largest RMS misfit of the marks accepted.
+    min_marks : int
+        Fewest symmetric marks that must be found.
+    """
+    if gray.ndim != 2 or min(gray.shape) < 50:
+        return RegistrationFailed("unreadable-page", "the page image is empty or too small")
+    reg = form.registration
+    marks_mm = np.asarray(reg.marks, dtype=float)
+    scale0 = max(gray.shape) / max(form.page.width, form.page.height)
+    if int(np.percentile(gray, 99.5)) - int(np.percentile(gray, 0.5)) < 40:
+        return RegistrationFailed("blank-page", "the page is blank (no contrast at all)")
+    f = min(1.0, WORK_PX_PER_MM / scale0)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
+    found = find_square_marks(small, reg.mark_size * scale0 * f) / f
+    if len(found) < min_marks:
+        return RegistrationFailed(
+            "marks-not-found",
+            f"found {len(found)} registration mark(s) of {len(marks_mm)}: "
+            "not this form, a blank or back page, or cut off",
+        )
+    found = refine_centres(gray, found, reg.mark_size * scale0)
+    best = None
+    for turns in range(4):
+        fit = _fit_hypothesis(form, gray, found, turns, scale0, search_mm)
+        if fit is not None and (best is None or fit[0] > best[0]):
+            best = fit
+    if best is None:
+        return RegistrationFailed(
+            "marks-not-found",
+            f"found {len(found)} square mark(s) but not in this form's layout",
+        )
+    score, matrix, n_found, residual_mm, ink = best
+    if n_found < min_marks or residual_mm > max_residual_mm:
+        return RegistrationFailed(
+            "registration-weak",
+            f"marks fit badly: {n_found} of {len(marks_mm)} found, misfit {residual_mm:.2f} mm",
+        )
+    if score < 0.35:
+        return RegistrationFailed(
+            "orientation-unknown", "the orientation mark is missing or unclear"
+        )
+    a, b = matrix[0, 0], matrix[1, 0]
+    angle = float(np.degrees(np.arctan2(b, a)))
+    return Registration(
+        matrix=matrix,
+        residual_mm=residual_mm,
+        rotation_deg=angle,
+        upside_down=abs(angle) > 135,
+        px_per_mm=float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))),
+        marks_found=n_found,
+        marks_expected=len(marks_mm),
+        ink=ink,
+    )
+
+
+def _fit_hypothesis(form, gray, found, turns, scale0, search_mm):
+    """Fit under one quarter-turn hypothesis; None if the marks do not fit it.
+
+    Returns (orientation score, matrix, marks matched, residual mm, ink level).
+    """
+    reg = form.registration
+    marks_mm = np.asarray(reg.marks, dtype=float)
+    matrix = _initial_guess(form, gray.shape, turns, scale0)
+    tol = search_mm * scale0
+    for _ in range(3):
+        idx = _match(apply_transform(matrix, marks_mm), found, tol)
+        ok = idx >= 0
+        if ok.sum() < 3 or len(set(idx[ok])) < ok.sum():
+            return None
+        matrix = _fit_affine(marks_mm[ok], found[idx[ok]])
+        tol = 2.0 * scale0  # after the first fit, marks must sit within 2 mm
+    px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+    resid = apply_transform(matrix, marks_mm[ok]) - found[idx[ok]]
+    residual_mm = float(np.sqrt((resid**2).sum(axis=1).mean()) / px_per_mm)
+    # Orientation: the orientation square is dark; where a half turn would put it, paper.
+    w, h = form.page.width, form.page.height
+    o = np.asarray(reg.orientation_mark, dtype=float)
+    pattern = square_pattern(half=0.35 * reg.orientation_size)
+    marks_pattern = square_pattern(half=0.3 * reg.mark_size)
+    ink = float(
+        np.median(
+            sample_image(gray, apply_transform(matrix, marks_mm[ok][:, None] + marks_pattern))
+        )
+    )
+    here = float(np.median(sample_image(gray, apply_transform(matrix, o + pattern))))
+    there = float(np.median(sample_image(gray, apply_transform(matrix, (w, h) - o + pattern))))
+    paper = float(np.percentile(gray, 90))
+    contrast = max(paper - ink, 1.0)
+    score = ((there - here) / contrast) - 0.001 * residual_mm
+    return score, matrix, int(ok.sum()), residual_mm, ink

@@ -1,0 +1,165 @@
+"""Compare what a run read with the simulator's truth.
+
+A *silent error* is an item (a question, a digit position, the booklet group, a
+proctor box) read with confidence but differently from the truth: it would
+change a result without anyone looking. Items the reader sent to review are
+counted separately, never as right.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omr.errors import InputFileError
+from omr.forms import find_form
+from omr.records import ItemRead, ItemState, SheetRead
+from omr.store import STORE_NAME, Store
+
+
+@dataclass
+class Tally:
+    """Running counts while comparing."""
+
+    bubbles: int = 0
+    bubbles_right: int = 0
+    bubbles_unsure: int = 0
+    questions: int = 0
+    questions_right: int = 0
+    questions_unsure: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _item_letters(item: ItemRead) -> tuple[set[str], set[str]]:
+    return set(item.value), set(item.unsure)
+
+
+def _compare_item(tally: Tally, sheet: str, where: str, item: ItemRead, truth: str, labels):
+    """Count one item's bubbles; record a silent error if it is confidently wrong."""
+    marked, unsure = _item_letters(item)
+    want = set(truth)
+    for label in labels:
+        tally.bubbles += 1
+        if label in unsure:
+            tally.bubbles_unsure += 1
+        elif (label in marked) == (label in want):
+            tally.bubbles_right += 1
+    if item.state == ItemState.unsure:
+        return "unsure"
+    if marked != want:
+        tally.errors.append(
+            {"sheet": sheet, "where": where, "read": "".join(sorted(marked)), "truth": truth}
+        )
+        return "wrong"
+    return "right"
+
+
+def compare_sheet(read: SheetRead, truth: dict, tally: Tally, option_labels: dict) -> bool:
+    """Compare one read with its truth; True if every item is read right and surely."""
+    if not read.ok:
+        return False
+    outcomes = []
+    fields = read.fields
+    sid = read.sheet_id
+    outcomes.append(
+        _compare_item(
+            tally,
+            sid,
+            "group",
+            fields["group"].items[0],
+            truth["group_marks"],
+            option_labels["group"],
+        )
+    )
+    for name, value in truth.get("identity", {}).items():
+        if name not in fields:
+            continue
+        for pos, (item, digit) in enumerate(zip(fields[name].items, value, strict=True), 1):
+            outcomes.append(
+                _compare_item(tally, sid, f"{name}[{pos}]", item, digit, option_labels[name])
+            )
+    for name, marked in truth.get("boxes", {}).items():
+        if name in fields:
+            outcomes.append(
+                _compare_item(
+                    tally, sid, name, fields[name].items[0], "x" if marked else "", ("x",)
+                )
+            )
+    for block, answers in truth.get("answers", {}).items():
+        for number, (item, want) in enumerate(zip(fields[block].items, answers, strict=True), 1):
+            result = _compare_item(
+                tally, sid, f"{block} q{number}", item, want, option_labels[block]
+            )
+            tally.questions += 1
+            tally.questions_right += result == "right"
+            tally.questions_unsure += result == "unsure"
+            outcomes.append(result)
+    return all(o == "right" for o in outcomes)
+
+
+def _sheet_statuses(results_csv: Path) -> dict[str, list[str]]:
+    statuses: dict[str, list[str]] = {}
+    with results_csv.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            statuses.setdefault(row["sheet"], []).append(row["status"])
+    return statuses
+
+
+def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
+    """Accuracy of a run against truth, as plain data (see the module docstring)."""
+    store_path, results_csv = out_dir / STORE_NAME, out_dir / "results.csv"
+    for path in (store_path, results_csv, truth_path):
+        if not path.is_file():
+            raise InputFileError(f"{path}: not found (run 'omr run' first?)")
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))["sheets"]
+    with Store(store_path) as store:
+        reads = {r.sheet_id: r for r in store.reads()}
+        form = find_form(store.meta().get("form_ref", ""))
+    labels = {name: f.option_labels for name, f in form.layout.fields.items()}
+    statuses = _sheet_statuses(results_csv)
+    tally = Tally()
+    exact = review = 0
+    void_truth = void_right = 0
+    missing = []
+    status_pairs: Counter = Counter()
+    for sheet_id, want in truth.items():
+        read = reads.get(sheet_id)
+        rows = statuses.get(sheet_id)
+        if read is None or not rows:
+            missing.append(sheet_id)
+            continue
+        in_review = any(s.startswith("review:") for s in rows)
+        review += in_review
+        sheet_status = next((s for s in rows if s.startswith("review:")), rows[0])
+        status_pairs[(want["status"], sheet_status)] += 1
+        if want["status"].startswith("void:"):
+            void_truth += 1
+            void_right += sheet_status == want["status"]
+        right = compare_sheet(read, want, tally, labels)
+        exact += right and not in_review and all(s == want["status"] for s in rows)
+    n = len(truth)
+    silent = len(tally.errors) + len(missing)
+    return {
+        "sheets": n,
+        "sheets_exact": exact / n if n else 0.0,
+        "sheets_exact_count": exact,
+        "silent_errors": silent,
+        "review_rate": review / n if n else 0.0,
+        "review_sheets": review,
+        "bubble_accuracy": tally.bubbles_right / max(tally.bubbles - tally.bubbles_unsure, 1),
+        "bubbles": tally.bubbles,
+        "bubbles_unsure": tally.bubbles_unsure,
+        "question_accuracy": tally.questions_right / max(tally.questions, 1),
+        "questions": tally.questions,
+        "questions_unsure": tally.questions_unsure,
+        "void_sheets": void_truth,
+        "void_right_reason": void_right,
+        "missing_sheets": missing,
+        "statuses": [
+            {"truth": t, "read": r, "sheets": c} for (t, r), c in sorted(status_pairs.items())
+        ],
+        "errors": tally.errors[:50],
+    }

@@ -1,0 +1,189 @@
+"""Find the pages of a scanned stack and load them one at a time.
+
+A stack is any mix of multi-page PDF files, multi-page TIFF files, single
+images and folders of those. Each page is addressed by a :class:`PageRef`
+(file and page number), so worker processes load pages themselves and memory
+stays flat however long the stack is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from omr.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIXES = {".pdf"}
+TIFF_SUFFIXES = {".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"} | TIFF_SUFFIXES
+RENDER_DPI = 200  # for PDF pages that are not one embedded scan image
+
+Image.MAX_IMAGE_PIXELS = 200_000_000  # a 600-dpi A3 scan is ~70 Mpx; refuse absurd sizes
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """One page of one file of the stack; ``index`` counts from 0."""
+
+    path: Path
+    index: int
+    name: str  # the file's path relative to the stack folder, used in sheet ids
+
+    @property
+    def sheet_id(self) -> str:
+        """Stable identifier: ``stack.pdf:12`` (file name and 1-based page number)."""
+        return f"{self.name}:{self.index + 1}"
+
+
+@dataclass(frozen=True, eq=False)
+class PageImage:
+    """A loaded page: ``pixels`` is (H, W) grey or (H, W, 3) RGB, uint8."""
+
+    ref: PageRef
+    pixels: np.ndarray
+    dpi: float | None
+
+    @property
+    def gray(self) -> np.ndarray:
+        """(H, W) uint8 luminance."""
+        if self.pixels.ndim == 2:
+            return self.pixels
+        weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        return np.clip(self.pixels @ weights + 0.5, 0, 255).astype(np.uint8)
+
+
+class PageLoadError(Exception):
+    """A page that cannot be decoded; the pipeline turns it into a sheet status."""
+
+
+@dataclass(frozen=True)
+class StackProblem:
+    """A file of the stack that could not be opened at all."""
+
+    name: str
+    message: str
+
+
+def find_pages(
+    inputs: list[Path], root: Path | None = None
+) -> tuple[list[PageRef], list[StackProblem]]:
+    """List every page of ``inputs`` (files or folders), in a stable order.
+
+    Files that cannot be opened are returned as problems, not raised, so the
+    rest of the stack is still read.
+    """
+    refs: list[PageRef] = []
+    problems: list[StackProblem] = []
+    for item in inputs:
+        if not item.exists():
+            raise InputFileError(f"{item}: no such file or folder")
+        base = root or (item if item.is_dir() else item.parent)
+        files = sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
+        for path in files:
+            suffix = path.suffix.lower()
+            if suffix not in PDF_SUFFIXES | IMAGE_SUFFIXES:
+                if item.is_file():
+                    problems.append(
+                        StackProblem(path.name, f"not a PDF, TIFF or image file ({suffix})")
+                    )
+                continue
+            name = path.relative_to(base).as_posix()
+            try:
+                count = page_count(path)
+            except PageLoadError as exc:
+                problems.append(StackProblem(name, str(exc)))
+                continue
+            refs.extend(PageRef(path, i, name) for i in range(count))
+    return refs, problems
+
+
+def page_count(path: Path) -> int:
+    """Number of pages in a PDF, frames in a TIFF, 1 for another image."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PDF_SUFFIXES:
+            return len(_open_pdf(str(path)))
+        with Image.open(path) as img:
+            return getattr(img, "n_frames", 1)
+    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError) as exc:
+        raise PageLoadError(f"cannot open {path.name}: {exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def _open_pdf(path: str) -> pdfium.PdfDocument:
+    return pdfium.PdfDocument(path)
+
+
+def load_page(ref: PageRef) -> PageImage:
+    """Decode one page; raise :class:`PageLoadError` if it cannot be read."""
+    suffix = ref.path.suffix.lower()
+    try:
+        if suffix in PDF_SUFFIXES:
+            return _load_pdf_page(ref)
+        return _load_image_page(ref)
+    except PageLoadError:
+        raise
+    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
+        raise PageLoadError(f"cannot decode page {ref.index + 1} of {ref.name}: {exc}") from exc
+
+
+def _load_pdf_page(ref: PageRef) -> PageImage:
+    page = _open_pdf(str(ref.path))[ref.index]
+    scan = _single_scan_image(page)
+    if scan is not None:
+        pixels = _as_gray_or_rgb(scan.get_bitmap(render=False).to_pil())
+        return PageImage(ref, pixels, _page_dpi(page, pixels))
+    bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
+    return PageImage(ref, _as_gray_or_rgb(bitmap.to_pil()), float(RENDER_DPI))
+
+
+def _single_scan_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
+    """The embedded image, if the page is exactly one image covering it (a scan)."""
+    objects = list(page.get_objects(max_depth=1))
+    if len(objects) != 1 or objects[0].type != pdfium.raw.FPDF_PAGEOBJ_IMAGE:
+        return None
+    left, bottom, right, top = objects[0].get_pos()
+    width, height = page.get_size()
+    covers = (right - left) >= 0.9 * width and (top - bottom) >= 0.9 * height
+    return objects[0] if covers else None
+
+
+def _page_dpi(page: pdfium.PdfPage, pixels: np.ndarray) -> float:
+    width, height = page.get_size()
+    long_px = max(pixels.shape[:2])
+    return long_px / (max(width, height) / 72.0)
+
+
+def _load_image_page(ref: PageRef) -> PageImage:
+    with Image.open(ref.path) as img:
+        if ref.index:
+            img.seek(ref.index)
+        dpi = img.info.get("dpi")
+        upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
+        pixels = _as_gray_or_rgb(upright)
+    resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
+    return PageImage(ref, pixels, resolution)
+
+
+def _as_gray_or_rgb(img: Image.Image) -> np.ndarray:
+    """uint8 (H, W) for grey and bilevel images, (H, W, 3) RGB for colour."""
+    if img.mode in {"1", "L", "I;16", "I", "F", "LA", "P"} and _is_grey_palette(img):
+        return np.asarray(img.convert("L"))
+    return np.asarray(img.convert("RGB"))
+
+
+def _is_grey_palette(img: Image.Image) -> bool:
+    if img.mode != "P":
+        return True
+    palette = np.asarray(img.convert("RGB"))
+    return bool(
+        np.all(palette[..., 0] == palette[..., 1]) and np.all(palette[..., 1] == palette[..., 2])
+    )

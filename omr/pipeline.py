@@ -1,0 +1,209 @@
+"""The pipeline driver: a session folder in, a store and result files out.
+
+``run_session`` lists the pages of ``SESSION/scans``, reads each page not read
+before (in a process pool; workers load their own pages, so memory stays flat),
+records every read in the session store as it arrives, then scores all reads
+and writes the exports. Stopping half-way loses nothing: the next run resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omr.calibration import Calibration, find_calibration
+from omr.detect import read_page
+from omr.errors import InputFileError, InvalidExamError
+from omr.exam import Exam, check_exam_against_form, load_exam
+from omr.export import write_exports
+from omr.forms import Form, find_form
+from omr.pages import PageLoadError, PageRef, find_pages, load_page
+from omr.records import SheetRead
+from omr.score.scoring import SCORED, CourseResult, score_sheet
+from omr.store import STORE_NAME, Store
+
+EXAM_FILE = "exam.yaml"
+SCANS_DIR = "scans"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session folder's definition: exam, form and where the scans are."""
+
+    root: Path
+    exam: Exam
+    form: Form
+    form_ref: str
+
+    @property
+    def scans(self) -> Path:
+        return self.root / SCANS_DIR
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did."""
+
+    out_dir: Path
+    sheets: int
+    read_now: int
+    seconds: float
+    statuses: Counter = field(default_factory=Counter)
+
+    @property
+    def sheets_per_second(self) -> float:
+        return self.read_now / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def review(self) -> int:
+        """Sheets with at least one row in review."""
+        return self.statuses.get("review", 0)
+
+
+def open_session(root: Path) -> Session:
+    """Load ``root/exam.yaml`` and its form, checking they fit each other."""
+    exam_path = root / EXAM_FILE
+    if not exam_path.is_file():
+        raise InputFileError(f"{root}: no {EXAM_FILE} (is this a session folder?)")
+    exam = load_exam(exam_path)
+    local = root / exam.form
+    form_ref = str(local.resolve()) if local.is_file() else exam.form
+    form = find_form(form_ref)
+    problems = check_exam_against_form(exam, form)
+    if problems:
+        raise InvalidExamError(str(exam_path), problems)
+    if not (root / SCANS_DIR).is_dir():
+        raise InputFileError(f"{root}: no {SCANS_DIR}/ folder with the scanned stack")
+    return Session(root, exam, form, form_ref)
+
+
+def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRead:
+    """Load and read one page; a page that cannot be decoded comes back as a problem."""
+    try:
+        page = load_page(ref)
+    except PageLoadError as exc:
+        return SheetRead(
+            ref.sheet_id, ref.name, ref.index + 1, form.name, "unreadable-page", str(exc)
+        )
+    return read_page(
+        page.gray,
+        form,
+        calibration,
+        sheet_id=ref.sheet_id,
+        source=ref.name,
+        page=ref.index + 1,
+        dpi=round(page.dpi, 1) if page.dpi else None,
+    )
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(form: Form, calibration: Calibration) -> None:
+    _WORKER["form"], _WORKER["calibration"] = form, calibration
+
+
+def _work(ref: PageRef) -> SheetRead:
+    return process_page(ref, _WORKER["form"], _WORKER["calibration"])
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def read_stack(
+    refs: list[PageRef],
+    store: Store,
+    form: Form,
+    calibration: Calibration,
+    *,
+    jobs: int = 1,
+    progress: Callable[[SheetRead], None] | None = None,
+) -> int:
+    """Read every page of ``refs`` into ``store``; return how many were read."""
+    if not refs:
+        return 0
+    if jobs <= 1:
+        results = (process_page(ref, form, calibration) for ref in refs)
+        return _save_all(refs, results, store, progress)
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(form, calibration)
+    ) as pool:
+        return _save_all(refs, pool.map(_work, refs, chunksize=2), store, progress)
+
+
+def _save_all(refs, results, store, progress) -> int:
+    count = 0
+    for ref, read in zip(refs, results, strict=True):
+        store.save(read, _fingerprint(ref.path))
+        count += 1
+        if progress is not None:
+            progress(read)
+    return count
+
+
+def run_session(
+    root: Path,
+    out_dir: Path | None = None,
+    *,
+    calibration: str | Path = "default",
+    jobs: int | None = None,
+    fresh: bool = False,
+    progress: Callable[[SheetRead], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Read and score a session folder; write the store and exports to ``out_dir``."""
+    session = open_session(root)
+    cal = find_calibration(calibration)
+    out = out_dir or root / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    refs, problems = find_pages([session.scans])
+    if not refs and not problems:
+        raise InputFileError(f"{session.scans}: no PDF, TIFF or image files in the stack")
+    started = time.perf_counter()
+    with Store(out / STORE_NAME) as store:
+        store.set_meta("exam", str((root / EXAM_FILE).resolve()))
+        store.set_meta("form", session.form.name)
+        store.set_meta("form_ref", session.form_ref)
+        store.set_meta("calibration", cal.name)
+        known = {} if fresh else store.fingerprints()
+        todo = [r for r in refs if known.get(r.sheet_id) != _fingerprint(r.path)]
+        if on_start is not None:
+            on_start(len(todo))
+        for p in problems:
+            store.save(
+                SheetRead(
+                    f"{p.name}:1", p.name, 1, session.form.name, "unreadable-file", p.message
+                ),
+                "",
+            )
+        read_now = read_stack(
+            todo, store, session.form, cal, jobs=jobs or os.cpu_count() or 1, progress=progress
+        )
+        seconds = time.perf_counter() - started
+        wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
+        reads = store.reads(wanted)
+    rows = [row for read in reads for row in score_sheet(read, session.exam)]
+    write_exports(out, session.exam, reads, rows)
+    return RunSummary(out, len(reads), read_now, seconds, _status_counts(reads, rows))
+
+
+def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:
+    """Sheets per kind of outcome: scored, void, absent, review (worst row of each sheet)."""
+    by_sheet: dict[str, set[str]] = {}
+    for row in rows:
+        by_sheet.setdefault(row.sheet, set()).add(row.status.split(":")[0])
+    counts: Counter = Counter()
+    for read in reads:
+        kinds = by_sheet.get(read.sheet_id, {"review"})
+        for kind in ("review", "void", "absent", SCORED):
+            if kind in kinds:
+                counts[kind] += 1
+                break
+    return counts

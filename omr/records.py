@@ -1,0 +1,100 @@
+"""What was read from one sheet: plain data shared by the reader, the scorer and the store.
+
+Scoring and reports work from these records alone, never from pixels, so a key
+change rescores a session without reading a scan again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class ItemState(StrEnum):
+    """The decision on one question or digit position."""
+
+    blank = "blank"
+    one = "one"
+    multiple = "multiple"
+    unsure = "unsure"  # a bubble the reader cannot call: a person decides
+
+
+@dataclass(frozen=True)
+class ItemRead:
+    """One question (or digit position, or group field) as read.
+
+    ``value`` holds the options read as marked, in option order: ``""`` for
+    blank, ``"A"``, or ``"AC"`` for several. For an unsure item it holds the
+    options that are surely marked; ``unsure`` lists the ones in doubt.
+    """
+
+    value: str
+    state: ItemState
+    confidence: float
+    unsure: str = ""
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """All items of one form field, with the darkness evidence per option."""
+
+    kind: str
+    items: tuple[ItemRead, ...]
+    darkness: tuple[tuple[float, ...], ...]
+
+    def text(self) -> str:
+        """Digits or letters, one per item; ``?`` where an item is not exactly one mark."""
+        return "".join(i.value if i.state == ItemState.one else "?" for i in self.items)
+
+    @property
+    def needs_review(self) -> bool:
+        """True when any item is unsure."""
+        return any(i.state == ItemState.unsure for i in self.items)
+
+
+@dataclass(frozen=True)
+class SheetRead:
+    """Everything read from one page.
+
+    ``problem`` is empty for a page that was read; otherwise a reason code
+    (``unreadable-page``, ``blank-page``, ``marks-not-found``, …) with a
+    human ``message``, and ``fields`` is empty.
+    """
+
+    sheet_id: str
+    source: str
+    page: int
+    form: str
+    problem: str = ""
+    message: str = ""
+    fields: dict[str, FieldRead] = field(default_factory=dict)
+    registration: dict = field(default_factory=dict)
+    levels: dict = field(default_factory=dict)
+    dpi: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the page was registered and read."""
+        return not self.problem
+
+    def to_json(self) -> str:
+        """Serialise for the session store."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> SheetRead:
+        """Inverse of :meth:`to_json`."""
+        data = json.loads(text)
+        data["fields"] = {
+            name: FieldRead(
+                kind=f["kind"],
+                items=tuple(
+                    ItemRead(i["value"], ItemState(i["state"]), i["confidence"], i["unsure"])
+                    for i in f["items"]
+                ),
+                darkness=tuple(tuple(row) for row in f["darkness"]),
+            )
+            for name, f in data["fields"].items()
+        }
+        return cls(**data)

@@ -1,0 +1,189 @@
+"""Article 7 rules and course scores, from read records only (never pixels).
+
+Precedence of a sheet's status, first match wins:
+
+1. the page could not be read → ``review:<problem>``
+2. proctor marked "cancelled by report" → ``void:proctor``
+3. no booklet group → ``void:no-group``; several → ``void:multiple-groups``
+   (article 7.6); an unclear group bubble → ``review:group-unclear``
+4. "absent" marked → ``absent`` if nothing is answered, else
+   ``review:absent-but-answered`` (a person decides)
+5. a group but no answer at all → ``absent``
+6. identity not readable → ``review:identity-unreadable``
+7. per course: an unsure bubble among its questions → ``review:unsure-mark``
+8. otherwise ``scored``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from omr.exam import CancelledPolicy, Course, Exam
+from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+
+SCORED = "scored"
+
+
+@dataclass(frozen=True)
+class CourseScore:
+    """Counts and score of one course on one sheet.
+
+    ``wrong`` includes the questions with several answers (article 7.18);
+    ``multiple`` says how many of the wrong ones they were. Cancelled questions
+    are not counted under the ``drop`` policy; ``questions`` is the count used.
+    """
+
+    correct: int
+    wrong: int
+    blank: int
+    multiple: int
+    questions: int
+    score: float
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    """One row of ``results.csv``: a sheet and a course."""
+
+    sheet: str
+    student_id: str
+    national_id_masked: str
+    group: str
+    course: str
+    status: str
+    score: CourseScore | None
+    answers: str
+
+
+def answer_token(item: ItemRead) -> str:
+    """``A``; ``-`` for blank; ``[AC]`` for several; ``?`` (or ``?[..]``) for unsure."""
+    if item.state == ItemState.one:
+        return item.value
+    if item.state == ItemState.blank:
+        return "-"
+    if item.state == ItemState.multiple:
+        return f"[{item.value}]"
+    return "?"
+
+
+def score_course(
+    items: tuple[ItemRead, ...], course: Course, group: str, exam: Exam
+) -> CourseScore:
+    """Score the printed-order answers of one course under its key for ``group``."""
+    key = course.key(group)
+    rules = exam.scoring
+    correct = wrong = blank = multiple = counted = 0
+    for item, accepted in zip(items[: course.questions], key, strict=True):
+        if not accepted:  # cancelled question
+            if rules.cancelled == CancelledPolicy.credit_all:
+                correct += 1
+                counted += 1
+            continue
+        counted += 1
+        if item.state == ItemState.blank:
+            blank += 1
+        elif item.state == ItemState.multiple:
+            wrong += 1
+            multiple += 1
+        elif item.state == ItemState.one and item.value in accepted:
+            correct += 1
+        elif item.state == ItemState.one:
+            wrong += 1
+        else:
+            raise ValueError("an unsure answer cannot be scored; the sheet goes to review")
+    raw = max(0.0, correct - rules.penalty * wrong)
+    score = raw / counted * rules.scale if counted else math.nan
+    return CourseScore(correct, wrong, blank, multiple, counted, score)
+
+
+def mask_national_id(value: str) -> str:
+    """First three and last two digits only (KVKK guidance for posted lists)."""
+    if len(value) < 6:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+def sheet_status(read: SheetRead, exam: Exam) -> str:
+    """The sheet-level status (rules 1–6 of the module docstring); ``scored`` if none apply."""
+    if not read.ok:
+        return f"review:{read.problem}"
+    fields = read.fields
+    if _box(fields, "cancelled") == ItemState.one:
+        return "void:proctor"
+    if _box(fields, "cancelled") == ItemState.unsure:
+        return "review:proctor-box-unclear"
+    group = fields["group"].items[0]
+    if group.state == ItemState.blank:
+        return "void:no-group"
+    if group.state == ItemState.multiple:
+        return "void:multiple-groups"
+    if group.state == ItemState.unsure:
+        return "review:group-unclear"
+    if group.value not in exam.groups:
+        return "review:group-not-in-exam"
+    answered = any(
+        i.state != ItemState.blank
+        for c in exam.courses
+        for i in fields[c.block].items[: c.questions]
+    )
+    absent = _box(fields, "absent")
+    if absent == ItemState.one:
+        return "review:absent-but-answered" if answered else "absent"
+    if absent == ItemState.unsure:
+        return "review:proctor-box-unclear"
+    if not answered:
+        return "absent"
+    if any(_unreadable(fields.get(name)) for name in identity_fields(fields)):
+        return "review:identity-unreadable"
+    return SCORED
+
+
+def identity_fields(fields: dict[str, FieldRead]) -> list[str]:
+    """The identity fields that must be readable: student number, else national ID."""
+    for name in ("student_number", "national_id"):
+        if name in fields:
+            return [name]
+    return []
+
+
+def _unreadable(field: FieldRead | None) -> bool:
+    return field is not None and any(i.state != ItemState.one for i in field.items)
+
+
+def _box(fields: dict[str, FieldRead], name: str) -> ItemState | None:
+    field = fields.get(name)
+    if field is None:
+        return None
+    return field.items[0].state
+
+
+def score_sheet(read: SheetRead, exam: Exam) -> list[CourseResult]:
+    """One result per course of the exam for this sheet."""
+    status = sheet_status(read, exam)
+    fields = read.fields
+    student = fields["student_number"].text() if "student_number" in fields else ""
+    national = fields["national_id"].text() if "national_id" in fields else ""
+    group = fields["group"].items[0] if read.ok else None
+    group_text = answer_token(group) if group is not None else ""
+    rows = []
+    for course in exam.courses:
+        items = fields[course.block].items[: course.questions] if read.ok else ()
+        answers = "".join(answer_token(i) for i in items)
+        row_status = status
+        if status == SCORED and any(i.state == ItemState.unsure for i in items):
+            row_status = "review:unsure-mark"
+        score = score_course(items, course, group.value, exam) if row_status == SCORED else None
+        rows.append(
+            CourseResult(
+                sheet=read.sheet_id,
+                student_id=student,
+                national_id_masked=mask_national_id(national),
+                group=group_text,
+                course=course.code,
+                status=row_status,
+                score=score,
+                answers=answers,
+            )
+        )
+    return rows
