@@ -150,7 +150,7 @@ def _single_scan_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
     objects = list(page.get_objects(max_depth=1))
     if len(objects) != 1 or objects[0].type != pdfium.raw.FPDF_PAGEOBJ_IMAGE:
         return None
-    left, bottom, right, top = objects[0].get_pos()
+    left, bottom, right, top = objects[0].get_bounds()
     width, height = page.get_size()
     covers = (right - left) >= 0.9 * width and (top - bottom) >= 0.9 * height
     return objects[0] if covers else None

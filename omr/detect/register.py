@@ -92,9 +92,14 @@ def find_square_marks(
     area = stats[1:, cv2.CC_STAT_AREA].astype(float)
     w = stats[1:, cv2.CC_STAT_WIDTH].astype(float)
     h = stats[1:, cv2.CC_STAT_HEIGHT].astype(float)
+    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    inside = (
+        (left > 0) & (top > 0) & (left + w < gray.shape[1]) & (top + h < gray.shape[0])
+    )  # a mark cut by the page edge would give a biased centre
     expected = side_px**2
     ok = (
-        (area > expected * (1 - area_tol))
+        inside
+        & (area > expected * (1 - area_tol))
         & (area < expected * (1 + area_tol))
         & (area / (w * h) >= min_fill)
         & (np.maximum(w, h) < 1.35 * np.minimum(w, h))

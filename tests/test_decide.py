@@ -1,0 +1,106 @@
+"""Bubble decisions: per-sheet levels, states and item outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import blank_sheet, fill, transform
+from omr.calibration import MarkModel, find_calibration
+from omr.detect import read_page
+from omr.detect.decide import EMPTY, MARKED, UNSURE, bubble_states, decide_items, sheet_levels
+from omr.records import ItemState
+
+MODEL = MarkModel()
+
+
+def _sheet(blank=0.05, noise=0.0, marks=(), n=600):
+    v = np.full(n, blank) + np.linspace(-noise, noise, n)
+    v[: len(marks)] = marks
+    return v
+
+
+def test_levels_of_a_clean_sheet_use_the_floors():
+    levels = sheet_levels(_sheet(marks=[0.85] * 50), MODEL)
+    assert levels.blank == pytest.approx(0.05)
+    assert levels.noise == pytest.approx(0.0)
+    assert levels.mark == pytest.approx(0.80)
+    assert levels.empty_below == pytest.approx(0.05 + 0.10)
+    assert levels.marked_above == pytest.approx(0.05 + 0.20)
+
+
+def test_light_handed_sheet_lowers_its_thresholds():
+    # Every mark only 0.30 above blank: thresholds follow the sheet's own marks.
+    levels = sheet_levels(_sheet(marks=[0.35] * 50), MODEL)
+    assert levels.mark == pytest.approx(0.30)
+    assert levels.empty_below == pytest.approx(0.05 + 0.25 * 0.30)
+    assert levels.marked_above == pytest.approx(0.05 + 0.45 * 0.30)
+
+
+def test_noisy_sheet_raises_its_thresholds():
+    levels = sheet_levels(_sheet(noise=0.04, marks=[0.9] * 50), MODEL)
+    assert levels.noise > 0.015
+    assert levels.empty_below == pytest.approx(levels.blank + 6 * levels.noise)
+    assert levels.marked_above == pytest.approx(levels.blank + 10 * levels.noise)
+
+
+def test_a_sheet_with_few_marks_keeps_the_floors():
+    levels = sheet_levels(_sheet(marks=[0.3, 0.3]), MODEL)
+    assert np.isnan(levels.mark)
+    assert levels.marked_above == pytest.approx(0.25)
+
+
+def test_states_split_empty_unsure_marked():
+    levels = sheet_levels(_sheet(marks=[0.85] * 50), MODEL)
+    states, conf = bubble_states(np.array([0.05, 0.14, 0.16, 0.24, 0.26, 0.85]), levels)
+    assert states.tolist() == [EMPTY, EMPTY, UNSURE, UNSURE, MARKED, MARKED]
+    assert conf[0] == pytest.approx(1.0)
+    assert conf[2] == 0 and conf[3] == 0
+    assert conf[5] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("row", "value", "state", "unsure"),
+    [
+        ([EMPTY] * 5, "", ItemState.blank, ""),
+        ([EMPTY, MARKED, EMPTY, EMPTY, EMPTY], "B", ItemState.one, ""),
+        ([MARKED, EMPTY, EMPTY, MARKED, EMPTY], "AD", ItemState.multiple, ""),
+        ([MARKED, UNSURE, EMPTY, EMPTY, EMPTY], "A", ItemState.unsure, "B"),
+        ([EMPTY, EMPTY, UNSURE, EMPTY, EMPTY], "", ItemState.unsure, "C"),
+    ],
+)
+def test_item_outcomes(row, value, state, unsure):
+    (item,) = decide_items(np.array([row]), np.ones((1, 5)), tuple("ABCDE"))
+    assert (item.value, item.state, item.unsure) == (value, state, unsure)
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+@pytest.mark.parametrize("level", [40, 110])
+def test_read_page_reads_fills_and_blanks(central, dpi, level):
+    marks = {("group", 0): "C", ("course1", 0): "A", ("course1", 1): "BE", ("course2", 5): "D"}
+    marks |= {("student_number", i): str(d) for i, d in enumerate("2024123456")}
+    page = fill(blank_sheet(central, dpi), central, dpi, marks, level=level)
+    page = transform(page, degrees=1.0)
+    read = read_page(page, central, find_calibration())
+    assert read.ok
+    f = read.fields
+    assert f["group"].items[0].value == "C"
+    assert f["course1"].items[0].state == ItemState.one and f["course1"].items[0].value == "A"
+    assert f["course1"].items[1].state == ItemState.multiple and f["course1"].items[1].value == "BE"
+    assert f["course1"].items[2].state == ItemState.blank
+    assert f["course2"].items[5].value == "D"
+    assert f["student_number"].text() == "2024123456"
+    assert f["national_id"].text() == "?" * 11  # left blank
+    assert sum(i.state != ItemState.blank for i in f["course3"].items) == 0
+
+
+def test_a_faint_smudge_goes_to_review_not_to_a_guess(central):
+    dpi = 200
+    marks = {("group", 0): "A"} | {("course1", i): "A" for i in range(20)}
+    page = fill(blank_sheet(central, dpi), central, dpi, marks, level=60)
+    # A light, small smudge on course2 q1 option B: neither blank nor a mark.
+    page = fill(page, central, dpi, {("course2", 0): "B"}, level=205, coverage=0.7)
+    read = read_page(page, central, find_calibration())
+    item = read.fields["course2"].items[0]
+    assert item.state == ItemState.unsure
+    assert item.unsure == "B"

@@ -1,0 +1,85 @@
+"""Loading stacks: PDF with embedded scans, vector PDF, multi-page TIFF, image folders, bad files."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr.pages import PageLoadError, find_pages, load_page
+from omr.render import render_form_pdf
+
+
+def _page(value: int, size=(170, 240)) -> Image.Image:
+    arr = np.full(size[::-1], value, np.uint8)
+    arr[10:20, 10:20] = 0
+    return Image.fromarray(arr)
+
+
+def test_pdf_of_scans_gives_each_embedded_image_at_its_dpi(tmp_path):
+    pages = [_page(200), _page(220, (340, 480)).convert("RGB")]
+    path = tmp_path / "stack.pdf"
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=20.0)
+    refs, problems = find_pages([tmp_path])
+    assert problems == []
+    assert [r.sheet_id for r in refs] == ["stack.pdf:1", "stack.pdf:2"]
+    first, second = load_page(refs[0]), load_page(refs[1])
+    assert first.pixels.shape == (240, 170) and first.dpi == pytest.approx(20.0, rel=0.01)
+    assert second.pixels.shape[:2] == (480, 340) and second.dpi == pytest.approx(20.0, rel=0.01)
+    assert int(np.median(first.gray)) == pytest.approx(200, abs=3)
+
+
+def test_vector_pdf_page_is_rendered(tmp_path, quiz):
+    (tmp_path / "blank.pdf").write_bytes(render_form_pdf(quiz))
+    refs, _ = find_pages([tmp_path / "blank.pdf"])
+    page = load_page(refs[0])
+    assert page.dpi == 200
+    assert page.gray.shape == pytest.approx(
+        (round(210 / 25.4 * 200), round(148 / 25.4 * 200)), abs=2
+    )
+
+
+def test_multipage_tiff_pages_load_one_by_one(tmp_path):
+    frames = [_page(v) for v in (100, 150, 250)]
+    frames[0].save(tmp_path / "stack.tif", save_all=True, append_images=frames[1:], dpi=(150, 150))
+    refs, _ = find_pages([tmp_path])
+    assert [r.sheet_id for r in refs] == ["stack.tif:1", "stack.tif:2", "stack.tif:3"]
+    assert int(np.median(load_page(refs[2]).gray)) == 250
+    assert load_page(refs[1]).dpi == 150
+
+
+def test_folder_of_images_in_name_order_and_exif_rotation(tmp_path):
+    _page(90).save(tmp_path / "b.png")
+    img = _page(180)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    (tmp_path / "a.jpg").write_bytes(buf.getvalue())
+    refs, _ = find_pages([tmp_path])
+    assert [r.sheet_id for r in refs] == ["a.jpg:1", "b.png:1"]
+    assert load_page(refs[0]).pixels.shape == (170, 240)  # turned upright from 240×170
+
+
+def test_corrupt_file_is_a_problem_not_a_crash(tmp_path):
+    _page(90).save(tmp_path / "good.png")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (tmp_path / "notes.txt").write_text("ignored")
+    refs, problems = find_pages([tmp_path])
+    assert [r.sheet_id for r in refs] == ["good.png:1"]
+    assert [p.name for p in problems] == ["broken.pdf"]
+    assert "cannot open" in problems[0].message
+
+
+def test_truncated_image_fails_on_load_with_a_reason(tmp_path):
+    buf = io.BytesIO()
+    _page(90, (400, 400)).save(buf, format="PNG")
+    (tmp_path / "cut.png").write_bytes(buf.getvalue()[:200])
+    refs, problems = find_pages([tmp_path])
+    if problems:  # some decoders notice at open time already
+        assert problems[0].name == "cut.png"
+        return
+    with pytest.raises(PageLoadError, match="cut.png"):
+        load_page(refs[0])
