@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import blank_sheet, fill, transform
+
 from omr.calibration import MarkModel, find_calibration
 from omr.detect import read_page
 from omr.detect.decide import EMPTY, MARKED, UNSURE, bubble_states, decide_items, sheet_levels

@@ -1,4 +1,4 @@
-"""Loading stacks: PDF with embedded scans, vector PDF, multi-page TIFF, image folders, bad files."""
+"""Loading stacks: PDFs of scans, vector PDFs, multi-page TIFFs, image folders, bad files."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from conftest import blank_sheet, transform
+
 from omr.detect.register import find_square_marks, register_page
 from omr.detect.sampling import apply_transform
 
