@@ -128,8 +128,14 @@ def forms_render(form: str, output: Path) -> None:
     show_default=True,
     help="Container of the scanned stack.",
 )
+@click.option(
+    "--per-file",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Split the stack into files of at most this many sheets.",
+)
 @jobs_option
-def simulate(form_name, sheets, seed, out, profile, image_format, jobs) -> None:
+def simulate(form_name, sheets, seed, out, profile, image_format, per_file, jobs) -> None:
     """Make a synthetic exam session with known truth (deterministic for a seed).
 
     Writes OUT/scans/ (the stack), OUT/exam.yaml, OUT/roster.csv and
@@ -152,6 +158,7 @@ def simulate(form_name, sheets, seed, out, profile, image_format, jobs) -> None:
         profile=profile,
         image_format=image_format,
         jobs=jobs or os.cpu_count() or 1,
+        per_file=per_file,
     )
     statuses: dict[str, int] = {}
     for sheet in truth["sheets"].values():

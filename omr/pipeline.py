@@ -8,6 +8,7 @@ and writes the exports. Stopping half-way loses nothing: the next run resumes.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections import Counter
@@ -132,8 +133,12 @@ def read_stack(
     if jobs <= 1:
         results = (process_page(ref, form, calibration) for ref in refs)
         return _save_all(refs, results, store, progress)
+    # spawn, not fork: a forked child can deadlock on OpenCV's or numpy's thread pools.
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(form, calibration)
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(form, calibration),
     ) as pool:
         return _save_all(refs, pool.map(_work, refs, chunksize=2), store, progress)
 

@@ -1,0 +1,347 @@
+"""Draw pencil on a grayscale page: filled bubbles, handwritten digits, a signature.
+
+Graphite is neutral grey and absorbs light, so every function here darkens
+the page multiplicatively, ``I_new = I * (1 - alpha)``, with ``alpha`` the
+share of light the graphite takes at each pixel. All functions return a new
+page and leave the input untouched. Coordinates are pixels of the page,
+points in (x, y) order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+HARMONICS = np.array([2.0, 3.0, 4.0])  # outline irregularity: low-order lobes
+SCRIPT_FONT = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+
+
+@dataclass(frozen=True, eq=False)
+class MarkShape:
+    """Geometry of ``K`` pencil blobs, relative to their bubbles.
+
+    Attributes
+    ----------
+    offset_xy : (K, 2) ndarray
+        Blob centre minus bubble centre, in bubble radii.
+    size : (K,) ndarray
+        Blob radius in bubble radii.
+    cut_angle : (K,) ndarray
+        Direction (radians, x towards y) of the side left unfilled when the
+        coverage asks for less than the blob covers.
+    wobble : (K, 3) ndarray
+        Amplitudes of the outline's 2-, 3- and 4-lobed irregularity, in blob radii.
+    phase : (K, 3) ndarray
+        Phases of those lobes, radians.
+    """
+
+    offset_xy: np.ndarray
+    size: np.ndarray
+    cut_angle: np.ndarray
+    wobble: np.ndarray
+    phase: np.ndarray
+
+    @classmethod
+    def round(cls, k: int, *, size: float = 1.0) -> MarkShape:
+        """``k`` centred, perfectly round blobs of ``size`` bubble radii."""
+        return cls(
+            offset_xy=np.zeros((k, 2)),
+            size=np.full(k, float(size)),
+            cut_angle=np.zeros(k),
+            wobble=np.zeros((k, 3)),
+            phase=np.zeros((k, 3)),
+        )
+
+
+def _ramp(signed_distance: np.ndarray, softness: float) -> np.ndarray:
+    """1 well inside (positive distance), 0 outside, linear over ``softness`` pixels."""
+    return np.clip(signed_distance / max(softness, 1e-6) + 0.5, 0.0, 1.0)
+
+
+def _texture(shape: tuple[int, int], grain: float, rng: np.random.Generator | None) -> np.ndarray:
+    """Graphite grain: a factor of mean 1 varying by ``±grain`` from pixel to pixel."""
+    if grain <= 0 or rng is None:
+        return np.ones(shape, dtype=np.float32)
+    u = rng.random(shape, dtype=np.float32)
+    return 1.0 + grain * (2.0 * u - 1.0)
+
+
+def mark_alpha(
+    offsets_xy: np.ndarray,
+    radius: float,
+    *,
+    coverage: float,
+    offset_xy=(0.0, 0.0),
+    size: float = 1.0,
+    cut_angle: float = 0.0,
+    wobble=(0.0, 0.0, 0.0),
+    phase=(0.0, 0.0, 0.0),
+    softness: float = 1.5,
+    max_extent: float = 1.12,
+) -> tuple[np.ndarray, float]:
+    """Shape of one pencil blob (0..1, before darkness and grain) around its bubble.
+
+    The blob is an irregular disc, off-centre, cut by a straight edge on the
+    side ``cut_angle`` points to so that it covers ``coverage`` of the bubble;
+    nothing reaches beyond ``max_extent`` bubble radii from the bubble centre.
+
+    Parameters
+    ----------
+    offsets_xy : (M, N, 2) ndarray
+        Pixel centres relative to the bubble centre, (x, y) order.
+    radius : float
+        Bubble radius in pixels.
+    coverage : float
+        Share of the bubble (disc of ``radius``) to cover, 0..1.
+
+    Returns
+    -------
+    shape : (M, N) ndarray of float32
+        Blob opacity before darkness, 0..1.
+    covered : float
+        Share of the bubble's pixels where ``shape >= 0.5``.
+    """
+    dx = offsets_xy[..., 0] - offset_xy[0] * radius
+    dy = offsets_xy[..., 1] - offset_xy[1] * radius
+    rho = np.hypot(dx, dy)
+    phi = np.arctan2(dy, dx)
+    outline = (
+        size
+        * radius
+        * (
+            1.0
+            + sum(a * np.cos(k * phi + p) for a, k, p in zip(wobble, HARMONICS, phase, strict=True))
+        )
+    )
+    blob = _ramp(outline - rho, softness)
+    dist = np.hypot(offsets_xy[..., 0], offsets_xy[..., 1])
+    blob = np.minimum(blob, _ramp(max_extent * radius - softness / 2 - dist, softness))
+    inside = dist <= radius
+    n_inside = int(inside.sum())
+    cos, sin = np.cos(cut_angle), np.sin(cut_angle)
+    along = offsets_xy[..., 0] * cos + offsets_xy[..., 1] * sin
+    # break ties between pixels in one row or column of the grid, so any coverage is reachable
+    along = along + 1e-4 * (offsets_xy[..., 1] * cos - offsets_xy[..., 0] * sin)
+    candidates = np.sort(along[inside & (blob >= 0.5)])
+    want = int(round(float(np.clip(coverage, 0.0, 1.0)) * n_inside))
+    if want < len(candidates):
+        # keep the pixels with the lowest projection: the far side stays unfilled
+        edge = candidates[want - 1 : want + 1].mean() if want > 0 else candidates[0] - 1.0
+        blob = np.minimum(blob, _ramp(edge - along, softness))
+    covered = float((blob[inside] >= 0.5).sum() / max(n_inside, 1))
+    return blob.astype(np.float32), covered
+
+
+def draw_marks(
+    page: np.ndarray,
+    centers_xy: np.ndarray,
+    radius: np.ndarray,
+    *,
+    darkness: np.ndarray,
+    coverage: np.ndarray,
+    shape: MarkShape | None = None,
+    grain: float = 0.0,
+    rng: np.random.Generator | None = None,
+    softness: float = 1.5,
+    max_extent: float = 1.12,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill bubbles with pencil.
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    centers_xy : (K, 2) ndarray
+        Bubble centres in pixels, (x, y) order, pixel centres at integers
+        (OpenCV's convention).
+    radius : (K,) ndarray or float
+        Bubble radii in pixels.
+    darkness : (K,) ndarray
+        Share of light a fully covered spot absorbs, 0..1.
+    coverage : (K,) ndarray
+        Share of each bubble to cover (about 0.92–1 for a full fill).
+    shape : MarkShape, optional
+        Blob geometry; default centred round blobs of one bubble radius.
+    grain : float
+        Strength of the graphite grain (0: flat tone); needs ``rng``.
+    rng : numpy.random.Generator, optional
+        Source of the grain.
+    softness : float
+        Width of the soft edge, pixels.
+    max_extent : float
+        Graphite stays within this many radii of the bubble centre.
+
+    Returns
+    -------
+    marked : (M, N) ndarray of uint8
+        The page with the marks.
+    covered : (K,) ndarray
+        Share of each bubble's pixels covered (blob opacity at least 0.5).
+    """
+    if page.ndim != 2 or page.dtype != np.uint8:
+        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
+    k = len(centers_xy)
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (k,))
+    darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (k,))
+    coverage = np.broadcast_to(np.asarray(coverage, dtype=float), (k,))
+    shape = shape if shape is not None else MarkShape.round(k)
+    out = page.copy()
+    covered = np.zeros(k)
+    for i in range(k):
+        reach = max_extent * radius[i] + softness + 1
+        x0, y0 = np.floor(centers_xy[i] - reach).astype(int)
+        x1, y1 = np.ceil(centers_xy[i] + reach).astype(int) + 1
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        rel = np.stack([xs, ys], axis=-1) - centers_xy[i]
+        blob, covered[i] = mark_alpha(
+            rel,
+            radius[i],
+            coverage=coverage[i],
+            offset_xy=shape.offset_xy[i],
+            size=shape.size[i],
+            cut_angle=shape.cut_angle[i],
+            wobble=shape.wobble[i],
+            phase=shape.phase[i],
+            softness=softness,
+            max_extent=max_extent,
+        )
+        alpha = darkness[i] * blob * _texture(blob.shape, grain, rng)
+        _apply_alpha(out, np.clip(alpha, 0.0, 0.99), int(x0), int(y0))
+    return out, covered
+
+
+def _apply_alpha(page: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> None:
+    """Darken ``page`` in place by ``alpha`` placed with its top-left at (x0, y0), clipped."""
+    h, w = page.shape
+    ah, aw = alpha.shape
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + aw, w), min(y0 + ah, h)
+    if cx0 >= cx1 or cy0 >= cy1:
+        return
+    a = alpha[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    patch = page[cy0:cy1, cx0:cx1].astype(np.float32) * (1.0 - a)
+    page[cy0:cy1, cx0:cx1] = np.clip(np.rint(patch), 0, 255).astype(np.uint8)
+
+
+def draw_digits(
+    page: np.ndarray,
+    digits: str,
+    boxes: np.ndarray,
+    *,
+    darkness: float,
+    rng: np.random.Generator,
+    height_px: tuple[float, float] = (35.0, 45.0),
+    thickness: tuple[int, int] = (2, 3),
+    grain: float = 0.0,
+) -> np.ndarray:
+    """Handwrite one digit in each write-in box.
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    digits : str
+        One character per box.
+    boxes : (K, 4) ndarray
+        Boxes as (x, y, width, height) in pixels, top-left corner first.
+    darkness : float
+        Pencil darkness, 0..1.
+    rng : numpy.random.Generator
+        Source of the handwriting's variation (size, slant, position).
+    height_px : (float, float)
+        Range of the digits' height, pixels.
+    thickness : (int, int)
+        Range of the stroke width, pixels (inclusive).
+
+    Returns
+    -------
+    (M, N) ndarray of uint8
+        The page with the digits written.
+    """
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    if len(digits) != len(boxes):
+        raise ValueError(f"{len(digits)} digits for {len(boxes)} boxes")
+    out = page.copy()
+    for digit, (bx, by, bw, bh) in zip(digits, boxes, strict=True):
+        tw = int(rng.integers(thickness[0], thickness[1] + 1))
+        (gw, gh), base = cv2.getTextSize(digit, SCRIPT_FONT, 1.0, tw)
+        target = min(rng.uniform(*height_px), 0.85 * bh)
+        scale = target / max(gh, 1)
+        (gw, gh), base = cv2.getTextSize(digit, SCRIPT_FONT, scale, tw)
+        side = int(np.ceil(max(bw, bh))) + 2 * tw + 8
+        canvas = np.zeros((side, side), dtype=np.uint8)
+        org = (int((side - gw) / 2), int((side + gh) / 2))
+        cv2.putText(canvas, digit, org, SCRIPT_FONT, scale, 255, tw, cv2.LINE_AA)
+        angle = rng.normal(0.0, 4.0)
+        shear = rng.uniform(-0.15, 0.1)
+        m = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
+        m[0, 1] += shear
+        m[0, 2] -= shear * side / 2
+        canvas = cv2.warpAffine(canvas, m, (side, side), flags=cv2.INTER_LINEAR)
+        alpha = canvas.astype(np.float32) / 255.0 * darkness
+        alpha *= _texture(alpha.shape, grain, rng)
+        jitter = rng.uniform(-0.08, 0.08, 2) * (bw, bh)
+        x0 = int(round(bx + bw / 2 - side / 2 + jitter[0]))
+        y0 = int(round(by + bh / 2 - side / 2 + jitter[1]))
+        _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
+    return out
+
+
+def draw_signature(
+    page: np.ndarray,
+    rect: tuple[float, float, float, float],
+    *,
+    darkness: float,
+    rng: np.random.Generator,
+    thickness: tuple[int, int] = (2, 3),
+) -> np.ndarray:
+    """Scribble a cursive-looking signature inside ``rect``.
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    rect : (x, y, width, height)
+        The signature box in pixels, top-left corner first.
+    darkness : float
+        Pencil darkness, 0..1.
+    rng : numpy.random.Generator
+        Source of the signature's shape.
+
+    Returns
+    -------
+    (M, N) ndarray of uint8
+        The page with the signature.
+    """
+    x, y, w, h = (float(v) for v in rect)
+    t = np.linspace(0.0, 1.0, 400)
+    loops = rng.uniform(4, 9)
+    length = rng.uniform(0.45, 0.8) * w
+    amp = rng.uniform(0.18, 0.28) * h
+    lead = length / loops / (2 * np.pi)
+    px = (
+        x
+        + rng.uniform(0.08, 0.15) * w
+        + length * t
+        + rng.uniform(1.8, 2.6) * lead * np.cos(2 * np.pi * loops * t)
+    )
+    envelope = 1.0 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * t + rng.uniform(0, 6.3))
+    py = y + 0.6 * h + amp * envelope * np.sin(2 * np.pi * loops * t + rng.uniform(-0.5, 0.5))
+    py += rng.uniform(-0.08, 0.08) * h * t
+    u = np.linspace(0.0, 1.0, 60)
+    ux = px[0] + (px[-1] - px[0] + 0.1 * w) * u
+    uy = y + 0.85 * h - rng.uniform(0.0, 0.1) * h * np.sin(np.pi * u)
+    x0, y0 = int(np.floor(x)), int(np.floor(y))
+    canvas = np.zeros((int(np.ceil(h)) + 2, int(np.ceil(w)) + 2), dtype=np.uint8)
+    tw = int(rng.integers(thickness[0], thickness[1] + 1))
+    for sx, sy in ((px, py), (ux, uy)):
+        pts = np.column_stack([sx - x0, sy - y0])
+        pts = np.clip(pts, 2, [canvas.shape[1] - 3, canvas.shape[0] - 3])
+        pts = np.rint(pts * 16).astype(np.int32)
+        cv2.polylines(canvas, [pts], False, 255, tw, cv2.LINE_AA, shift=4)
+    alpha = canvas.astype(np.float32) / 255.0 * darkness
+    out = page.copy()
+    _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
+    return out
