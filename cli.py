@@ -234,6 +234,34 @@ def run(session, out, calibration, fresh, jobs) -> None:
 @cli.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
+    "--session",
+    "session_root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Session folder whose exam.yaml to use (default: OUT's parent if it has one, "
+    "else the session the run read).",
+)
+def report(out, session_root) -> None:
+    """Rescore the reads stored in OUT and rewrite every report, without reading scans.
+
+    Use it after changing exam.yaml: a cancelled question, an accepted second
+    answer or a corrected key rescores everyone.
+
+    \b
+    Example:
+        omr report samples/demo/out
+    """
+    from omr.pipeline import rebuild_reports
+
+    summary = rebuild_reports(out, session_root)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+    click.echo(f"{summary.sheets} sheets rescored: {counts}")
+    click.echo(f"reports rewritten in {summary.out_dir}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
     "--truth",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,

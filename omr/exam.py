@@ -54,7 +54,12 @@ class Course(Strict):
     name: str = ""
     block: str = Field(description="the form's answer block this course is answered in")
     questions: int = Field(gt=0)
-    keys: dict[str, str | list[str]] = Field(description="key per booklet group, printed order")
+    keys: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="key per booklet group, printed order"
+    )
+    open_ended: int = Field(
+        0, ge=0, description="open-ended questions (article 5: at most a tenth of the rest)"
+    )
     order: dict[str, list[int]] = Field(
         default_factory=dict,
         description="master item number at each printed position, per group; default 1..n",
@@ -62,6 +67,11 @@ class Course(Strict):
 
     @model_validator(mode="after")
     def _keys_and_orders_fit(self) -> Course:
+        if self.open_ended > self.questions // 10:
+            raise ValueError(
+                f"article 5: {self.questions} multiple-choice questions allow at most "
+                f"{self.questions // 10} open-ended, not {self.open_ended}"
+            )
         for group, key in self.keys.items():
             parsed = parse_key(key)
             if len(parsed) != self.questions:
@@ -91,6 +101,13 @@ class NonPencilPolicy(StrEnum):
     void = "void"
 
 
+class ClosureDay(Strict):
+    """A day the exam centre is closed (e.g. an administrative-leave bridge day)."""
+
+    date: dt.date
+    label: str = "closure"
+
+
 class Exam(Strict):
     """A whole exam session."""
 
@@ -103,7 +120,25 @@ class Exam(Strict):
     roster: str | None = Field(None, description="roster CSV, relative to exam.yaml")
     scoring: Scoring = Scoring()
     non_pencil: NonPencilPolicy = NonPencilPolicy.review
+    closures: list[dt.date | ClosureDay] = Field(
+        default_factory=list, description="extra days the objection windows skip"
+    )
+    half_days_off: bool = Field(
+        False, description="count half-day holiday eves as closed (default: business days)"
+    )
+    keys_file: str | None = Field(
+        None, description="CSV course,group,question,answer, relative to exam.yaml"
+    )
     courses: list[Course] = Field(min_length=1)
+
+    def closure_labels(self) -> dict[dt.date, str]:
+        """Closure days with their labels."""
+        return {
+            c.date if isinstance(c, ClosureDay) else c: (
+                c.label if isinstance(c, ClosureDay) else "closure"
+            )
+            for c in self.closures
+        }
 
     @field_validator("groups")
     @classmethod
@@ -111,6 +146,14 @@ class Exam(Strict):
         if len(set(groups)) != len(groups):
             raise ValueError("booklet groups must be unique")
         return groups
+
+    @field_validator("announcement_date")
+    @classmethod
+    def _announced_after_exam(cls, value: dt.date | None, info) -> dt.date | None:
+        exam_date = info.data.get("date")
+        if value is not None and exam_date is not None and value < exam_date:
+            raise ValueError("results cannot be announced before the exam")
+        return value
 
     @model_validator(mode="after")
     def _courses_consistent(self) -> Exam:
@@ -128,9 +171,73 @@ class Exam(Strict):
 
 
 def load_exam(path: Path) -> Exam:
-    """Read and validate ``exam.yaml``; raise :class:`InvalidExamError` listing every problem."""
+    """Read and validate ``exam.yaml``; raise :class:`InvalidExamError` listing every problem.
+
+    Keys given in ``keys_file`` (CSV ``course,group,question,answer``) are merged
+    into the courses; a key given both ways is an error.
+    """
+    path = Path(path)
     data = read_yaml(path, InvalidExamError)
+    if isinstance(data, dict) and data.get("keys_file"):
+        _merge_keys_csv(data, path.parent / str(data["keys_file"]), str(path))
     return validate(data, Exam, str(path), InvalidExamError)
+
+
+def read_keys_csv(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[tuple[str, str]]]:
+    """Keys from a ``course,group,question,answer`` CSV, and the problems found.
+
+    Returns ``{course: {group: [answer per question 1..n]}}``; problems carry
+    ``file:line`` paths.
+    """
+    import csv
+
+    keys: dict[str, dict[str, dict[int, str]]] = {}
+    problems: list[tuple[str, str]] = []
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        return {}, [(path.name, f"cannot read keys file: {exc.strerror or exc}")]
+    with fh:
+        reader = csv.DictReader(fh)
+        want = ["course", "group", "question", "answer"]
+        if [c.strip().lower() for c in reader.fieldnames or []] != want:
+            return {}, [(f"{path.name}:1", f"header must be {','.join(want)}")]
+        for line, row in enumerate(reader, start=2):
+            where = f"{path.name}:{line}"
+            try:
+                number = int(row["question"])
+                parse_key([row["answer"]])
+            except ValueError as exc:
+                problems.append((where, str(exc).replace("question 1: ", "")))
+                continue
+            slot = keys.setdefault(row["course"].strip(), {}).setdefault(row["group"].strip(), {})
+            if number in slot:
+                problems.append((where, f"question {number} given twice"))
+            slot[number] = row["answer"].strip().upper()
+    out: dict[str, dict[str, list[str]]] = {}
+    for course, groups in keys.items():
+        for group, answers in groups.items():
+            numbers = sorted(answers)
+            if numbers != list(range(1, len(numbers) + 1)):
+                problems.append((path.name, f"{course} group {group}: questions not 1..n"))
+            out.setdefault(course, {})[group] = [answers[n] for n in numbers]
+    return out, problems
+
+
+def _merge_keys_csv(data: dict, csv_path: Path, source: str) -> None:
+    keys, problems = read_keys_csv(csv_path)
+    for i, course in enumerate(data.get("courses") or []):
+        if not isinstance(course, dict):
+            continue
+        found = keys.pop(str(course.get("code")), {})
+        given = course.setdefault("keys", {}) or {}
+        for group in set(found) & set(given):
+            problems.append((f"courses[{i}].keys.{group}", "given both here and in keys_file"))
+        course["keys"] = {**given, **found}
+    for course in keys:
+        problems.append((csv_path.name, f"course {course} is not in the exam"))
+    if problems:
+        raise InvalidExamError(source, problems)
 
 
 def check_exam_against_form(exam: Exam, form) -> list[tuple[str, str]]:

@@ -8,9 +8,15 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import pandas as pd
+
 from omr.exam import Exam
+from omr.forms import Form
 from omr.records import ItemState, SheetRead
-from omr.score.scoring import CourseResult
+from omr.score.analysis import CourseAnalysis, analyse_course
+from omr.score.calendar import ObjectionWindow, objection_windows
+from omr.score.items import items_table
+from omr.score.scoring import SCORED, CourseResult
 
 RESULT_COLUMNS = [
     "sheet",
@@ -29,20 +35,39 @@ RESULT_COLUMNS = [
     "answers",
 ]
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
+OBJECTION_COLUMNS = [
+    "course",
+    "kind",
+    "counted_from",
+    "first_day",
+    "deadline",
+    "business_days",
+    "skipped",
+]
 
 
-def write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
-    """Write ``rows`` to ``path`` atomically (UTF-8, header first)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then move the file into place; no partial file on failure."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        write(Path(tmp))
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
+    """Write ``rows`` to ``path`` atomically (UTF-8, header first)."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    _atomic(path, write)
 
 
 def result_row(row: CourseResult) -> dict:
@@ -117,7 +142,96 @@ def _sheet_detail(read: SheetRead) -> str:
     return "; ".join(parts)
 
 
-def write_exports(out: Path, exam: Exam, reads: list[SheetRead], rows: list[CourseResult]) -> None:
-    """Write ``results.csv`` and ``review.csv`` into ``out``."""
+def objection_rows(exam: Exam, windows: list[ObjectionWindow]) -> list[dict]:
+    """One row per course and window, with the holidays and closures it skipped."""
+    out = []
+    for course in exam.courses:
+        for w in windows:
+            counted_from = exam.date if w.kind == "question" else exam.announcement_date
+            out.append(
+                {
+                    "course": course.code,
+                    "kind": w.kind,
+                    "counted_from": counted_from.isoformat(),
+                    "first_day": w.start.isoformat(),
+                    "deadline": w.deadline.isoformat(),
+                    "business_days": w.business_days,
+                    "skipped": "; ".join(f"{d.date.isoformat()} {d.reason}" for d in w.skipped),
+                }
+            )
+    return out
+
+
+def items_frame(analyses: list[CourseAnalysis]) -> pd.DataFrame:
+    """``items.csv``: per course, all groups pooled (group ``all``), then each group."""
+    frames = []
+    for a in analyses:
+        frames.append(items_table(a.pooled, a.course.code, "all"))
+        frames += [items_table(s, a.course.code, g) for g, s in a.by_group.items()]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summary_frame(analyses: list[CourseAnalysis], rows: list[CourseResult]) -> pd.DataFrame:
+    """One row per course: sheets by status, and the test statistics."""
+    out = []
+    for a in analyses:
+        mine = [r.status for r in rows if r.course == a.course.code]
+        t = a.test
+        out.append(
+            {
+                "course": a.course.code,
+                "name": a.course.name,
+                "sheets": len(mine),
+                "scored": mine.count(SCORED),
+                "void": sum(s.startswith("void:") for s in mine),
+                "absent": mine.count("absent"),
+                "review": sum(s.startswith("review:") for s in mine),
+                "items": t.k,
+                "mean": t.mean,
+                "sd": t.sd,
+                "kr20": t.kr20,
+                "sem": t.sem,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def write_xlsx(path: Path, rows: list[CourseResult], summary: pd.DataFrame, exam: Exam) -> None:
+    """``results.xlsx``: a Summary sheet, then one sheet per course."""
+    table = pd.DataFrame([result_row(r) for r in rows], columns=RESULT_COLUMNS)
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            summary.to_excel(xl, sheet_name="Summary", index=False)
+            for course in exam.courses:
+                part = table[table["course"] == course.code]
+                part.to_excel(xl, sheet_name=course.code[:31], index=False)
+
+    _atomic(path, write)
+
+
+def write_exports(
+    out: Path, exam: Exam, form: Form, reads: list[SheetRead], rows: list[CourseResult]
+) -> None:
+    """Write every result file of a session into ``out``.
+
+    ``results.csv``, ``results.xlsx``, ``review.csv``, ``items.csv`` and
+    ``objections.csv``; each appears whole or not at all.
+    """
+    analyses = [
+        analyse_course(rows, c, exam, form.answer_blocks[c.block].options) for c in exam.courses
+    ]
+    windows = objection_windows(
+        exam.date,
+        exam.announcement_date,
+        closures=exam.closure_labels(),
+        half_days_off=exam.half_days_off,
+    )
+    summary = summary_frame(analyses, rows)
     write_csv(out / "results.csv", RESULT_COLUMNS, (result_row(r) for r in rows))
     write_csv(out / "review.csv", REVIEW_COLUMNS, review_rows(reads, rows, exam))
+    write_csv(out / "objections.csv", OBJECTION_COLUMNS, objection_rows(exam, windows))
+    items = items_frame(analyses)
+    _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
+    write_xlsx(out / "results.xlsx", rows, summary, exam)

@@ -78,8 +78,6 @@ def open_session(root: Path) -> Session:
     problems = check_exam_against_form(exam, form)
     if problems:
         raise InvalidExamError(str(exam_path), problems)
-    if not (root / SCANS_DIR).is_dir():
-        raise InputFileError(f"{root}: no {SCANS_DIR}/ folder with the scanned stack")
     return Session(root, exam, form, form_ref)
 
 
@@ -165,6 +163,8 @@ def run_session(
 ) -> RunSummary:
     """Read and score a session folder; write the store and exports to ``out_dir``."""
     session = open_session(root)
+    if not session.scans.is_dir():
+        raise InputFileError(f"{root}: no {SCANS_DIR}/ folder with the scanned stack")
     cal = find_calibration(calibration)
     out = out_dir or root / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -195,8 +195,32 @@ def run_session(
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
         reads = store.reads(wanted)
     rows = [row for read in reads for row in score_sheet(read, session.exam)]
-    write_exports(out, session.exam, reads, rows)
+    write_exports(out, session.exam, session.form, reads, rows)
     return RunSummary(out, len(reads), read_now, seconds, _status_counts(reads, rows))
+
+
+def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
+    """Score the stored reads again under the (possibly changed) exam and rewrite the exports.
+
+    No scan is read: a cancelled question or a corrected key rescores everyone
+    from the session store alone.
+    """
+    store_path = out / STORE_NAME
+    if not store_path.is_file():
+        raise InputFileError(f"{out}: no {STORE_NAME} (run 'omr run' first)")
+    with Store(store_path) as store:
+        meta = store.meta()
+        reads = store.reads()
+    if session_root is None:  # the session around OUT, else the one the run recorded
+        beside = out.resolve().parent
+        session_root = beside if (beside / EXAM_FILE).is_file() else Path(meta["exam"]).parent
+    root = session_root
+    if not (root / EXAM_FILE).is_file():
+        raise InputFileError(f"{root}: no {EXAM_FILE}; give the session folder with --session")
+    session = open_session(root)
+    rows = [row for read in reads for row in score_sheet(read, session.exam)]
+    write_exports(out, session.exam, session.form, reads, rows)
+    return RunSummary(out, len(reads), 0, 0.0, _status_counts(reads, rows))
 
 
 def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:

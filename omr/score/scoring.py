@@ -53,18 +53,17 @@ class CourseResult:
     course: str
     status: str
     score: CourseScore | None
-    answers: str
+    responses: tuple[str, ...]
+
+    @property
+    def answers(self) -> str:
+        """The responses as one string: ``A``, ``-`` blank, ``[AC]`` several, ``?`` unsure."""
+        return "".join(f"[{r}]" if len(r) > 1 and r != "?" else (r or "-") for r in self.responses)
 
 
-def answer_token(item: ItemRead) -> str:
-    """``A``; ``-`` for blank; ``[AC]`` for several; ``?`` (or ``?[..]``) for unsure."""
-    if item.state == ItemState.one:
-        return item.value
-    if item.state == ItemState.blank:
-        return "-"
-    if item.state == ItemState.multiple:
-        return f"[{item.value}]"
-    return "?"
+def response_token(item: ItemRead) -> str:
+    """The options read (``"A"``, or ``"AC"`` for several); ``""`` blank; ``"?"`` unsure."""
+    return "?" if item.state == ItemState.unsure else item.value
 
 
 def score_course(
@@ -165,11 +164,10 @@ def score_sheet(read: SheetRead, exam: Exam) -> list[CourseResult]:
     student = fields["student_number"].text() if "student_number" in fields else ""
     national = fields["national_id"].text() if "national_id" in fields else ""
     group = fields["group"].items[0] if read.ok else None
-    group_text = answer_token(group) if group is not None else ""
+    group_text = "" if group is None else group.value + ("?" if group.unsure else "")
     rows = []
     for course in exam.courses:
         items = fields[course.block].items[: course.questions] if read.ok else ()
-        answers = "".join(answer_token(i) for i in items)
         row_status = status
         if status == SCORED and any(i.state == ItemState.unsure for i in items):
             row_status = "review:unsure-mark"
@@ -183,7 +181,7 @@ def score_sheet(read: SheetRead, exam: Exam) -> list[CourseResult]:
                 course=course.code,
                 status=row_status,
                 score=score,
-                answers=answers,
+                responses=tuple(response_token(i) for i in items),
             )
         )
     return rows
