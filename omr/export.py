@@ -33,6 +33,7 @@ RESULT_COLUMNS = [
     "score",
     "score_rounded",
     "answers",
+    "flags",
 ]
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
 OBJECTION_COLUMNS = [
@@ -91,6 +92,7 @@ def result_row(row: CourseResult) -> dict:
         "score": f"{s.score:.4f}" if s else "",
         "score_rounded": int(s.score + 0.5) if s else "",
         "answers": row.answers,
+        "flags": ";".join(row.flags),
     }
 
 
@@ -119,7 +121,7 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
                 if i.state == ItemState.unsure
             )
         else:
-            detail = _sheet_detail(read)
+            detail = "; ".join(p for p in (row.note, _sheet_detail(read)) if p)
         out.append({"sheet": row.sheet, "course": key[1], "status": row.status, "detail": detail})
     return out
 

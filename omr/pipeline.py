@@ -25,7 +25,9 @@ from omr.export import write_exports
 from omr.forms import Form, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
-from omr.score.scoring import SCORED, CourseResult, score_sheet
+from omr.score.checks import score_session
+from omr.score.identity import Roster, load_roster
+from omr.score.scoring import SCORED, CourseResult
 from omr.store import STORE_NAME, Store
 
 EXAM_FILE = "exam.yaml"
@@ -40,6 +42,7 @@ class Session:
     exam: Exam
     form: Form
     form_ref: str
+    roster: Roster | None
 
     @property
     def scans(self) -> Path:
@@ -78,7 +81,8 @@ def open_session(root: Path) -> Session:
     problems = check_exam_against_form(exam, form)
     if problems:
         raise InvalidExamError(str(exam_path), problems)
-    return Session(root, exam, form, form_ref)
+    roster = load_roster(root / exam.roster) if exam.roster else None
+    return Session(root, exam, form, form_ref, roster)
 
 
 def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRead:
@@ -194,7 +198,7 @@ def run_session(
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
         reads = store.reads(wanted)
-    rows = [row for read in reads for row in score_sheet(read, session.exam)]
+    rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows)
     return RunSummary(out, len(reads), read_now, seconds, _status_counts(reads, rows))
 
@@ -218,7 +222,7 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     if not (root / EXAM_FILE).is_file():
         raise InputFileError(f"{root}: no {EXAM_FILE}; give the session folder with --session")
     session = open_session(root)
-    rows = [row for read in reads for row in score_sheet(read, session.exam)]
+    rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows)
     return RunSummary(out, len(reads), 0, 0.0, _status_counts(reads, rows))
 

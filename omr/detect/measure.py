@@ -70,3 +70,35 @@ def measure_bubbles(
         paper=paper,
         ink=float(ink),
     )
+
+
+def rect_points(
+    origin: tuple[float, float],
+    size: tuple[float, float],
+    *,
+    margin: float = 1.5,
+    label_band: float = 4.0,
+    spacing: float = 0.3,
+) -> np.ndarray:
+    """Sample points (S, 2) in mm inside a rectangle, clear of its border and its printed label."""
+    x0, y0 = origin[0] + margin, origin[1] + label_band
+    x1, y1 = origin[0] + size[0] - margin, origin[1] + size[1] - margin
+    xs = np.arange(x0, x1, spacing)
+    ys = np.arange(y0, y1, spacing)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def ink_share(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    points_mm: np.ndarray,
+    *,
+    paper: float,
+    ink: float,
+    level: float = 0.35,
+) -> float:
+    """Share of ``points_mm`` darker than ``level`` of the way from paper to ink (a signature)."""
+    grey = sample_image(gray, apply_transform(matrix, points_mm))
+    dark = (paper - grey) / max(paper - ink, 8.0)
+    return float((dark > level).mean()) if dark.size else 0.0

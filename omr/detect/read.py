@@ -6,10 +6,12 @@ import numpy as np
 
 from omr.calibration import Calibration
 from omr.detect.decide import decide_fields
-from omr.detect.measure import bubble_points, measure_bubbles
+from omr.detect.measure import bubble_points, ink_share, measure_bubbles, rect_points
 from omr.detect.register import register_page
 from omr.forms import Form
-from omr.records import SheetRead
+from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+
+SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
 _POINTS: dict[int, tuple[Form, np.ndarray]] = {}
 
@@ -47,6 +49,12 @@ def read_page(
         return SheetRead(**base, problem=reg.reason, message=reg.message)
     measures = measure_bubbles(gray, reg.matrix, _points(form), ink=reg.ink)
     fields, levels = decide_fields(measures.darkness, form.layout, calibration.marks)
+    if form.signature is not None:
+        pts = rect_points(form.signature.origin, form.signature.size)
+        share = ink_share(gray, reg.matrix, pts, paper=measures.paper, ink=reg.ink)
+        signed = share >= SIGNED_SHARE
+        item = ItemRead("x" if signed else "", ItemState.one if signed else ItemState.blank, 1.0)
+        fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
     return SheetRead(
         **base,
         fields=fields,

@@ -10,8 +10,13 @@ Precedence of a sheet's status, first match wins:
    ``review:absent-but-answered`` (a person decides)
 5. a group but no answer at all → ``absent``
 6. identity not readable → ``review:identity-unreadable``
-7. per course: an unsure bubble among its questions → ``review:unsure-mark``
-8. otherwise ``scored``.
+7. identity checks (:mod:`omr.score.checks`): national ID checksum, roster,
+   the same candidate on two sheets, a booklet group another key fits far
+   better → ``review:<reason>``
+8. per course: an unsure bubble among its questions → ``review:unsure-mark``
+9. otherwise ``scored``.
+
+Flags do not stop scoring: ``seat-mismatch``, ``no-signature``, …
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class CourseResult:
     status: str
     score: CourseScore | None
     responses: tuple[str, ...]
+    flags: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def answers(self) -> str:
@@ -157,9 +164,19 @@ def _box(fields: dict[str, FieldRead], name: str) -> ItemState | None:
     return field.items[0].state
 
 
-def score_sheet(read: SheetRead, exam: Exam) -> list[CourseResult]:
-    """One result per course of the exam for this sheet."""
-    status = sheet_status(read, exam)
+def score_sheet(
+    read: SheetRead,
+    exam: Exam,
+    status: str | None = None,
+    flags: tuple[str, ...] = (),
+    note: str = "",
+) -> list[CourseResult]:
+    """One result per course of the exam for this sheet.
+
+    ``status`` overrides the sheet status (session-level checks decide it);
+    by default it is :func:`sheet_status`.
+    """
+    status = status or sheet_status(read, exam)
     fields = read.fields
     student = fields["student_number"].text() if "student_number" in fields else ""
     national = fields["national_id"].text() if "national_id" in fields else ""
@@ -182,6 +199,8 @@ def score_sheet(read: SheetRead, exam: Exam) -> list[CourseResult]:
                 status=row_status,
                 score=score,
                 responses=tuple(response_token(i) for i in items),
+                flags=flags,
+                note=note,
             )
         )
     return rows

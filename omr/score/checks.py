@@ -1,0 +1,151 @@
+"""Session-level checks on who wrote each sheet and which booklet they had.
+
+These run after every sheet is read, because some need the whole session (the
+same candidate on two sheets) or the roster. They work from read records only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from omr.exam import Exam
+from omr.records import ItemState, SheetRead
+from omr.score.identity import Roster, national_id_valid
+from omr.score.scoring import SCORED, CourseResult, score_sheet, sheet_status
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A sheet's status after the session checks, its flags and a note for the reviewer."""
+
+    status: str
+    flags: tuple[str, ...] = ()
+    note: str = ""
+
+
+def group_fit(read: SheetRead, exam: Exam) -> dict[str, int]:
+    """Right answers over all courses if the sheet were scored with each group's key."""
+    fit = {}
+    for group in exam.groups:
+        right = 0
+        for course in exam.courses:
+            items = read.fields[course.block].items[: course.questions]
+            for item, accepted in zip(items, course.key(group), strict=True):
+                right += item.state == ItemState.one and item.value in accepted
+        fit[group] = right
+    return fit
+
+
+def suspect_group(
+    read: SheetRead, exam: Exam, coded: str, *, min_gap: float = 0.15, z: float = 3.0
+) -> tuple[str, dict[str, int]] | None:
+    """Another group whose key fits the answers far better than the coded one, if any.
+
+    A gap counts when it exceeds both ``min_gap`` of the questions answered and
+    ``z`` standard deviations of chance agreement (p = 1/4) over them, so an
+    honest sheet is almost never flagged.
+    """
+    if len(exam.groups) < 2:
+        return None
+    fit = group_fit(read, exam)
+    answered = sum(
+        i.state == ItemState.one
+        for c in exam.courses
+        for i in read.fields[c.block].items[: c.questions]
+    )
+    if answered == 0:
+        return None
+    best = max((g for g in exam.groups if g != coded), key=lambda g: fit[g])
+    gap = fit[best] - fit[coded]
+    threshold = max(min_gap * answered, z * math.sqrt(answered * 0.25 * 0.75))
+    return (best, fit) if gap >= threshold else None
+
+
+def identity_verdict(read: SheetRead, roster: Roster | None) -> Verdict | None:
+    """Review reason for an identity that fails a check, or flags; None when all is well."""
+    fields = read.fields
+    flags = []
+    national = fields["national_id"].text() if "national_id" in fields else ""
+    student = fields["student_number"].text() if "student_number" in fields else ""
+    if national and "?" not in national and not national_id_valid(national):
+        return Verdict("review:national-id-invalid", note="check digits do not match")
+    if roster is not None:
+        candidate = roster.find(student, national)
+        if candidate is None:
+            return Verdict("review:not-on-roster", note="identity read is not on the roster")
+        if student and national and candidate.national_id and candidate.national_id != national:
+            return Verdict("review:identity-mismatch", note="student number and ID disagree")
+        for name, want in (("hall", candidate.hall), ("seat", candidate.seat)):
+            if name in fields and want:
+                got = fields[name].text()
+                if "?" in got:
+                    flags.append(f"{name}-unreadable")
+                elif got.lstrip("0") != want.lstrip("0"):
+                    flags.append(f"{name}-mismatch")
+    return Verdict(SCORED, tuple(flags)) if flags else None
+
+
+def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
+    """Status, flags and note of one sheet, before the session-wide duplicate check."""
+    status = sheet_status(read, exam)
+    flags: list[str] = []
+    signature = read.fields.get("signature")
+    if signature is not None and signature.items[0].state != ItemState.one:
+        flags.append("no-signature")
+    if status != SCORED:
+        return Verdict(status, tuple(flags))
+    ident = identity_verdict(read, roster)
+    if ident is not None:
+        if ident.status != SCORED:
+            return Verdict(ident.status, tuple(flags), ident.note)
+        flags += ident.flags
+    coded = read.fields["group"].items[0].value
+    suspect = suspect_group(read, exam, coded)
+    if suspect is not None:
+        best, fit = suspect
+        total = sum(c.questions for c in exam.courses)
+        note = (
+            f"coded group {coded}: {fit[coded]}/{total} right; "
+            f"group {best} would give {fit[best]}/{total}"
+        )
+        return Verdict("review:group-suspect", tuple(flags), note)
+    return Verdict(SCORED, tuple(flags))
+
+
+def score_session(
+    reads: list[SheetRead], exam: Exam, roster: Roster | None = None
+) -> list[CourseResult]:
+    """Results of every sheet, with the session checks applied.
+
+    The same candidate (student number, else national ID) on two sheets that
+    would both count sends both to ``review:duplicate-id``.
+    """
+    verdicts = {r.sheet_id: judge_sheet(r, exam, roster) for r in reads}
+    owners = Counter()
+    keys = {}
+    for r in reads:
+        if verdicts[r.sheet_id].status.startswith(("void:", "review:unreadable", "absent")):
+            continue
+        if not r.ok:
+            continue
+        key = _candidate_key(r)
+        if key:
+            keys[r.sheet_id] = key
+            owners[key] += 1
+    rows = []
+    for r in reads:
+        v = verdicts[r.sheet_id]
+        if owners.get(keys.get(r.sheet_id, ""), 0) > 1:
+            v = Verdict("review:duplicate-id", v.flags, "the same candidate is on another sheet")
+        rows += score_sheet(r, exam, v.status, v.flags, v.note)
+    return rows
+
+
+def _candidate_key(read: SheetRead) -> str:
+    for name in ("student_number", "national_id"):
+        if name in read.fields:
+            text = read.fields[name].text()
+            return "" if "?" in text else f"{name}:{text}"
+    return ""

@@ -1,0 +1,87 @@
+"""Who wrote the sheet: national ID checksum and the roster.
+
+Names and national ID numbers are personal data: they are compared here and
+never written to logs or public exports in full.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from omr.errors import InputFileError
+
+ROSTER_KEYS = ("student_number", "national_id")
+
+
+def national_id_valid(value: str) -> bool:
+    """True for an 11-digit Turkish national ID (T.C. Kimlik No) with valid check digits.
+
+    The first digit is not 0; digit 10 is ``(7 × (d1+d3+d5+d7+d9) − (d2+d4+d6+d8)) mod 10``
+    and digit 11 is ``(d1+…+d10) mod 10``.
+
+    >>> national_id_valid("10000000146")
+    True
+    >>> national_id_valid("10000000147")
+    False
+    """
+    if len(value) != 11 or not value.isdigit() or value[0] == "0":
+        return False
+    d = [int(c) for c in value]
+    tenth = (7 * sum(d[0:9:2]) - sum(d[1:8:2])) % 10
+    return d[9] == tenth and d[10] == sum(d[:10]) % 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One roster row; ``hall`` and ``seat`` may be empty."""
+
+    student_number: str
+    national_id: str
+    hall: str
+    seat: str
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The candidates expected in the session, looked up by student number or national ID."""
+
+    by_student: dict[str, Candidate]
+    by_national_id: dict[str, Candidate]
+
+    def find(self, student_number: str, national_id: str) -> Candidate | None:
+        """The candidate with this student number, else with this national ID."""
+        return self.by_student.get(student_number) or self.by_national_id.get(national_id)
+
+
+def load_roster(path: Path) -> Roster:
+    """Read ``roster.csv``: ``student_number`` and/or ``national_id``, optional ``hall``, ``seat``.
+
+    Other columns (names) are ignored. Raises :class:`InputFileError` naming
+    the line of a problem, never its content (personal data).
+    """
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read roster ({exc.strerror or exc})") from exc
+    by_student: dict[str, Candidate] = {}
+    by_national: dict[str, Candidate] = {}
+    with fh:
+        reader = csv.DictReader(fh)
+        columns = set(reader.fieldnames or [])
+        if not columns & set(ROSTER_KEYS):
+            raise InputFileError(f"{path}: roster needs a student_number or national_id column")
+        for line, row in enumerate(reader, start=2):
+            c = Candidate(
+                student_number=(row.get("student_number") or "").strip(),
+                national_id=(row.get("national_id") or "").strip(),
+                hall=(row.get("hall") or "").strip(),
+                seat=(row.get("seat") or "").strip(),
+            )
+            for key, table in ((c.student_number, by_student), (c.national_id, by_national)):
+                if key and key in table:
+                    raise InputFileError(f"{path}:{line}: the same candidate appears twice")
+                if key:
+                    table[key] = c
+    return Roster(by_student, by_national)
