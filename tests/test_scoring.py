@@ -3,36 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from records import make_read as _read
 
 from omr.exam import Exam
-from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+from omr.records import SheetRead
 from omr.score.scoring import mask_national_id, score_sheet, sheet_status
-
-
-def _item(token: str) -> ItemRead:
-    """'A' one, '' blank, 'AC' multiple, '?' unsure."""
-    if token == "?":
-        return ItemRead("", ItemState.unsure, 0.0, "A")
-    if not token:
-        return ItemRead("", ItemState.blank, 1.0)
-    return ItemRead(token, ItemState.one if len(token) == 1 else ItemState.multiple, 1.0)
-
-
-def _field(kind: str, tokens) -> FieldRead:
-    items = tuple(_item(t) for t in tokens)
-    return FieldRead(kind, items, tuple(() for _ in items))
-
-
-def _read(group="A", answers="ABCDA", student="1234567890", absent="", cancelled=""):
-    fields = {
-        "group": _field("group", [group]),
-        "student_number": _field("digits", list(student)),
-        "national_id": _field("digits", list("10000000146")),
-        "course1": _field("answers", list(answers) if isinstance(answers, str) else answers),
-        "absent": _field("box", [absent]),
-        "cancelled": _field("box", [cancelled]),
-    }
-    return SheetRead("s.pdf:1", "s.pdf", 1, "t", fields=fields)
 
 
 def _exam(key="ABCDE", penalty=0.0, cancelled="drop", groups=("A", "B")):

@@ -75,8 +75,13 @@ def identity_verdict(read: SheetRead, roster: Roster | None) -> Verdict | None:
         candidate = roster.find(student, national)
         if candidate is None:
             return Verdict("review:not-on-roster", note="identity read is not on the roster")
-        if student and national and candidate.national_id and candidate.national_id != national:
-            return Verdict("review:identity-mismatch", note="student number and ID disagree")
+        disagree = (
+            student and candidate.student_number and candidate.student_number != student
+        ) or (national and candidate.national_id and candidate.national_id != national)
+        if disagree:
+            return Verdict(
+                "review:identity-mismatch", note="student number and national ID disagree"
+            )
         for name, want in (("hall", candidate.hall), ("seat", candidate.seat)):
             if name in fields and want:
                 got = fields[name].text()

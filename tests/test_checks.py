@@ -1,0 +1,116 @@
+"""Session checks: national ID checksum, roster, duplicates, seats, signature, wrong group."""
+
+from __future__ import annotations
+
+import pytest
+from records import make_read
+
+from omr.errors import InputFileError
+from omr.exam import Exam
+from omr.score.checks import score_session, suspect_group
+from omr.score.identity import load_roster, national_id_valid
+
+
+def _exam(n=20):
+    key_a = "ABCDE" * (n // 5)
+    key_b = "EDCBA" * (n // 5)
+    return Exam.model_validate(
+        {
+            "name": "t",
+            "date": "2026-11-14",
+            "form": "central-a4",
+            "groups": ["A", "B"],
+            "courses": [
+                {"code": "C1", "block": "course1", "questions": n, "keys": {"A": key_a, "B": key_b}}
+            ],
+        }
+    )
+
+
+@pytest.fixture
+def roster(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "student_number,national_id,first_name,last_name,hall,seat\n"
+        "1234567890,10000000146,Ayşe,Yılmaz,101,007\n"
+        "2222222222,12345678950,Can,Öz,101,008\n",
+        encoding="utf-8",
+    )
+    return load_roster(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("10000000146", True),
+        ("12345678950", True),
+        ("10000000147", False),
+        ("02345678950", False),
+        ("1234567895", False),
+        ("1234567895a", False),
+    ],
+)
+def test_national_id_checksum(value, valid):
+    assert national_id_valid(value) is valid
+
+
+def _status(read, roster=None, exam=None):
+    (row,) = score_session([read], exam or _exam(), roster)
+    return row
+
+
+ANSWERS = "ABCDE" * 4  # right under group A's key
+
+
+def test_a_clean_sheet_on_the_roster_is_scored(roster):
+    row = _status(make_read(answers=ANSWERS, hall="101", seat="007", signed=True), roster)
+    assert row.status == "scored" and row.flags == ()
+
+
+def test_invalid_national_id_goes_to_review(roster):
+    row = _status(make_read(answers=ANSWERS, national="10000000147"), roster)
+    assert row.status == "review:national-id-invalid"
+
+
+def test_unknown_candidate_goes_to_review(roster):
+    row = _status(make_read(answers=ANSWERS, student="9999999999", national="12345678950"), roster)
+    assert row.status == "review:identity-mismatch"  # the ID belongs to someone else
+    row = _status(make_read(answers=ANSWERS, student="9999999999", national="11111111110"), roster)
+    assert row.status == "review:not-on-roster"
+
+
+def test_wrong_seat_and_missing_signature_are_flags_not_review(roster):
+    row = _status(make_read(answers=ANSWERS, hall="101", seat="009", signed=False), roster)
+    assert row.status == "scored"
+    assert set(row.flags) == {"seat-mismatch", "no-signature"}
+
+
+def test_same_candidate_on_two_sheets_sends_both_to_review(roster):
+    one = make_read(answers=ANSWERS, sheet_id="a.pdf:1")
+    two = make_read(answers=ANSWERS, sheet_id="a.pdf:2")
+    void = make_read(answers=ANSWERS, group="", sheet_id="a.pdf:3")
+    rows = score_session([one, two, void], _exam(), roster)
+    assert [r.status for r in rows] == ["review:duplicate-id"] * 2 + ["void:no-group"]
+
+
+def test_a_sheet_coded_with_the_wrong_group_is_flagged_with_both_scores():
+    # The student answered booklet B perfectly but coded group A.
+    row = _status(make_read(group="A", answers="EDCBA" * 4))
+    assert row.status == "review:group-suspect"
+    assert "coded group A: 4/20" in row.note and "group B would give 20/20" in row.note
+
+
+def test_a_weak_honest_student_is_not_flagged():
+    # Six right under their own key A; the rest scattered: no other key fits far better.
+    answers = "ABCDEA" + "BBBBBBBBBBBBBB"
+    read = make_read(group="A", answers=answers)
+    assert suspect_group(read, _exam(), "A") is None
+    assert _status(read).status == "scored"
+
+
+def test_roster_with_a_repeated_candidate_is_an_input_error(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("student_number,national_id\n1,10000000146\n1,12345678950\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"roster.csv:3") as err:
+        load_roster(path)
+    assert "10000000146" not in str(err.value)  # personal data stays out of messages
