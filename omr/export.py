@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ import pandas as pd
 from omr.exam import Exam
 from omr.forms import Form
 from omr.records import ItemState, SheetRead
+from omr.report_html import CourseReport, ReportData, render_report
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
 from omr.score.items import items_table
@@ -47,12 +49,22 @@ OBJECTION_COLUMNS = [
 ]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _atomic(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then move the file into place; no partial file on failure."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     try:
         write(Path(tmp))
+        Path(tmp).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; exports are ordinary files
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -213,13 +225,45 @@ def write_xlsx(path: Path, rows: list[CourseResult], summary: pd.DataFrame, exam
     _atomic(path, write)
 
 
+def report_data(
+    exam: Exam,
+    analyses: list[CourseAnalysis],
+    windows: list[ObjectionWindow],
+    rows: list[CourseResult],
+    candidates: int,
+) -> ReportData:
+    """The instructors' page contents: one section per course."""
+    courses = []
+    for a in analyses:
+        statuses: dict[str, int] = {}
+        for r in rows:
+            if r.course == a.course.code:
+                statuses[r.status] = statuses.get(r.status, 0) + 1
+        courses.append(
+            CourseReport(
+                code=a.course.code,
+                name=a.course.name,
+                scores=a.scores,
+                scale=exam.scoring.scale,
+                test=a.test,
+                items=a.pooled,
+                items_by_group=a.by_group,
+                options=a.options,
+                windows=windows,
+                statuses=statuses,
+            )
+        )
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return ReportData(exam.name, exam.date, generated, courses, candidates)
+
+
 def write_exports(
     out: Path, exam: Exam, form: Form, reads: list[SheetRead], rows: list[CourseResult]
 ) -> None:
     """Write every result file of a session into ``out``.
 
-    ``results.csv``, ``results.xlsx``, ``review.csv``, ``items.csv`` and
-    ``objections.csv``; each appears whole or not at all.
+    ``results.csv``, ``results.xlsx``, ``review.csv``, ``items.csv``,
+    ``objections.csv`` and ``report.html``; each appears whole or not at all.
     """
     analyses = [
         analyse_course(rows, c, exam, form.answer_blocks[c.block].options) for c in exam.courses
@@ -237,3 +281,5 @@ def write_exports(
     items = items_frame(analyses)
     _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
     write_xlsx(out / "results.xlsx", rows, summary, exam)
+    page = render_report(report_data(exam, analyses, windows, rows, len(reads)))
+    _atomic(out / "report.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

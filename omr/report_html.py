@@ -50,6 +50,8 @@ GUIDE_D_LOW: float = _DEFAULTS["low_discrimination_below"].default
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW_KINDS = {"question": "Objections to the questions", "result": "Objections to the results"}
 _DASH = "\u2014"
+#: Content security policy of the page: inline styles only, nothing is ever fetched.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def _day(day: date) -> str:
 def _stat(label: str, value: str, title: str = "") -> str:
     """One figure of a course's summary strip."""
     tip = f' title="{_e(title)}"' if title else ""
-    return f'<div class="stat"{tip}><span class="k">{label}</span><span class="v">{value}</span></div>'
+    return (
+        f'<div class="stat"{tip}><span class="k">{label}</span><span class="v">{value}</span></div>'
+    )
 
 
 # ------------------------------------------------------------------------- charts
@@ -434,9 +438,9 @@ def _option_cells(item: ItemStats, options: Sequence[str]) -> str:
         )
         cells.append(
             f'<td class="{" ".join(classes)}" data-option="{_e(label)}" data-count="{count}" '
-            f'title="{_e(tip)}"><div class="ob"><span class="fill" '
-            f'style="width:{share * 100:.1f}%"></span><span class="pct">{share:.0%}</span>'
-            "</div></td>"
+            f'title="{_e(tip)}"><div class="ob"><span class="pct">{share:.0%}</span>'
+            f'<span class="track"><span class="fill" style="width:{share * 100:.1f}%"></span>'
+            "</span></div></td>"
         )
     return "".join(cells)
 
@@ -486,9 +490,9 @@ def _items_table(course: CourseReport, suspects: Mapping[int, tuple[str, ...]]) 
     )
     return (
         '<h3>Items</h3><table class="items"><thead><tr><th>#</th><th>Key</th>'
-        '<th title="difficulty: proportion correct">p</th>'
-        '<th title="discrimination: p upper - p lower (27% groups)">D</th>'
-        '<th title="point-biserial item-rest correlation">r<sub>pb</sub></th>'
+        '<th class="num" title="difficulty: proportion correct">p</th>'
+        '<th class="num" title="discrimination: p upper - p lower (27% groups)">D</th>'
+        '<th class="num" title="point-biserial item-rest correlation">r<sub>pb</sub></th>'
         f'{option_heads}<th class="opt">blank</th><th class="opt">multi</th>'
         '<th title="distractors chosen by fewer than 5% of the students">Non-functional</th>'
         f"<th>Flags</th></tr></thead><tbody>{rows}</tbody></table>"
@@ -572,23 +576,30 @@ th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: lef
   vertical-align: middle; }
 thead th { font-size: 12px; color: var(--muted); border-bottom: 2px solid var(--line); }
 td.num, .statuses td { text-align: right; font-variant-numeric: tabular-nums; }
+table.windows th, table.windows td { vertical-align: top; }
 table.windows ul { margin: 0; padding-left: 16px; }
 table.items { width: 100%; font-size: 13px; }
 table.items tbody tr:nth-child(even) { background: #f8f9fb; }
 table.items tr.suspect { background: #fdecea !important; }
 table.items tr.cancelled { color: var(--muted); }
 th.opt { text-align: center; }
-td.opt { width: 64px; padding: 2px 3px; }
-.ob { position: relative; height: 16px; background: #eef1f4; border-radius: 2px; }
-.ob .fill { position: absolute; left: 0; top: 0; bottom: 0; background: var(--bar);
-  border-radius: 2px; }
-.ob .pct { position: relative; font-size: 10px; padding-left: 3px; line-height: 16px; }
+th.num, td.num { text-align: right; }
+td.opt { width: 84px; padding: 2px 4px; }
+.ob { display: flex; align-items: center; gap: 4px; }
+.ob .pct { width: 30px; flex: none; text-align: right; font-size: 11px;
+  font-variant-numeric: tabular-nums; }
+.ob .track { flex: 1; min-width: 40px; height: 10px; background: #e8ecef; border-radius: 2px;
+  overflow: hidden; }
+.ob .fill { display: block; height: 100%; background: var(--bar); }
 td.key .fill { background: var(--key); }
-td.key .pct { font-weight: bold; }
+td.key .pct { font-weight: bold; color: var(--key); }
 td.nonfunctional .fill { background: #c9d3db; }
 td.other .fill { background: #b9c2ca; }
 td.key-col { font-weight: bold; color: var(--key); }
-.badge { display: inline-block; border-radius: 3px; padding: 1px 6px; font-size: 11px;
+tr.cancelled td.key-col, tr.cancelled .pct { color: var(--muted); }
+tr.cancelled .fill { background: #d5dbe1; }
+.badge { display: inline-block; border-radius: 3px; padding: 0 6px; font-size: 11px;
+  line-height: 15px;
   background: #fff1e0; color: #8a4b00; border: 1px solid #f3c58f; margin: 1px 0;
   white-space: nowrap; }
 .badge.key-suspect { background: var(--suspect); color: #fff; border-color: var(--suspect);
@@ -616,11 +627,13 @@ def render_report(report: ReportData) -> str:
     -------
     html : str
         A complete UTF-8 HTML document with inline CSS and SVG, no script and no
-        external reference. Identical input gives identical output.
+        external reference; its content security policy forbids loading anything.
+        Identical input gives identical output.
     """
     sections = "".join(_course_section(c, i) for i, c in enumerate(report.courses, start=1))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(report.exam_name)} \u2013 item analysis</title>"
         f"<style>{_CSS}</style></head><body><main>"

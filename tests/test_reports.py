@@ -43,9 +43,17 @@ def _rows(path):
 
 def test_run_writes_every_report(session):
     out = session / "out"
-    assert {"results.csv", "results.xlsx", "review.csv", "items.csv", "objections.csv"} <= {
-        p.name for p in out.iterdir()
-    }
+    assert {
+        "results.csv",
+        "results.xlsx",
+        "review.csv",
+        "items.csv",
+        "objections.csv",
+        "report.html",
+    } <= {p.name for p in out.iterdir()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert load_exam(session / "exam.yaml").courses[0].code in page
+    assert "500" in page  # 8 candidates: the article 5 notice is shown
     items = _rows(out / "items.csv")
     assert {r["group"] for r in items} >= {"all"}
     assert len([r for r in items if r["group"] == "all"]) == 50

@@ -5,6 +5,10 @@ exam's ``order``. Per-group statistics use that group's own key, so a key
 typed wrong in one booklet shows up in that group. Pooled statistics use the
 first group's key; where groups' keys disagree on a master item, the item is
 flagged ``key-mismatch``.
+
+``key-suspect`` compares the top 27% of students with the key: on a handful
+of students it fires by chance, so it is only raised where at least
+``MIN_STUDENTS_FOR_KEY_CHECK`` scored sheets back it (pooled, or in the group).
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from omr.score.items import (
     test_statistics,
 )
 from omr.score.scoring import SCORED, CourseResult
+
+
+MIN_STUDENTS_FOR_KEY_CHECK = 50
+
+
+def _quiet_small(stats: list[ItemStats]) -> list[ItemStats]:
+    """Drop ``key-suspect`` from statistics over too few students to support it."""
+    return [
+        replace(s, flags=tuple(f for f in s.flags if f != "key-suspect"))
+        if s.n < MIN_STUDENTS_FOR_KEY_CHECK
+        else s
+        for s in stats
+    ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,9 +87,9 @@ def analyse_course(rows: list[CourseResult], course: Course, exam: Exam, options
     for g in exam.groups:  # one by one: each group is scored against its own key
         mine = groups == g
         if mine.any():
-            by_group[g] = item_statistics(responses[mine], keys[g], options)
+            by_group[g] = _quiet_small(item_statistics(responses[mine], keys[g], options))
     pooled = []
-    for s in item_statistics(responses, reference, options):
+    for s in _quiet_small(item_statistics(responses, reference, options)):
         suspect = tuple(
             g for g, stats in by_group.items() if "key-suspect" in stats[s.item - 1].flags
         )
