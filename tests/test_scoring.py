@@ -112,3 +112,47 @@ def test_national_id_is_masked_in_results():
     (row,) = score_sheet(_read(), _exam())
     assert row.national_id_masked == "100******46"
     assert mask_national_id("12345678901") == "123******01"
+
+
+# Key A B * D E|A (q3 cancelled, q5 accepts E or A); answers A C - D A [BC]... on 6 questions:
+# q1 right, q2 wrong, q3 cancelled (answer blank), q4 right, q5 right (alternative), q6 multiple.
+COMBO_KEY = ["A", "B", "*", "D", "E|A", "C"]
+COMBO_ANSWERS = ["A", "C", "", "D", "A", "BC"]
+
+
+@pytest.mark.parametrize(
+    ("cancelled", "penalty", "counts", "questions", "score"),
+    [
+        # drop: 5 counted; right 3, wrong 2 (one of them multiple), blank 0
+        ("drop", 0.0, (3, 2, 0, 1), 5, 3 / 5 * 100),
+        ("drop", 0.25, (3, 2, 0, 1), 5, (3 - 0.5) / 5 * 100),
+        # credit-all: 6 counted; the cancelled question is right for everyone
+        ("credit-all", 0.0, (4, 2, 0, 1), 6, 4 / 6 * 100),
+        ("credit-all", 0.25, (4, 2, 0, 1), 6, (4 - 0.5) / 6 * 100),
+        ("credit-all", 1.0, (4, 2, 0, 1), 6, (4 - 2) / 6 * 100),
+    ],
+)
+def test_policy_combinations(cancelled, penalty, counts, questions, score):
+    exam = Exam.model_validate(
+        {
+            "name": "t",
+            "date": "2026-11-14",
+            "form": "central-a4",
+            "groups": ["A"],
+            "scoring": {"penalty": penalty, "cancelled": cancelled, "scale": 100},
+            "courses": [
+                {"code": "C1", "block": "course1", "questions": 6, "keys": {"A": COMBO_KEY}}
+            ],
+        }
+    )
+    (row,) = score_sheet(_read(answers=COMBO_ANSWERS), exam)
+    s = row.score
+    assert (s.correct, s.wrong, s.blank, s.multiple) == counts
+    assert s.questions == questions
+    assert s.score == pytest.approx(score)
+
+
+def test_scale_other_than_100():
+    exam = _exam().model_copy(update={"scoring": _exam().scoring.model_copy(update={"scale": 20})})
+    (row,) = score_sheet(_read(answers="ABCDA"), exam)
+    assert row.score.score == pytest.approx(16.0)
