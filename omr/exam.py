@@ -47,6 +47,13 @@ def parse_key(key: str | list[str]) -> tuple[frozenset[str], ...]:
     return tuple(out)
 
 
+class OpenEnded(Strict):
+    """An open-ended question whose points a grader codes in one of the form's score grids."""
+
+    field: str = Field(description="the form's score field (score_fields) holding the points")
+    points: float = Field(gt=0, description="most points the question can give")
+
+
 class Course(Strict):
     """One course on the sheet: its answer block, keys and item order per group."""
 
@@ -57,8 +64,9 @@ class Course(Strict):
     keys: dict[str, str | list[str]] = Field(
         default_factory=dict, description="key per booklet group, printed order"
     )
-    open_ended: int = Field(
-        0, ge=0, description="open-ended questions (article 5: at most a tenth of the rest)"
+    open_ended: list[OpenEnded] = Field(
+        default_factory=list,
+        description="open-ended questions (article 5: at most one per ten multiple-choice)",
     )
     order: dict[str, list[int]] = Field(
         default_factory=dict,
@@ -67,10 +75,10 @@ class Course(Strict):
 
     @model_validator(mode="after")
     def _keys_and_orders_fit(self) -> Course:
-        if self.open_ended > self.questions // 10:
+        if len(self.open_ended) > self.questions // 10:
             raise ValueError(
                 f"article 5: {self.questions} multiple-choice questions allow at most "
-                f"{self.questions // 10} open-ended, not {self.open_ended}"
+                f"{self.questions // 10} open-ended, not {len(self.open_ended)}"
             )
         for group, key in self.keys.items():
             parsed = parse_key(key)
@@ -167,6 +175,11 @@ class Exam(Strict):
             missing = sorted(set(self.groups) - set(c.keys))
             if missing:
                 raise ValueError(f"course {c.code}: no key for group(s) {', '.join(missing)}")
+            if sum(o.points for o in c.open_ended) >= self.scoring.scale:
+                raise ValueError(
+                    f"course {c.code}: open-ended points leave nothing for the "
+                    f"multiple-choice part (scale {self.scoring.scale:g})"
+                )
         return self
 
 
@@ -255,6 +268,13 @@ def check_exam_against_form(exam: Exam, form) -> list[tuple[str, str]]:
             problems.append(
                 (f"courses[{i}].questions", f"block {course.block} has {block.questions} questions")
             )
+        for j, oe in enumerate(course.open_ended):
+            grid = form.score_fields.get(oe.field)
+            where = f"courses[{i}].open_ended[{j}]"
+            if grid is None:
+                problems.append((f"{where}.field", f"form has no score field {oe.field!r}"))
+            elif oe.points > 10**grid.digits - 1:
+                problems.append((f"{where}.points", f"{grid.digits} digits cannot code it"))
         for group, key in course.keys.items():
             bad = set().union(*parse_key(key)) - set(block.options)
             if bad:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from omr.exam import Exam
-from omr.forms import Form
+from omr.forms import Form, Identity
 from omr.records import ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
 from omr.score.analysis import CourseAnalysis, analyse_course
@@ -32,6 +32,7 @@ RESULT_COLUMNS = [
     "blank",
     "multiple",
     "questions",
+    "open_points",
     "score",
     "score_rounded",
     "answers",
@@ -101,11 +102,19 @@ def result_row(row: CourseResult) -> dict:
         "blank": s.blank if s else "",
         "multiple": s.multiple if s else "",
         "questions": s.questions if s else "",
+        "open_points": f"{s.open_points:g}" if s else "",
         "score": f"{s.score:.4f}" if s else "",
         "score_rounded": int(s.score + 0.5) if s else "",
         "answers": row.answers,
         "flags": ";".join(row.flags),
     }
+
+
+COURSE_REVIEWS = {
+    "review:unsure-mark",
+    "review:open-ended-unreadable",
+    "review:open-ended-over-max",
+}
 
 
 def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) -> list[dict]:
@@ -117,13 +126,19 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
         if not row.status.startswith("review:"):
             continue
         read = reads_by_id[row.sheet]
-        course_level = row.status == "review:unsure-mark"
+        course_level = row.status in COURSE_REVIEWS
         key = (row.sheet, row.course if course_level else "")
         if key in seen:
             continue
         seen.add(key)
         if not read.ok:
             detail = read.message
+        elif row.status.startswith("review:open-ended"):
+            course = blocks[row.course]
+            detail = "; ".join(
+                f"{oe.field}: read {read.fields[oe.field].text()} of at most {oe.points:g}"
+                for oe in course.open_ended
+            )
         elif course_level:
             course = blocks[row.course]
             items = read.fields[course.block].items[: course.questions]
@@ -142,8 +157,10 @@ def _sheet_detail(read: SheetRead) -> str:
     """Which fields of the sheet are not read with certainty."""
     parts = []
     for name, field in read.fields.items():
-        if field.kind == "answers":
-            continue
+        if field.kind in {"answers", "signature"} or (
+            field.kind == "digits" and name not in Identity.model_fields
+        ):
+            continue  # answers and score grids are reviewed per course
         bad = [n for n, i in enumerate(field.items, start=1) if i.state != ItemState.one]
         if field.kind in {"group", "box"}:
             state = field.items[0].state

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from omr.definitions import Strict, read_yaml, validate
 from omr.errors import InputFileError, InvalidFormError
@@ -149,9 +149,26 @@ class Form(Strict):
     group: GroupField
     identity: Identity = Identity()
     answer_blocks: dict[str, AnswerBlock] = Field(min_length=1)
+    score_fields: dict[str, DigitsField] = Field(
+        default_factory=dict,
+        description="digit grids where a grader codes the points of open-ended questions",
+    )
     boxes: Boxes = Boxes()
     signature: Rect | None = None
     texts: list[Text] = []
+
+    @model_validator(mode="after")
+    def _field_names_unique(self) -> Form:
+        names = [*self.answer_blocks, *self.score_fields]
+        reserved = {"group", "signature", *Identity.model_fields, *Boxes.model_fields}
+        clash = sorted((set(names) & reserved) | {n for n in names if names.count(n) > 1})
+        if clash:
+            raise ValueError(f"field names must be unique and not reserved: {', '.join(clash)}")
+        return self
+
+    def digit_grid(self, name: str) -> DigitsField | None:
+        """The identity or score digit grid called ``name``."""
+        return getattr(self.identity, name, None) or self.score_fields.get(name)
 
     @cached_property
     def layout(self) -> BubbleLayout:
@@ -228,7 +245,7 @@ def bubble_layout(form: Form) -> BubbleLayout:
 
     g = form.group
     add("group", "group", g.options, _grid(g.origin, 1, len(g.options), (0, 0), g.option_step), [1])
-    for name, d in form.identity:
+    for name, d in [*form.identity, *form.score_fields.items()]:
         if d is not None:
             grid = _grid(d.origin, d.digits, 10, d.digit_step, d.option_step)
             add(name, "digits", DIGITS, grid, range(1, d.digits + 1))
@@ -260,6 +277,7 @@ def check_geometry(form: Form) -> list[tuple[str, str]]:
         "group": "group",
         **{n: f"identity.{n}" for n in Identity.model_fields},
         **{n: f"answer_blocks.{n}" for n in form.answer_blocks},
+        **{n: f"score_fields.{n}" for n in form.score_fields},
         **{n: f"boxes.{n}" for n in Boxes.model_fields},
     }
     xy, r = layout.centers_xy, layout.radius

@@ -115,7 +115,7 @@ def _draw_fields(page: _Page, form: Form) -> None:
                 number = str(field.item_numbers[item])
                 page.text(x - r - 1.2 - 1.9 * len(number), y + 1.1, number, size=7, bold=True)
         if field.kind == "digits":
-            _draw_write_in(page, getattr(form.identity, name))
+            _draw_write_in(page, form.digit_grid(name))
     for name, block in form.answer_blocks.items():
         del name
         page.label(block.origin[0] - r - 4, block.origin[1] - r - 2.5, block.label)

@@ -134,9 +134,10 @@ def _exam_data(**course):
 
 
 def test_article_5_limits_open_ended_questions():
-    Exam.model_validate(_exam_data(open_ended=2))
+    two = [{"field": "open1", "points": 10}, {"field": "open2", "points": 10}]
+    Exam.model_validate(_exam_data(open_ended=two))
     with pytest.raises(ValueError, match="article 5: 20 multiple-choice questions allow at most 2"):
-        Exam.model_validate(_exam_data(open_ended=3))
+        Exam.model_validate(_exam_data(open_ended=[*two, {"field": "open3", "points": 5}]))
 
 
 def test_announcement_before_exam_is_an_error():

@@ -13,8 +13,13 @@ Precedence of a sheet's status, first match wins:
 7. identity checks (:mod:`omr.score.checks`): national ID checksum, roster,
    the same candidate on two sheets, a booklet group another key fits far
    better → ``review:<reason>``
-8. per course: an unsure bubble among its questions → ``review:unsure-mark``
+8. per course: an unsure bubble among its questions → ``review:unsure-mark``;
+   open-ended points not readable or above the question's maximum →
+   ``review:open-ended-unreadable`` / ``review:open-ended-over-max``
 9. otherwise ``scored``.
+
+With open-ended questions, the multiple-choice part is worth the scale less
+their points, and the points read are added to it.
 
 Flags do not stop scoring: ``seat-mismatch``, ``no-signature``, …
 """
@@ -45,6 +50,7 @@ class CourseScore:
     multiple: int
     questions: int
     score: float
+    open_points: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,25 @@ def response_token(item: ItemRead) -> str:
     return "?" if item.state == ItemState.unsure else item.value
 
 
+def open_ended_points(read: SheetRead, course: Course) -> tuple[float, str]:
+    """Points coded in the course's open-ended score grids, or a review reason."""
+    total = 0.0
+    for oe in course.open_ended:
+        text = read.fields[oe.field].text()
+        if "?" in text:
+            return 0.0, "review:open-ended-unreadable"
+        if int(text) > oe.points:
+            return 0.0, "review:open-ended-over-max"
+        total += int(text)
+    return total, ""
+
+
 def score_course(
-    items: tuple[ItemRead, ...], course: Course, group: str, exam: Exam
+    items: tuple[ItemRead, ...],
+    course: Course,
+    group: str,
+    exam: Exam,
+    open_points: float = 0.0,
 ) -> CourseScore:
     """Score the printed-order answers of one course under its key for ``group``."""
     key = course.key(group)
@@ -99,8 +122,9 @@ def score_course(
         else:
             raise ValueError("an unsure answer cannot be scored; the sheet goes to review")
     raw = max(0.0, correct - rules.penalty * wrong)
-    score = raw / counted * rules.scale if counted else math.nan
-    return CourseScore(correct, wrong, blank, multiple, counted, score)
+    mc_scale = rules.scale - sum(o.points for o in course.open_ended)
+    score = raw / counted * mc_scale + open_points if counted else math.nan
+    return CourseScore(correct, wrong, blank, multiple, counted, score, open_points)
 
 
 def mask_national_id(value: str) -> str:
@@ -186,9 +210,15 @@ def score_sheet(
     for course in exam.courses:
         items = fields[course.block].items[: course.questions] if read.ok else ()
         row_status = status
+        points = 0.0
         if status == SCORED and any(i.state == ItemState.unsure for i in items):
             row_status = "review:unsure-mark"
-        score = score_course(items, course, group.value, exam) if row_status == SCORED else None
+        elif status == SCORED and course.open_ended:
+            points, problem = open_ended_points(read, course)
+            row_status = problem or row_status
+        score = (
+            score_course(items, course, group.value, exam, points) if row_status == SCORED else None
+        )
         rows.append(
             CourseResult(
                 sheet=read.sheet_id,
