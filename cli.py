@@ -302,6 +302,19 @@ def _print_evaluation(r: dict) -> None:
         f"{r['questions_unsure']} unsure"
     )
     click.echo(f"void sheets         {r['void_right_reason']} of {r['void_sheets']} right reason")
+    click.echo(
+        "bubbles (truth -> read): "
+        + ", ".join(f"{k} {v}" for k, v in r["bubble_confusion"].items())
+    )
+    if r["review_reasons"]:
+        click.echo(
+            "sheets in review by reason: "
+            + ", ".join(f"{k} {v}" for k, v in r["review_reasons"].items())
+        )
+        click.echo(
+            "items in review by reason: "
+            + ", ".join(f"{k} {v}" for k, v in r["review_items"].items())
+        )
     click.echo("status (truth -> read):")
     for s in r["statuses"]:
         click.echo(f"  {s['truth']:<22} -> {s['read']:<28} {s['sheets']}")

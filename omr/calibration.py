@@ -28,6 +28,15 @@ class MarkModel(Strict):
     mark_share: float = Field(0.45, gt=0, lt=1)
     empty_noise_k: float = Field(6.0, ge=0)
     mark_noise_k: float = Field(10.0, ge=0)
+    residue_share: float = Field(
+        0.35,
+        gt=0,
+        lt=1,
+        description="an unsure bubble below this share of its question's clear mark is residue",
+    )
+    residue_max: float = Field(
+        0.15, gt=0, lt=1, description="and below this darkness above blank (else: a person)"
+    )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"
     )

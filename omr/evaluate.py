@@ -31,6 +31,8 @@ class Tally:
     questions_right: int = 0
     questions_unsure: int = 0
     errors: list[dict] = field(default_factory=list)
+    confusion: Counter = field(default_factory=Counter)  # (truth, read) per bubble
+    item_reasons: Counter = field(default_factory=Counter)  # why items went to review
 
 
 def _item_letters(item: ItemRead) -> tuple[set[str], set[str]]:
@@ -43,11 +45,14 @@ def _compare_item(tally: Tally, sheet: str, where: str, item: ItemRead, truth: s
     want = set(truth)
     for label in labels:
         tally.bubbles += 1
+        read = "unsure" if label in unsure else "marked" if label in marked else "empty"
+        tally.confusion[("marked" if label in want else "blank", read)] += 1
         if label in unsure:
             tally.bubbles_unsure += 1
         elif (label in marked) == (label in want):
             tally.bubbles_right += 1
     if item.state == ItemState.unsure:
+        tally.item_reasons[item.reason or "unsure"] += 1
         return "unsure"
     if marked != want:
         tally.errors.append(
@@ -125,6 +130,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     void_truth = void_right = 0
     missing = []
     status_pairs: Counter = Counter()
+    review_reasons: Counter = Counter()
     for sheet_id, want in truth.items():
         read = reads.get(sheet_id)
         rows = statuses.get(sheet_id)
@@ -133,6 +139,8 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             continue
         in_review = any(s.startswith("review:") for s in rows)
         review += in_review
+        for reason in sorted({s.removeprefix("review:") for s in rows if s.startswith("review:")}):
+            review_reasons[reason] += 1
         sheet_status = next((s for s in rows if s.startswith("review:")), rows[0])
         status_pairs[(want["status"], sheet_status)] += 1
         if want["status"].startswith("void:"):
@@ -158,6 +166,9 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         "void_sheets": void_truth,
         "void_right_reason": void_right,
         "missing_sheets": missing,
+        "review_reasons": dict(sorted(review_reasons.items())),
+        "review_items": dict(sorted(tally.item_reasons.items())),
+        "bubble_confusion": {f"{t}->{r}": c for (t, r), c in sorted(tally.confusion.items())},
         "statuses": [
             {"truth": t, "read": r, "sheets": c} for (t, r), c in sorted(status_pairs.items())
         ],

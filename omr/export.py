@@ -112,6 +112,9 @@ def result_row(row: CourseResult) -> dict:
 
 COURSE_REVIEWS = {
     "review:unsure-mark",
+    "review:faint",
+    "review:erasure-or-answer",
+    "review:ambiguous-multiple",
     "review:open-ended-unreadable",
     "review:open-ended-over-max",
 }
@@ -143,7 +146,7 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
             course = blocks[row.course]
             items = read.fields[course.block].items[: course.questions]
             detail = "; ".join(
-                f"q{n}: marked {i.value or 'none'}, unsure {i.unsure}"
+                f"q{n} ({i.reason}): marked {i.value or 'none'}, unsure {i.unsure}"
                 for n, i in enumerate(items, start=1)
                 if i.state == ItemState.unsure
             )

@@ -33,6 +33,7 @@ class ItemRead:
     state: ItemState
     confidence: float
     unsure: str = ""
+    reason: str = ""  # unsure: faint, erasure-or-answer, ambiguous-multiple; else e.g. residue:C
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ class SheetRead:
             name: FieldRead(
                 kind=f["kind"],
                 items=tuple(
-                    ItemRead(i["value"], ItemState(i["state"]), i["confidence"], i["unsure"])
+                    ItemRead(
+                        i["value"],
+                        ItemState(i["state"]),
+                        i["confidence"],
+                        i["unsure"],
+                        i.get("reason", ""),
+                    )
                     for i in f["items"]
                 ),
                 darkness=tuple(tuple(row) for row in f["darkness"]),

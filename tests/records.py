@@ -8,7 +8,7 @@ from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 def make_item(token: str) -> ItemRead:
     """'A' one, '' blank, 'AC' multiple, '?' unsure."""
     if token == "?":
-        return ItemRead("", ItemState.unsure, 0.0, "A")
+        return ItemRead("", ItemState.unsure, 0.0, "A", "faint")
     if not token:
         return ItemRead("", ItemState.blank, 1.0)
     return ItemRead(token, ItemState.one if len(token) == 1 else ItemState.multiple, 1.0)

@@ -104,3 +104,48 @@ def test_a_faint_smudge_goes_to_review_not_to_a_guess(central):
     item = read.fields["course2"].items[0]
     assert item.state == ItemState.unsure
     assert item.unsure == "B"
+
+
+def _levels():
+    return sheet_levels(_sheet(marks=[0.75] * 50), MODEL)  # blank 0.05, marks 0.70 above
+
+
+def _decide(row):
+    from omr.detect.decide import mark_residue
+
+    levels = _levels()
+    darkness = np.array([row])
+    states, conf = bubble_states(darkness, levels)
+    states, residue_conf = mark_residue(states, darkness, levels, MODEL)
+    conf = np.where(states == 3, residue_conf, conf)
+    (item,) = decide_items(states, conf, tuple("ABCDE"))
+    return item
+
+
+def test_light_residue_beside_a_clear_mark_is_an_erasure_not_an_answer():
+    # C clear (0.75); A at 0.17 (0.12 above blank: unsure band, under 0.35 × 0.70 and 0.15).
+    item = _decide([0.17, 0.05, 0.75, 0.05, 0.05])
+    assert (item.state, item.value, item.reason) == (ItemState.one, "C", "residue:A")
+    assert 0 < item.confidence < 1
+
+
+def test_heavier_second_mark_beside_a_clear_mark_goes_to_a_person():
+    # A at 0.23 (0.18 above blank): too dark to call residue, too light to call an answer.
+    item = _decide([0.23, 0.05, 0.75, 0.05, 0.05])
+    assert (item.state, item.value, item.unsure, item.reason) == (
+        ItemState.unsure,
+        "C",
+        "A",
+        "erasure-or-answer",
+    )
+
+
+def test_unsure_reasons():
+    assert _decide([0.17, 0.05, 0.05, 0.05, 0.05]).reason == "faint"
+    assert _decide([0.17, 0.18, 0.05, 0.05, 0.05]).reason == "ambiguous-multiple"
+
+
+def test_residue_alone_is_not_an_answer_and_not_residue():
+    # Without a clear mark in the question there is nothing to compare with: a person looks.
+    item = _decide([0.05, 0.05, 0.05, 0.05, 0.16])
+    assert item.state == ItemState.unsure and item.reason == "faint"

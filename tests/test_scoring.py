@@ -98,7 +98,7 @@ def test_accepted_alternative_answer():
 
 def test_unsure_mark_sends_the_course_to_review_without_a_score():
     (row,) = score_sheet(_read(answers=["A", "?", "C", "D", "E"]), _exam())
-    assert row.status == "review:unsure-mark"
+    assert row.status == "review:faint"
     assert row.score is None
     assert row.answers == "A?CDE"
 

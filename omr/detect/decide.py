@@ -16,7 +16,7 @@ from omr.calibration import MarkModel
 from omr.forms import BubbleLayout
 from omr.records import FieldRead, ItemRead, ItemState
 
-EMPTY, UNSURE, MARKED = 0, 1, 2
+EMPTY, UNSURE, MARKED, RESIDUE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -82,23 +82,59 @@ def bubble_states(darkness: np.ndarray, levels: SheetLevels) -> tuple[np.ndarray
     return states, np.clip(conf, 0.0, 1.0)
 
 
+def mark_residue(
+    states: np.ndarray, darkness: np.ndarray, levels: SheetLevels, model: MarkModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn unsure bubbles that are erasure residue beside a clear mark into RESIDUE.
+
+    Parameters
+    ----------
+    states, darkness : (I, K) ndarray
+        Bubble states and darkness of one field, items × options.
+
+    Returns
+    -------
+    states : (I, K) ndarray of int8, with RESIDUE where an unsure bubble sits in
+        an item that has a clear mark and its darkness above blank is below
+        both ``residue_share`` of that mark's and ``residue_max``.
+    confidence : (I, K) ndarray, how far below that limit each residue is.
+    """
+    above = darkness - levels.blank
+    strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
+    limit = np.minimum(model.residue_share * strong, model.residue_max)
+    residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
+    out = np.where(residue, RESIDUE, states).astype(np.int8)
+    conf = np.where(residue, np.clip((limit - above) / np.maximum(limit, 1e-6), 0, 1), 1.0)
+    return out, conf
+
+
+def _unsure_reason(marked: str, unsure: str) -> str:
+    if marked:
+        return "erasure-or-answer"
+    return "ambiguous-multiple" if len(unsure) > 1 else "faint"
+
+
 def decide_items(
     states: np.ndarray, confidence: np.ndarray, labels: tuple[str, ...]
 ) -> tuple[ItemRead, ...]:
-    """One decision per row of ``states`` (items × options)."""
+    """One decision per row of ``states`` (items × options), with a reason when unsure."""
     out = []
     for row_state, row_conf in zip(states, confidence, strict=True):
-        marked = "".join(lab for lab, s in zip(labels, row_state, strict=True) if s == MARKED)
-        unsure = "".join(lab for lab, s in zip(labels, row_state, strict=True) if s == UNSURE)
+        pick = {
+            s: "".join(lab for lab, x in zip(labels, row_state, strict=True) if x == s)
+            for s in (MARKED, UNSURE, RESIDUE)
+        }
+        marked, unsure, residue = pick[MARKED], pick[UNSURE], pick[RESIDUE]
+        reason = f"residue:{residue}" if residue else ""
         if unsure:
-            state = ItemState.unsure
+            state, reason = ItemState.unsure, _unsure_reason(marked, unsure)
         elif not marked:
             state = ItemState.blank
         elif len(marked) == 1:
             state = ItemState.one
         else:
             state = ItemState.multiple
-        out.append(ItemRead(marked, state, round(float(row_conf.min()), 3), unsure))
+        out.append(ItemRead(marked, state, round(float(row_conf.min()), 3), unsure, reason))
     return tuple(out)
 
 
@@ -114,9 +150,14 @@ def decide_fields(
     states, confidence = bubble_states(darkness, levels)
     fields = {}
     for name, f in layout.fields.items():
+        field_states, residue_conf = mark_residue(states[f.index], darkness[f.index], levels, model)
         fields[name] = FieldRead(
             kind=f.kind,
-            items=decide_items(states[f.index], confidence[f.index], f.option_labels),
+            items=decide_items(
+                field_states,
+                np.where(field_states == RESIDUE, residue_conf, confidence[f.index]),
+                f.option_labels,
+            ),
             darkness=tuple(tuple(round(float(x), 3) for x in row) for row in darkness[f.index]),
         )
     return fields, levels

@@ -13,7 +13,9 @@ Precedence of a sheet's status, first match wins:
 7. identity checks (:mod:`omr.score.checks`): national ID checksum, roster,
    the same candidate on two sheets, a booklet group another key fits far
    better → ``review:<reason>``
-8. per course: an unsure bubble among its questions → ``review:unsure-mark``;
+8. per course: an unsure bubble among its questions → ``review:<reason>`` of
+   the first such question (``faint``, ``erasure-or-answer``,
+   ``ambiguous-multiple``);
    open-ended points not readable or above the question's maximum →
    ``review:open-ended-unreadable`` / ``review:open-ended-over-max``
 9. otherwise ``scored``.
@@ -211,8 +213,9 @@ def score_sheet(
         items = fields[course.block].items[: course.questions] if read.ok else ()
         row_status = status
         points = 0.0
-        if status == SCORED and any(i.state == ItemState.unsure for i in items):
-            row_status = "review:unsure-mark"
+        unsure = [i for i in items if i.state == ItemState.unsure]
+        if status == SCORED and unsure:
+            row_status = f"review:{unsure[0].reason or 'unsure-mark'}"
         elif status == SCORED and course.open_ended:
             points, problem = open_ended_points(read, course)
             row_status = problem or row_status
