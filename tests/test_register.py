@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import blank_sheet, transform
 
-from omr.detect.register import find_square_marks, register_page
+from omr.detect.register import find_square_marks, outline_contrast, register_page
 from omr.detect.sampling import apply_transform
 
 DPI = 150
@@ -67,7 +67,7 @@ def test_quarter_turned_page_registers(central, turn):
 def test_other_form_size_registers(quiz):
     page = transform(blank_sheet(quiz, 200), degrees=-1.5, shift=(5, 5))
     reg = register_page(page, quiz)
-    assert reg and reg.marks_found == 6
+    assert reg and reg.marks_found == 7  # six symmetric marks and the orientation mark
 
 
 def test_blank_page_is_reported_as_blank(central):
@@ -88,15 +88,28 @@ def test_another_document_is_not_registered(central):
     assert "registration mark" in reg.message
 
 
-def test_missing_orientation_mark_is_not_guessed(central):
+@pytest.mark.parametrize("degrees", [0.5, 180.5])
+def test_missing_orientation_mark_is_replaced_by_the_bubble_outlines(central, degrees):
     page = blank_sheet(central, DPI)
     ppm = DPI / 25.4
     x, y = np.array(central.registration.orientation_mark) * ppm
     half = int(central.registration.orientation_size * ppm)
     page[int(y) - half : int(y) + half, int(x) - half : int(x) + half] = 255
+    reg = register_page(transform(page, degrees=degrees), central)
+    assert reg
+    assert reg.upside_down == (degrees > 90)
+    err_px = apply_transform(reg.matrix, central.layout.centers_xy) - _truth_px(
+        central, DPI, degrees
+    )
+    assert np.abs(err_px).max() / ppm < 0.1
+
+
+def test_outline_contrast_tells_the_right_transform_from_a_half_turn(central):
+    page = blank_sheet(central, DPI)
     reg = register_page(page, central)
-    assert not reg
-    assert reg.reason == "orientation-unknown"
+    half_turn = np.array([[-1.0, 0, central.page.width], [0, -1, central.page.height], [0, 0, 1]])
+    assert outline_contrast(page, reg.matrix, central) > 0.4
+    assert abs(outline_contrast(page, reg.matrix @ half_turn, central)) < 0.05
 
 
 def test_filled_bubbles_are_not_taken_for_marks():
@@ -106,3 +119,35 @@ def test_filled_bubbles_are_not_taken_for_marks():
     found = find_square_marks(page, 20)
     assert found.shape == (1, 2)
     assert found[0] == pytest.approx([29.5, 29.5], abs=0.01)
+
+
+def _erase_marks(page, form, dpi, which):
+    ppm = dpi / 25.4
+    half = int(form.registration.mark_size * ppm * 0.8)
+    for k in which:
+        x, y = np.array(form.registration.marks[k]) * ppm
+        page[int(y) - half : int(y) + half, int(x) - half : int(x) + half] = 255
+    return page
+
+
+def test_three_marks_and_the_orientation_mark_are_enough(central):
+    # Top-right, mid-right and bottom-left marks lost (cut off, torn).
+    page = _erase_marks(blank_sheet(central, DPI), central, DPI, [1, 3, 4])
+    page = transform(page, degrees=1.5)
+    reg = register_page(page, central)
+    assert reg and reg.marks_found == 4
+    err_px = apply_transform(reg.matrix, central.layout.centers_xy) - _truth_px(central, DPI, 1.5)
+    assert np.abs(err_px).max() / (DPI / 25.4) < 0.1
+
+
+def test_three_marks_in_a_line_are_not_trusted(central):
+    # Only the left-hand marks left: they cannot fix the scale across the page.
+    page = _erase_marks(blank_sheet(central, DPI), central, DPI, [1, 3, 5])
+    assert not register_page(page, central)
+
+
+def test_two_marks_are_not_enough(central):
+    page = _erase_marks(blank_sheet(central, DPI), central, DPI, [1, 2, 3, 5])
+    reg = register_page(page, central)
+    assert not reg
+    assert reg.reason == "marks-not-found"

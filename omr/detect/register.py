@@ -63,7 +63,7 @@ class RegistrationFailed:
 
 
 def find_square_marks(
-    gray: np.ndarray, side_px: float, *, area_tol: float = 0.4, min_fill: float = 0.82
+    gray: np.ndarray, side_px: float, *, area_range=(0.7, 1.45), min_fill: float = 0.85
 ) -> np.ndarray:
     """Centres of solid dark squares of about ``side_px`` pixels.
 
@@ -73,11 +73,12 @@ def find_square_marks(
         The page, dark marks on light paper.
     side_px : float
         Expected side of a mark in pixels of ``gray``.
-    area_tol : float
-        Accepted relative deviation of the area from ``side_px ** 2``.
+    area_range : (float, float)
+        Accepted area, as shares of ``side_px ** 2``: a filled 4-mm bubble is
+        about half a 5-mm mark.
     min_fill : float
-        Least share of its bounding box a blob must fill; a disc fills 0.785, so
-        filled bubbles are not taken for marks.
+        Least share of its bounding box a blob must fill; a disc fills 0.785, a
+        square turned by 3° about 0.9, so filled bubbles are not taken for marks.
 
     Returns
     -------
@@ -99,8 +100,8 @@ def find_square_marks(
     expected = side_px**2
     ok = (
         inside
-        & (area > expected * (1 - area_tol))
-        & (area < expected * (1 + area_tol))
+        & (area > expected * area_range[0])
+        & (area < expected * area_range[1])
         & (area / (w * h) >= min_fill)
         & (np.maximum(w, h) < 1.35 * np.minimum(w, h))
     )
@@ -160,6 +161,8 @@ def register_page(
     search_mm: float = 25.0,
     max_residual_mm: float = 0.6,
     min_marks: int = 4,
+    min_spread: float = 0.15,
+    min_outline_gap: float = 0.1,
 ) -> Registration | RegistrationFailed:
     """Find the form's marks on ``gray`` and fit the form→image transform.
 
@@ -173,7 +176,14 @@ def register_page(
     max_residual_mm : float
         Largest RMS misfit of the marks accepted.
     min_marks : int
-        Fewest symmetric marks that must be found.
+        Fewest landmarks (symmetric marks and the orientation mark) that must
+        be found: three fix the transform, a fourth checks it.
+    min_spread : float
+        Least spread of the landmarks across their thinnest direction, as a
+        share of the page's shorter side (three marks in a line fix nothing).
+    min_outline_gap : float
+        When the orientation mark is unclear, how much better the bubble
+        outlines must fit one half turn than the other.
     """
     if gray.ndim != 2 or min(gray.shape) < 50:
         return RegistrationFailed("unreadable-page", "the page image is empty or too small")
@@ -185,33 +195,44 @@ def register_page(
     f = min(1.0, WORK_PX_PER_MM / scale0)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
     found = find_square_marks(small, reg.mark_size * scale0 * f) / f
-    if len(found) < min_marks:
+    if len(found) < 3:  # three fix an affine transform; a fourth landmark must check it
         return RegistrationFailed(
             "marks-not-found",
             f"found {len(found)} registration mark(s) of {len(marks_mm)}: "
             "not this form, a blank or back page, or cut off",
         )
     found = refine_centres(gray, found, reg.mark_size * scale0)
-    best = None
-    for turns in range(4):
-        fit = _fit_hypothesis(form, gray, found, turns, scale0, search_mm)
-        if fit is not None and (best is None or fit[0] > best[0]):
-            best = fit
-    if best is None:
+    fits = {t: _fit_hypothesis(form, gray, found, t, scale0, search_mm) for t in range(4)}
+    fits = {t: f for t, f in fits.items() if f is not None}
+    if not fits:
         return RegistrationFailed(
             "marks-not-found",
             f"found {len(found)} square mark(s) but not in this form's layout",
         )
-    score, matrix, n_found, residual_mm, ink = best
+    turns = max(fits, key=lambda t: fits[t][0])
+    score, matrix, n_found, residual_mm, ink, spread = fits[turns]
     if n_found < min_marks or residual_mm > max_residual_mm:
         return RegistrationFailed(
             "registration-weak",
-            f"marks fit badly: {n_found} of {len(marks_mm)} found, misfit {residual_mm:.2f} mm",
+            f"marks fit badly: {n_found} of {len(marks_mm) + 1} found, misfit {residual_mm:.2f} mm",
+        )
+    if spread < min_spread * min(form.page.width, form.page.height):
+        return RegistrationFailed(
+            "registration-weak", "the marks found lie too close to a line to fix the page"
         )
     if score < 0.35:
-        return RegistrationFailed(
-            "orientation-unknown", "the orientation mark is missing or unclear"
-        )
+        # No clear orientation mark (cut off, torn): the printed bubble outlines
+        # sit where the form says only under the right half turn.
+        other = fits.get((turns + 2) % 4)
+        here = outline_contrast(gray, matrix, form)
+        there = outline_contrast(gray, other[1], form) if other else 0.0
+        if here - there < min_outline_gap:
+            if there - here >= min_outline_gap:
+                score, matrix, n_found, residual_mm, ink, spread = other
+            else:
+                return RegistrationFailed(
+                    "orientation-unknown", "the orientation mark is missing or unclear"
+                )
     a, b = matrix[0, 0], matrix[1, 0]
     angle = float(np.degrees(np.arctan2(b, a)))
     return Registration(
@@ -221,7 +242,7 @@ def register_page(
         upside_down=abs(angle) > 135,
         px_per_mm=float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))),
         marks_found=n_found,
-        marks_expected=len(marks_mm),
+        marks_expected=len(marks_mm) + 1,  # the symmetric marks and the orientation mark
         ink=ink,
     )
 
@@ -229,7 +250,8 @@ def register_page(
 def _fit_hypothesis(form, gray, found, turns, scale0, search_mm):
     """Fit under one quarter-turn hypothesis; None if the marks do not fit it.
 
-    Returns (orientation score, matrix, marks matched, residual mm, ink level).
+    Returns (orientation score, matrix, landmarks used, residual mm, ink level,
+    spread mm: the landmarks' smallest standard deviation along any direction).
     """
     reg = form.registration
     marks_mm = np.asarray(reg.marks, dtype=float)
@@ -242,22 +264,51 @@ def _fit_hypothesis(form, gray, found, turns, scale0, search_mm):
             return None
         matrix = _fit_affine(marks_mm[ok], found[idx[ok]])
         tol = 2.0 * scale0  # after the first fit, marks must sit within 2 mm
-    px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
-    resid = apply_transform(matrix, marks_mm[ok]) - found[idx[ok]]
-    residual_mm = float(np.sqrt((resid**2).sum(axis=1).mean()) / px_per_mm)
+    src, dst = marks_mm[ok], found[idx[ok]]
     # Orientation: the orientation square is dark; where a half turn would put it, paper.
     w, h = form.page.width, form.page.height
     o = np.asarray(reg.orientation_mark, dtype=float)
     pattern = square_pattern(half=0.35 * reg.orientation_size)
     marks_pattern = square_pattern(half=0.3 * reg.mark_size)
     ink = float(
-        np.median(
-            sample_image(gray, apply_transform(matrix, marks_mm[ok][:, None] + marks_pattern))
-        )
+        np.median(sample_image(gray, apply_transform(matrix, src[:, None] + marks_pattern)))
     )
     here = float(np.median(sample_image(gray, apply_transform(matrix, o + pattern))))
     there = float(np.median(sample_image(gray, apply_transform(matrix, (w, h) - o + pattern))))
     paper = float(np.percentile(gray, 90))
     contrast = max(paper - ink, 1.0)
-    score = ((there - here) / contrast) - 0.001 * residual_mm
-    return score, matrix, int(ok.sum()), residual_mm, ink
+    score = (there - here) / contrast
+    if score > 0.35:
+        # The orientation square is one more landmark: it lets a page with only three
+        # symmetric marks left (corners cut off by the scanner) still be checked.
+        px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+        guess = apply_transform(matrix, o[None])
+        centre = refine_centres(gray, guess, reg.orientation_size * px_per_mm)
+        if np.linalg.norm(centre - guess) < 1.0 * px_per_mm:
+            src, dst = np.vstack([src, o]), np.vstack([dst, centre])
+            matrix = _fit_affine(src, dst)
+    px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+    resid = apply_transform(matrix, src) - dst
+    residual_mm = float(np.sqrt((resid**2).sum(axis=1).mean()) / px_per_mm)
+    centred = src - src.mean(axis=0)
+    spread = float(np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(src)))
+    return score - 0.001 * residual_mm, matrix, len(src), residual_mm, ink, spread
+
+
+def outline_contrast(gray: np.ndarray, matrix: np.ndarray, form: Form) -> float:
+    """How well the form's printed bubble outlines sit where ``matrix`` puts them.
+
+    The median over bubbles of (grey just inside the outline − grey on the
+    outline), in units of the page's paper-to-black contrast: clearly positive
+    when the transform is right, about zero when it is not.
+    """
+    layout = form.layout
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    unit = np.column_stack([np.cos(angles), np.sin(angles)])
+    r = layout.radius[:, None, None]
+    centres = layout.centers_xy[:, None, :]
+    on = sample_image(gray, apply_transform(matrix, centres + unit * r)).mean(axis=1)
+    inside = sample_image(gray, apply_transform(matrix, centres + unit * r * 0.75)).mean(axis=1)
+    paper = float(np.percentile(gray, 90))
+    ink = float(np.percentile(gray, 1))
+    return float(np.median(inside - on) / max(paper - ink, 1.0))
