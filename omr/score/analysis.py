@@ -26,7 +26,6 @@ from omr.score.items import (
 )
 from omr.score.scoring import SCORED, CourseResult
 
-
 MIN_STUDENTS_FOR_KEY_CHECK = 50
 
 
