@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -56,8 +57,7 @@ class PageImage:
         """(H, W) uint8 luminance."""
         if self.pixels.ndim == 2:
             return self.pixels
-        weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        return np.clip(self.pixels @ weights + 0.5, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(self.pixels, cv2.COLOR_RGB2GRAY)
 
 
 class PageLoadError(Exception):

@@ -3,6 +3,45 @@
 The simulator uses the form model and the form renderer, never the reader
 (:mod:`omr.detect`, the pipeline): what it writes is the ground truth the
 reader is measured against.
+
+``truth.json`` holds, per sheet id (``stack.pdf:3``, or ``photo-0001.jpg:1``
+for a photographed sheet), the candidate, ``intended_group``, ``group_marks``,
+``status``, ``identity``, ``boxes``, ``answers`` (what the candidate means:
+the options per question, ``""`` blank), ``marks`` and ``scan``.
+
+Each entry of ``marks`` has ``field``, ``item`` (0-based), ``option``,
+``medium``, ``darkness``, ``coverage`` and ``kind``:
+
+- answers, listed first and exactly as ``group_marks``, ``identity`` and
+  ``answers`` say: ``fill`` (the usual full or partial fill), ``faint``
+  (darkness 0.25–0.4), ``half`` (coverage 0.35–0.6), ``tick`` and ``cross``
+  (a stroke pattern through the bubble: an answer), ``circle`` and ``dot``
+  (a ring around the bubble, or a small dot in it: the candidate's intended
+  answer, but ``"ambiguous": true``: a reader may send it to review instead
+  of reading it);
+- no answer, after them: ``erasure`` (residue of a rubbed-out answer on a
+  question now blank or answered elsewhere; ``darkness`` is the residue's,
+  ``coverage`` the smear's share of the bubble) and ``stray`` (a pencil
+  stroke between bubbles: ``option`` null, ``coverage`` 0, ``points_mm`` its
+  polyline; ``field`` and ``item`` the nearest question).
+
+A mark a thresholded 1-bit scan wiped out (a faint mark, most residue)
+carries ``"visible": false``: the candidate meant it, but no reader can see
+it (absent means visible).
+
+``scan`` holds the scanner's parameters (:class:`omr.simulate.scanner.ScanParams`):
+``dpi``, ``rotation_deg``, ``shift_mm``, ``scale``, ``upside_down``,
+``colour``, ``paper_white``, ``tint``, ``blur_sigma``, ``noise_sigma``,
+``jpeg_quality`` (null on a 1-bit page), and ``fold`` (a list of creases,
+each ``from_mm``, ``to_mm``, ``depth``, ``highlight``, ``width_mm``,
+``shade``, ``shade_mm``, ``shade_side``), ``shadow`` (null or ``edge``,
+``strength``, ``width_mm``), ``bilevel``, ``bilevel_threshold`` (null when not
+bilevel), ``dither`` and ``photo`` (null, or the photo's
+``frame_px``, ``corners_px`` of the page's top-left, top-right, bottom-right
+and bottom-left corners in the upright photo, ``exif_orientation``, light,
+desk, blur, noise and ``jpeg_quality``; ``dpi`` is then the page's mean
+resolution in the photo and ``rotation_deg`` its turn before the corners
+moved).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ sheet plans. Nothing here draws pixels (see :mod:`omr.simulate.marks`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -61,7 +61,10 @@ class PlannedMark:
     """One bubble a candidate fills: where, and with what pencil.
 
     ``item`` is 0-based (question or digit position); ``coverage`` is the
-    share of the bubble the candidate means to cover.
+    share of the bubble the candidate means to cover. ``kind`` says how:
+    ``fill`` (the usual blob, full or partial), ``faint``, ``half``, ``tick``,
+    ``cross``, ``circle`` or ``dot`` (all answers), or ``erasure`` (residue of
+    a rubbed-out answer: not an answer; ``darkness`` is the residue's).
     """
 
     field: str
@@ -70,6 +73,25 @@ class PlannedMark:
     bubble: int
     darkness: float
     coverage: float
+    kind: str = "fill"
+
+
+ANSWER_KINDS = ("fill", "faint", "half", "tick", "cross", "circle", "dot")
+AMBIGUOUS_KINDS = ("circle", "dot")
+
+
+@dataclass(frozen=True, eq=False)
+class StrayStroke:
+    """A stray pencil stroke between bubbles: not an answer.
+
+    ``points_mm`` is a ``(P, 2)`` polyline in page millimetres, (x, y) order;
+    ``field`` and ``item`` name the nearest bubble's question (0-based).
+    """
+
+    field: str
+    item: int
+    points_mm: np.ndarray
+    darkness: float
 
 
 @dataclass(frozen=True)
@@ -81,7 +103,8 @@ class SheetPlan:
     question (the options marked, in option order; ``""`` is blank);
     ``identity`` maps each digit field of the form to the digits coded.
     ``shape`` holds the pencil-blob geometry of ``marks``, in the same order.
-    ``darkness`` and ``grain`` are the candidate's pencil.
+    ``darkness`` and ``grain`` are the candidate's pencil. ``erasures`` and
+    ``strays`` are pencil that is no answer (see :func:`plan_habits`).
     """
 
     candidate: Candidate
@@ -92,6 +115,8 @@ class SheetPlan:
     shape: MarkShape
     darkness: float
     grain: float
+    erasures: tuple[PlannedMark, ...] = ()
+    strays: tuple[StrayStroke, ...] = ()
 
 
 def national_id_check_digits(first9: str) -> str:
@@ -327,3 +352,161 @@ def plan_sheet(
         darkness=float(darkness),
         grain=float(grain),
     )
+
+
+def _count(rng: np.random.Generator, p: float, per_sheet: tuple[int, int]) -> int:
+    """How many marks of a feature a sheet carries: 0 unless the sheet is picked (share ``p``)."""
+    if p <= 0 or rng.random() >= p:
+        return 0
+    return int(rng.integers(per_sheet[0], per_sheet[1] + 1))
+
+
+def plan_habits(
+    form: Form, plan: SheetPlan, rng: np.random.Generator, profile: Profile
+) -> SheetPlan:
+    """Add the harder students' habits to a sheet plan (a no-op when the profile has none).
+
+    Some answer marks turn faint, half-filled, ticked, crossed, circled or
+    dotted (the answers do not change: these are still what the candidate
+    means); erasure residue lands on other options of questions answered
+    with one option, or on blank questions; stray strokes go between
+    bubbles, touching no bubble's interior. Each feature first picks the
+    sheet (its ``p_*_sheet`` share), then how many marks; answer marks are
+    picked at most once.
+
+    Parameters
+    ----------
+    form : Form
+        The sheet design.
+    plan : SheetPlan
+        What :func:`plan_sheet` planned; its answers stay as they are.
+    rng : numpy.random.Generator
+        A stream of its own: the plan's other streams are not touched.
+    profile : Profile
+        The ``p_*_sheet`` shares and ranges.
+
+    Returns
+    -------
+    SheetPlan
+        ``plan`` with marks' ``kind`` (and darkness or coverage) changed and
+        ``erasures`` and ``strays`` set.
+    """
+    p = profile
+    shares = (
+        p.p_faint_sheet,
+        p.p_half_sheet,
+        p.p_tick_sheet,
+        p.p_circle_sheet,
+        p.p_erasure_sheet,
+        p.p_stray_sheet,
+    )
+    if not any(x > 0 for x in shares):
+        return plan
+    marks = list(plan.marks)
+    pool = [i for i, m in enumerate(marks) if m.field in form.answer_blocks]
+    pool = [pool[j] for j in rng.permutation(len(pool))]
+
+    def take(share: float, per_sheet: tuple[int, int]) -> list[int]:
+        k = min(_count(rng, share, per_sheet), len(pool))
+        picked = pool[:k]
+        del pool[:k]
+        return picked
+
+    for i in take(p.p_faint_sheet, p.faint_per_sheet):
+        dark = round(float(rng.uniform(*p.faint_darkness)), 3)
+        marks[i] = replace(marks[i], kind="faint", darkness=dark)
+    for i in take(p.p_half_sheet, p.half_per_sheet):
+        cover = round(float(rng.uniform(*p.half_coverage)), 3)
+        marks[i] = replace(marks[i], kind="half", coverage=cover)
+    for i in take(p.p_tick_sheet, p.ticks_per_sheet):
+        marks[i] = replace(marks[i], kind="cross" if rng.random() < p.p_cross else "tick")
+    for i in take(p.p_circle_sheet, p.circles_per_sheet):
+        marks[i] = replace(marks[i], kind="dot" if rng.random() < p.p_dot else "circle")
+    erasures = _plan_erasures(form, plan, rng, p)
+    strays = _plan_strays(form, plan, rng, p)
+    return replace(plan, marks=tuple(marks), erasures=erasures, strays=strays)
+
+
+def _plan_erasures(
+    form: Form, plan: SheetPlan, rng: np.random.Generator, p: Profile
+) -> tuple[PlannedMark, ...]:
+    """Residue of rubbed-out answers, on questions of the blocks the candidate answered."""
+    k = _count(rng, p.p_erasure_sheet, p.erasures_per_sheet)
+    if k == 0:
+        return ()
+    layout = form.layout
+    blank, single = [], []
+    for block, answers in plan.answers.items():
+        if not any(answers):
+            continue  # a block without a course: nothing was ever written there
+        for i, letters in enumerate(answers):
+            if letters == "":
+                blank.append((block, i))
+            elif len(letters) == 1:
+                single.append((block, i))
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for _ in range(k):
+        on_blank = rng.random() < p.p_erasure_on_blank
+        choices = [q for q in (blank if on_blank and blank else single) if q not in seen]
+        if not choices:
+            continue
+        block, item = choices[int(rng.integers(len(choices)))]
+        seen.add((block, item))
+        f = layout.fields[block]
+        options = [o for o in f.option_labels if o not in plan.answers[block][item]]
+        option = options[int(rng.integers(len(options)))]
+        strength = rng.uniform(*p.erasure_strength)
+        out.append(
+            PlannedMark(
+                field=block,
+                item=item,
+                option=option,
+                bubble=int(f.index[item, f.option_labels.index(option)]),
+                darkness=round(float(strength * plan.darkness), 3),
+                coverage=1.0,
+                kind="erasure",
+            )
+        )
+    return tuple(out)
+
+
+def _plan_strays(
+    form: Form, plan: SheetPlan, rng: np.random.Generator, p: Profile, *, tries: int = 80
+) -> tuple[StrayStroke, ...]:
+    """Short strokes among an answer block's bubbles that touch no bubble interior."""
+    k = _count(rng, p.p_stray_sheet, p.strays_per_sheet)
+    if k == 0:
+        return ()
+    layout = form.layout
+    margin = p.stroke_width_mm[1] / 2 + 0.3
+    blocks = list(form.answer_blocks)
+    out = []
+    for _ in range(k):
+        block = blocks[int(rng.integers(len(blocks)))]
+        f = layout.fields[block]
+        anchors = layout.centers_xy[f.index.ravel()]
+        for _ in range(tries):
+            start = anchors[int(rng.integers(len(anchors)))] + rng.uniform(-4.0, 4.0, 2)
+            angle = rng.uniform(0, np.pi) if rng.random() < 0.6 else rng.choice([0.0, np.pi / 2])
+            angle += rng.normal(0.0, 0.05)
+            length = rng.uniform(*p.stray_length_mm)
+            end = start + length * np.array([np.cos(angle), np.sin(angle)])
+            t = np.linspace(0.0, 1.0, 16)[:, None]
+            bow = (
+                rng.uniform(-0.08, 0.08)
+                * np.sin(np.pi * t)
+                * np.array([-np.sin(angle), np.cos(angle)])
+            )
+            points = start + t * (end - start) + length * bow
+            gap = np.linalg.norm(points[:, None, :] - layout.centers_xy[None, :, :], axis=-1)
+            inside_page = (points >= 1.0).all() and (
+                points <= (form.page.width - 1.0, form.page.height - 1.0)
+            ).all()
+            if inside_page and (gap - layout.radius[None, :] >= margin).all():
+                nearest = int(np.argmin(np.linalg.norm(anchors - points.mean(axis=0), axis=1)))
+                item = int(nearest // f.index.shape[1])
+                dark = round(float(plan.darkness * rng.uniform(0.7, 1.0)), 3)
+                out.append(StrayStroke(block, item, np.round(points, 3), dark))
+                break
+    return tuple(out)

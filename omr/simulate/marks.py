@@ -345,3 +345,365 @@ def draw_signature(
     out = page.copy()
     _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
     return out
+
+
+SYMBOL_KINDS = ("tick", "cross", "circle", "dot")
+
+
+def _bent_line(a_xy, b_xy, bow: float, n: int = 12) -> np.ndarray:
+    """``n`` points from ``a_xy`` to ``b_xy`` bowed sideways by ``bow`` (share of the length)."""
+    a, b = np.asarray(a_xy, dtype=float), np.asarray(b_xy, dtype=float)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    d = b - a
+    normal = np.array([-d[1], d[0]])
+    return a + t * d + bow * np.sin(np.pi * t) * normal
+
+
+def _polyline_distance(offsets_xy: np.ndarray, poly_xy: np.ndarray) -> np.ndarray:
+    """Distance from every pixel centre of ``offsets_xy`` (M, N, 2) to a polyline (P, 2)."""
+    a, b = poly_xy[:-1], poly_xy[1:]
+    ab = b - a
+    length2 = np.maximum((ab**2).sum(axis=1), 1e-12)
+    rel = offsets_xy[..., None, :] - a  # (M, N, S, 2)
+    t = np.clip((rel * ab).sum(axis=-1) / length2, 0.0, 1.0)
+    closest = rel - t[..., None] * ab
+    return np.sqrt((closest**2).sum(axis=-1)).min(axis=-1)
+
+
+def symbol_alpha(
+    offsets_xy: np.ndarray,
+    radius: float,
+    kind: str,
+    rng: np.random.Generator,
+    *,
+    width: float,
+    circle_radius: tuple[float, float] = (1.2, 1.45),
+    dot_radius: tuple[float, float] = (0.2, 0.4),
+    reach: float = 1.12,
+    softness: float = 1.5,
+) -> np.ndarray:
+    """Shape (0..1) of a tick, cross, circle or dot drawn on a bubble instead of a fill.
+
+    A tick is a short and a long stroke through the bubble; a cross two
+    strokes crossing near its centre; a circle a hand-drawn ring around it,
+    ``circle_radius`` bubble radii across, leaving the interior empty; a dot a
+    small disc of ``dot_radius`` radii near the centre. Sizes, angles and the
+    hand's wobble come from ``rng``; nothing reaches beyond ``reach`` radii.
+
+    Parameters
+    ----------
+    offsets_xy : (M, N, 2) ndarray
+        Pixel centres relative to the bubble centre, (x, y) order.
+    radius : float
+        Bubble radius in pixels.
+    kind : str
+        One of :data:`SYMBOL_KINDS`.
+    width : float
+        Pencil line width, pixels.
+
+    Returns
+    -------
+    (M, N) ndarray of float32
+        Opacity before darkness, 0..1.
+    """
+    if kind not in SYMBOL_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(SYMBOL_KINDS)}, got {kind!r}")
+    turn = np.deg2rad(rng.normal(0.0, 8.0))
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    shift = rng.uniform(-0.12, 0.12, 2)
+    dist = np.hypot(offsets_xy[..., 0], offsets_xy[..., 1])
+    if kind == "dot":
+        rho = rng.uniform(*dot_radius) * radius
+        alpha = _ramp(rho - np.hypot(*(offsets_xy - shift * radius).transpose(2, 0, 1)), softness)
+    else:
+        if kind == "tick":
+            s = rng.uniform(0.9, 1.2)
+            legs = [
+                _bent_line((-0.6, -0.05), (-0.15, 0.55), rng.uniform(-0.08, 0.08), 6),
+                _bent_line((-0.15, 0.55), (0.75, -0.85), rng.uniform(-0.08, 0.08)),
+            ]
+            polys = [s * leg for leg in legs]
+        elif kind == "cross":
+            polys = []
+            for base in (45.0, 135.0):
+                a = np.deg2rad(base + rng.normal(0.0, 6.0))
+                half = rng.uniform(0.75, 1.1)
+                end = half * np.array([np.cos(a), np.sin(a)])
+                polys.append(_bent_line(-end, end, rng.uniform(-0.06, 0.06)))
+        else:  # circle: a ring with a slight spiral, its ends overlapping or just apart
+            r0 = rng.uniform(*circle_radius)
+            start = rng.uniform(0, 2 * np.pi)
+            phi = start + np.linspace(0.0, 2 * np.pi * rng.uniform(0.92, 1.1), 60)
+            ring = r0 * (
+                1.0
+                + rng.uniform(-0.05, 0.05) * (phi - start) / (2 * np.pi)
+                + 0.03 * np.cos(2 * phi + rng.uniform(0, 2 * np.pi))
+            )
+            polys = [np.column_stack([ring * np.cos(phi), ring * np.sin(phi)])]
+            shift = shift * 0.5
+        d = np.full(offsets_xy.shape[:2], np.inf)
+        for poly in polys:
+            xy = (poly @ rot.T + shift) * radius
+            d = np.minimum(d, _polyline_distance(offsets_xy, xy))
+        alpha = _ramp(width / 2 - d, softness)
+    alpha = np.minimum(alpha, _ramp(reach * radius - softness / 2 - dist, softness))
+    return alpha.astype(np.float32)
+
+
+def _patch(centre_xy: np.ndarray, reach: float) -> tuple[int, int, np.ndarray]:
+    """Top-left corner and pixel offsets (M, N, 2) of a square patch of half-side ``reach``."""
+    x0, y0 = np.floor(centre_xy - reach).astype(int)
+    x1, y1 = np.ceil(centre_xy + reach).astype(int) + 1
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    return int(x0), int(y0), np.stack([xs, ys], axis=-1) - centre_xy
+
+
+def draw_symbols(
+    page: np.ndarray,
+    centers_xy: np.ndarray,
+    radius: np.ndarray,
+    *,
+    kinds: list[str],
+    darkness: np.ndarray,
+    rng: np.random.Generator,
+    width: float,
+    reach: np.ndarray | float = 1.12,
+    circle_radius: tuple[float, float] = (1.2, 1.45),
+    dot_radius: tuple[float, float] = (0.2, 0.4),
+    grain: float = 0.0,
+    softness: float = 1.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mark bubbles with ticks, crosses, circles or dots (see :func:`symbol_alpha`).
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    centers_xy : (K, 2) ndarray
+        Bubble centres in pixels, (x, y) order.
+    radius : (K,) ndarray or float
+        Bubble radii in pixels.
+    kinds : list of str
+        One of :data:`SYMBOL_KINDS` per bubble.
+    darkness : (K,) ndarray
+        Pencil darkness, 0..1.
+    rng : numpy.random.Generator
+        Source of the shapes and the grain.
+    width : float
+        Pencil line width, pixels.
+    reach : (K,) ndarray or float
+        Nothing is drawn beyond this many radii from each bubble centre.
+
+    Returns
+    -------
+    marked : (M, N) ndarray of uint8
+        The page with the symbols.
+    covered : (K,) ndarray
+        Share of each bubble's pixels under the symbol (opacity at least 0.5).
+    """
+    if page.ndim != 2 or page.dtype != np.uint8:
+        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
+    k = len(centers_xy)
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (k,))
+    darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (k,))
+    reach = np.broadcast_to(np.asarray(reach, dtype=float), (k,))
+    out = page.copy()
+    covered = np.zeros(k)
+    for i in range(k):
+        x0, y0, rel = _patch(centers_xy[i], reach[i] * radius[i] + softness + 1)
+        alpha = symbol_alpha(
+            rel,
+            radius[i],
+            kinds[i],
+            rng,
+            width=width,
+            circle_radius=circle_radius,
+            dot_radius=dot_radius,
+            reach=reach[i],
+            softness=softness,
+        )
+        inside = np.hypot(rel[..., 0], rel[..., 1]) <= radius[i]
+        covered[i] = float((alpha[inside] >= 0.5).mean())
+        alpha = darkness[i] * alpha * _texture(alpha.shape, grain, rng)
+        _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
+    return out, covered
+
+
+def smooth_noise(shape: tuple[int, int], cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Smooth random field, values about in [-1, 1], with ``cells`` bumps across."""
+    grid = rng.uniform(-1.0, 1.0, (cells + 1, cells + 1)).astype(np.float32)
+    return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def erasure_alpha(
+    offsets_xy: np.ndarray,
+    radius: float,
+    rng: np.random.Generator,
+    *,
+    size: float,
+    streaks: float,
+    reach: float,
+    softness: float = 1.5,
+) -> np.ndarray:
+    """Shape (mean 1 over the smear, up to about 2) of the graphite an eraser leaves behind.
+
+    An irregular smear of ``size`` bubble radii, stretched along the rubbing
+    direction, blotchy, and striped across by streaks of contrast ``streaks``;
+    nothing reaches beyond ``reach`` radii from the bubble centre.
+
+    Parameters
+    ----------
+    offsets_xy : (M, N, 2) ndarray
+        Pixel centres relative to the bubble centre, (x, y) order.
+    radius : float
+        Bubble radius in pixels.
+
+    Returns
+    -------
+    (M, N) ndarray of float32
+        Opacity before darkness; may exceed 1 a little in the blotches.
+    """
+    direction = rng.uniform(0, np.pi)
+    stretch = rng.uniform(1.0, 1.5)
+    cos, sin = np.cos(direction), np.sin(direction)
+    along = offsets_xy[..., 0] * cos + offsets_xy[..., 1] * sin
+    across = -offsets_xy[..., 0] * sin + offsets_xy[..., 1] * cos
+    squeezed = np.stack([along / stretch, across], axis=-1)
+    blob, _ = mark_alpha(
+        squeezed,
+        radius,
+        coverage=1.0,
+        offset_xy=rng.normal(0.0, 0.12, 2),
+        size=size,
+        wobble=rng.uniform(0.0, 0.15, 3),
+        phase=rng.uniform(0, 2 * np.pi, 3),
+        softness=3 * softness,
+        max_extent=4.0,
+    )
+    # streaks run along the rubbing direction: a 1-D profile across it
+    px = np.arange(-4 * radius, 4 * radius + 2.0, 2.0)
+    profile = cv2.GaussianBlur(rng.random((len(px), 1)).astype(np.float32), (1, 0), 1.0).ravel()
+    profile = (profile - profile.min()) / max(float(np.ptp(profile)), 1e-6)
+    streak = 1.0 - streaks * np.interp(across, px, profile)
+    blotch = 1.0 + 0.4 * smooth_noise(blob.shape, 4, rng)
+    texture = streak * blotch
+    # the texture moves graphite around, it does not add any: mean 1 over the smear
+    texture /= max(float((blob * texture).sum() / max(blob.sum(), 1e-6)), 1e-3)
+    alpha = blob * texture
+    dist = np.hypot(offsets_xy[..., 0], offsets_xy[..., 1])
+    alpha *= _ramp(reach * radius - softness / 2 - dist, softness)
+    return alpha.astype(np.float32)
+
+
+def draw_erasures(
+    page: np.ndarray,
+    centers_xy: np.ndarray,
+    radius: np.ndarray,
+    *,
+    darkness: np.ndarray,
+    size: np.ndarray,
+    streaks: np.ndarray,
+    rng: np.random.Generator,
+    reach: np.ndarray | float = 1.12,
+    grain: float = 0.0,
+    softness: float = 1.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leave erasure residue on bubbles (see :func:`erasure_alpha`).
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    centers_xy : (K, 2) ndarray
+        Bubble centres in pixels, (x, y) order.
+    radius : (K,) ndarray or float
+        Bubble radii in pixels.
+    darkness : (K,) ndarray
+        Mean darkness of the residue over the smear (about 0.05–0.25,
+        against 0.55–0.95 for a fill).
+    size, streaks : (K,) ndarray
+        Smear radius (bubble radii) and streak contrast.
+    rng : numpy.random.Generator
+        Source of the smears' shapes and grain.
+    reach : (K,) ndarray or float
+        Nothing is drawn beyond this many radii from each bubble centre.
+
+    Returns
+    -------
+    marked : (M, N) ndarray of uint8
+        The page with the residue.
+    covered : (K,) ndarray
+        Share of each bubble's pixels under the smear (shape at least 0.5).
+    """
+    if page.ndim != 2 or page.dtype != np.uint8:
+        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
+    k = len(centers_xy)
+    radius, darkness, size, streaks, reach = (
+        np.broadcast_to(np.asarray(v, dtype=float), (k,))
+        for v in (radius, darkness, size, streaks, reach)
+    )
+    out = page.copy()
+    covered = np.zeros(k)
+    for i in range(k):
+        x0, y0, rel = _patch(centers_xy[i], reach[i] * radius[i] + softness + 1)
+        shape = erasure_alpha(
+            rel,
+            radius[i],
+            rng,
+            size=size[i],
+            streaks=streaks[i],
+            reach=reach[i],
+            softness=softness,
+        )
+        inside = np.hypot(rel[..., 0], rel[..., 1]) <= radius[i]
+        covered[i] = float((shape[inside] >= 0.5).mean())
+        alpha = darkness[i] * shape * _texture(shape.shape, grain, rng)
+        _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
+    return out, covered
+
+
+def draw_strokes(
+    page: np.ndarray,
+    polylines_xy: list[np.ndarray],
+    *,
+    darkness: np.ndarray,
+    width: float,
+    rng: np.random.Generator | None = None,
+    grain: float = 0.0,
+    softness: float = 1.5,
+) -> np.ndarray:
+    """Draw free pencil strokes (stray marks), each a polyline of pixel points (P, 2) in (x, y).
+
+    Parameters
+    ----------
+    page : (M, N) ndarray of uint8
+        Grayscale page.
+    polylines_xy : list of (P, 2) ndarray
+        The strokes, pixels, (x, y) order.
+    darkness : (K,) ndarray
+        Pencil darkness of each stroke, 0..1.
+    width : float
+        Line width, pixels.
+
+    Returns
+    -------
+    (M, N) ndarray of uint8
+        The page with the strokes.
+    """
+    if page.ndim != 2 or page.dtype != np.uint8:
+        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (len(polylines_xy),))
+    out = page.copy()
+    pad = width / 2 + softness + 1
+    for poly, dark in zip(polylines_xy, darkness, strict=True):
+        poly = np.asarray(poly, dtype=float)
+        x0, y0 = np.floor(poly.min(axis=0) - pad).astype(int)
+        x1, y1 = np.ceil(poly.max(axis=0) + pad).astype(int) + 1
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        rel = np.stack([xs, ys], axis=-1).astype(float)
+        alpha = _ramp(width / 2 - _polyline_distance(rel, poly), softness)
+        alpha = dark * alpha * _texture(alpha.shape, grain, rng)
+        _apply_alpha(out, np.clip(alpha, 0.0, 0.99), int(x0), int(y0))
+    return out

@@ -18,6 +18,14 @@ Range = tuple[float, float]
 class Profile:
     """Every knob of a simulated session; ranges are ``(low, high)`` of a uniform draw.
 
+    The harder students and scanners (from ``p_erasure_sheet`` on) are off, a
+    probability of 0, in ``standard`` and ``demo``, whose output stays
+    byte-identical: they draw from random streams of their own, only when on.
+    "Share of sheets" probabilities pick the sheets that carry a feature;
+    ``*_per_sheet`` ranges are inclusive counts on such a sheet. Habits (faint,
+    half, tick, cross, circle, dot) apply to answer-block marks only: identity
+    and group marks stay fills.
+
     Attributes
     ----------
     name : str
@@ -83,6 +91,91 @@ class Profile:
         leans to 150–200 dpi and quality 45–75 so that a 40-sheet demo stack
         stays near 12 MB (the blank A4 form alone costs about 170 kB per page
         at 150 dpi).
+    p_erasure_sheet : float
+        Share of sheets with erasure residue: light smudges where an answer
+        was rubbed out. The residue is not an answer (truth kind ``erasure``).
+    erasures_per_sheet : (int, int)
+        Residues on such a sheet.
+    p_erasure_on_blank : float
+        Share of residues on a question now left blank; the others sit on
+        another option of a question answered with one option.
+    erasure_strength : (float, float)
+        Residue darkness as a share of the candidate's full-mark darkness.
+    erasure_size : (float, float)
+        Smear radius in bubble radii (clipped so it never enters a
+        neighbouring bubble's interior).
+    erasure_streaks : (float, float)
+        Contrast of the eraser's streaks across the smear (0 is a flat smear).
+    p_faint_sheet, faint_per_sheet, faint_darkness
+        Share of sheets with very light pencil marks (kind ``faint``, still
+        answers), how many marks, and their darkness.
+    p_half_sheet, half_per_sheet, half_coverage
+        Share of sheets with half-filled bubbles (kind ``half``, answers), how
+        many, and the share of the bubble they cover.
+    p_tick_sheet, ticks_per_sheet, p_cross
+        Share of sheets where answers are ticked or crossed instead of filled
+        (kinds ``tick``/``cross``, answers), how many, and the share of crosses.
+    p_circle_sheet, circles_per_sheet, p_dot
+        Share of sheets with a circled option or a small dot instead of a
+        fill (kinds ``circle``/``dot``: the intended answer, marked
+        ``ambiguous`` in the truth), how many, and the share of dots.
+    circle_radius : (float, float)
+        Radius of a drawn circle, bubble radii.
+    dot_radius : (float, float)
+        Radius of a dot, bubble radii.
+    stroke_width_mm : (float, float)
+        Pencil line width of ticks, crosses, circles and stray strokes.
+    p_stray_sheet, strays_per_sheet, stray_length_mm
+        Share of sheets with stray pencil strokes between bubbles (kind
+        ``stray``, touching no bubble interior), how many, and their length.
+    p_fold : float
+        Share of sheets folded: a crease line across the page with a shading
+        gradient on one side.
+    folds_per_sheet : (int, int)
+        Creases on a folded sheet.
+    fold_depth, fold_highlight : (float, float)
+        Darkening at the crease and brightening of the ridge beside it.
+    fold_width_mm : (float, float)
+        Width of the crease line.
+    fold_shade, fold_shade_mm : (float, float)
+        Darkening of the shading gradient on one side of the crease, and how
+        far it reaches.
+    fold_tilt_deg : float
+        Largest angle of a crease against the page's axes.
+    p_shadow : float
+        Share of scans with a shadow along one edge (the scanner lid).
+    shadow_strength, shadow_width_mm : (float, float)
+        Darkening at the edge and the shadow's decay length.
+    p_bilevel : float
+        Share of scans stored 1-bit (thresholded; PDF Flate, TIFF group 4).
+    p_dither : float
+        Share of bilevel scans dithered (Floyd–Steinberg) rather than thresholded.
+    bilevel_threshold : (float, float)
+        Grey level below which a pixel turns black.
+    p_photo : float
+        Share of sheets photographed with a phone rather than scanned; each
+        photo is its own JPEG file ``scans/photo-NNNN.jpg``.
+    photo_long_px : (int, int)
+        Long side of the photo frame, pixels (3:4 frame).
+    photo_fill : (float, float)
+        Height of the upright page as a share of the frame's.
+    photo_corner_jitter : float
+        Largest move of each page corner (perspective), as a share of the page size.
+    photo_rotation_max_deg : float
+        Largest in-plane rotation of the page in the frame.
+    p_photo_exif_rotated : float
+        Share of photos stored turned a quarter (EXIF orientation 6 or 8).
+    photo_brightness, photo_gradient, photo_vignette : (float, float)
+        Light on the page: mean level, strength of a linear gradient across
+        the frame, and darkening of the corners.
+    photo_desks : tuple of (int, int, int)
+        Desk colours (RGB) behind the sheet; one is drawn and textured.
+    photo_defocus_sigma, photo_motion_px : (float, float)
+        Defocus blur (Gaussian sigma) and motion-blur length, pixels.
+    photo_noise_sigma : (float, float)
+        Sensor noise of the photo, grey levels.
+    photo_jpeg_quality : (int, int)
+        JPEG quality of the photo (inclusive).
     """
 
     name: str
@@ -128,6 +221,67 @@ class Profile:
     blur_sigma: Range = (0.0, 1.0)
     noise_sigma: Range = (1.0, 6.0)
     jpeg_quality: tuple[int, int] = (45, 75)
+    # harder students (all off unless a profile sets the share of sheets)
+    p_erasure_sheet: float = 0.0
+    erasures_per_sheet: tuple[int, int] = (1, 3)
+    p_erasure_on_blank: float = 0.35
+    erasure_strength: Range = (0.08, 0.25)
+    erasure_size: Range = (1.05, 1.6)
+    erasure_streaks: Range = (0.3, 0.8)
+    p_faint_sheet: float = 0.0
+    faint_per_sheet: tuple[int, int] = (1, 12)
+    faint_darkness: Range = (0.25, 0.4)
+    p_half_sheet: float = 0.0
+    half_per_sheet: tuple[int, int] = (1, 4)
+    half_coverage: Range = (0.35, 0.6)
+    p_tick_sheet: float = 0.0
+    ticks_per_sheet: tuple[int, int] = (1, 6)
+    p_cross: float = 0.5
+    p_circle_sheet: float = 0.0
+    circles_per_sheet: tuple[int, int] = (1, 3)
+    p_dot: float = 0.5
+    circle_radius: Range = (1.2, 1.45)
+    dot_radius: Range = (0.2, 0.4)
+    stroke_width_mm: Range = (0.3, 0.5)
+    p_stray_sheet: float = 0.0
+    strays_per_sheet: tuple[int, int] = (1, 4)
+    stray_length_mm: Range = (2.0, 7.0)
+    # harder scanners (all off unless a profile sets them)
+    p_fold: float = 0.0
+    folds_per_sheet: tuple[int, int] = (1, 2)
+    fold_depth: Range = (0.05, 0.25)
+    fold_highlight: Range = (0.0, 0.06)
+    fold_width_mm: Range = (0.2, 0.6)
+    fold_shade: Range = (0.02, 0.08)
+    fold_shade_mm: Range = (8.0, 40.0)
+    fold_tilt_deg: float = 2.0
+    p_shadow: float = 0.0
+    shadow_strength: Range = (0.15, 0.5)
+    shadow_width_mm: Range = (4.0, 20.0)
+    p_bilevel: float = 0.0
+    p_dither: float = 0.3
+    bilevel_threshold: Range = (110.0, 160.0)
+    # phone photos (off unless a profile sets p_photo)
+    p_photo: float = 0.0
+    photo_long_px: tuple[int, int] = (1800, 2600)
+    photo_fill: Range = (0.7, 0.88)
+    photo_corner_jitter: float = 0.08
+    photo_rotation_max_deg: float = 6.0
+    p_photo_exif_rotated: float = 0.3
+    photo_brightness: Range = (0.78, 1.02)
+    photo_gradient: Range = (0.0, 0.25)
+    photo_vignette: Range = (0.0, 0.3)
+    photo_desks: tuple[tuple[int, int, int], ...] = (
+        (150, 108, 72),
+        (96, 64, 42),
+        (128, 128, 132),
+        (58, 60, 66),
+        (196, 178, 150),
+    )
+    photo_defocus_sigma: Range = (0.3, 1.4)
+    photo_motion_px: Range = (0.0, 4.0)
+    photo_noise_sigma: Range = (2.0, 6.0)
+    photo_jpeg_quality: tuple[int, int] = (70, 92)
 
 
 PROFILES: dict[str, Profile] = {
@@ -142,5 +296,47 @@ PROFILES: dict[str, Profile] = {
         noise_sigma=(0.3, 1.0),
         blur_sigma=(0.3, 0.8),
         jpeg_quality=(30, 45),
+    ),
+    # The standard students on a well-kept scanner: 200–300 dpi, little noise,
+    # high JPEG quality, square on the glass, never upside down.
+    "clean": Profile(
+        name="clean",
+        dpi_choices=(200, 240, 300),
+        dpi_weights=(0.4, 0.2, 0.4),
+        rotation_sd_deg=0.35,
+        rotation_max_deg=1.0,
+        shift_max_mm=2.0,
+        p_upside_down=0.0,
+        blur_sigma=(0.0, 0.5),
+        noise_sigma=(0.3, 1.5),
+        jpeg_quality=(85, 95),
+    ),
+    # Every hard case at a realistic rate: erasures, faint and half marks,
+    # ticks, crosses, circles and dots, stray strokes, folds, lid shadows,
+    # 1-bit scans, 100–600 dpi, JPEG down to quality 20, a few phone photos.
+    "stress": Profile(
+        name="stress",
+        p_erasure_sheet=0.15,
+        p_faint_sheet=0.05,
+        p_half_sheet=0.03,
+        p_tick_sheet=0.02,
+        p_circle_sheet=0.01,
+        p_stray_sheet=0.10,
+        p_fold=0.05,
+        p_shadow=0.05,
+        p_bilevel=0.10,
+        p_photo=0.02,
+        dpi_choices=(100, 150, 200, 300, 600),
+        dpi_weights=(0.1, 0.35, 0.3, 0.2, 0.05),
+        noise_sigma=(1.0, 8.0),
+        blur_sigma=(0.0, 1.2),
+        jpeg_quality=(20, 90),
+    ),
+    # Every sheet photographed with a phone; the standard students, some of
+    # whom rubbed an answer out.
+    "photo": Profile(
+        name="photo",
+        p_erasure_sheet=0.15,
+        p_photo=1.0,
     ),
 }

@@ -2,7 +2,11 @@
 
 Each sheet draws from its own generator, ``np.random.default_rng([seed, index])``,
 so a session is the same whatever the number of worker processes. The roster
-and the exam draw from the session stream ``[seed, SESSION_STREAM]``.
+and the exam draw from the session stream ``[seed, SESSION_STREAM]``. The
+harder students and scanners (erasures, odd marks, strays, folds, shadows,
+bilevel scans, photos) draw from ``[seed, index, EXTRA_STREAM]`` and whether a
+sheet is photographed from ``[seed, index, PHOTO_STREAM]``: a profile without
+them draws exactly what it drew before they existed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 import json
 import multiprocessing
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -22,21 +27,48 @@ import yaml
 from omr.forms import Form
 from omr.render import render_form_pdf
 from omr.simulate.candidates import (
+    AMBIGUOUS_KINDS,
     ROSTER_COLUMNS,
     Candidate,
+    PlannedMark,
+    SheetPlan,
     make_exam,
     make_roster,
+    plan_habits,
     plan_sheet,
     sheet_status,
 )
-from omr.simulate.marks import draw_digits, draw_marks, draw_signature
+from omr.simulate.marks import (
+    SYMBOL_KINDS,
+    MarkShape,
+    draw_digits,
+    draw_erasures,
+    draw_marks,
+    draw_signature,
+    draw_strokes,
+    draw_symbols,
+)
+from omr.simulate.photo import draw_photo, encode_photo, photograph_page
 from omr.simulate.profile import PROFILES, Profile
-from omr.simulate.scanner import MM_PER_INCH, draw_scan_params, encode_jpeg, scan_page, scan_size
+from omr.simulate.scanner import (
+    MM_PER_INCH,
+    ScanParams,
+    draw_scan_extras,
+    draw_scan_params,
+    encode_bilevel_png,
+    encode_jpeg,
+    scan_page,
+    scan_size,
+    to_bilevel,
+)
 from omr.simulate.writer import open_stack
 
 RENDER_DPI = 300
 SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
+EXTRA_STREAM = 1  # third word of a sheet's seed: the harder students and scanners
+PHOTO_STREAM = 2  # third word of a sheet's seed: photographed or scanned
 TRUTH_FORMAT = 1
+REACH_MARGIN = 0.05  # bubble radii kept clear of a neighbouring bubble's interior
 
 
 def render_blank(form: Form, *, dpi: int = RENDER_DPI) -> np.ndarray:
@@ -54,6 +86,69 @@ def render_blank(form: Form, *, dpi: int = RENDER_DPI) -> np.ndarray:
 def _to_px(xy_mm, dpi: float = RENDER_DPI) -> np.ndarray:
     """Millimetres to pixel coordinates (pixel centres at integers)."""
     return np.asarray(xy_mm, dtype=float) * dpi / MM_PER_INCH - 0.5
+
+
+def is_photo(profile: Profile, seed: int, index: int) -> bool:
+    """Whether sheet ``index`` is photographed rather than scanned (its own stream)."""
+    if profile.p_photo <= 0:
+        return False
+    return bool(np.random.default_rng([seed, index, PHOTO_STREAM]).random() < profile.p_photo)
+
+
+def free_reach(form: Form) -> np.ndarray:
+    """How far pencil may spread around each bubble without entering another's interior.
+
+    Returns
+    -------
+    (N,) ndarray
+        Per bubble of ``form.layout``, in its own radii: the distance to the
+        nearest other bubble's edge, less :data:`REACH_MARGIN`.
+    """
+    layout = form.layout
+    xy, r = layout.centers_xy, layout.radius
+    gap = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1) - r[None, :]
+    np.fill_diagonal(gap, np.inf)
+    return gap.min(axis=1) / r - REACH_MARGIN
+
+
+def _subset(shape: MarkShape, index: np.ndarray) -> MarkShape:
+    return MarkShape(
+        offset_xy=shape.offset_xy[index],
+        size=shape.size[index],
+        cut_angle=shape.cut_angle[index],
+        wobble=shape.wobble[index],
+        phase=shape.phase[index],
+    )
+
+
+def lost_to_threshold(darkness: float, params: ScanParams, grain: float) -> bool:
+    """Whether a thresholded 1-bit scan keeps nothing of a mark of ``darkness``.
+
+    True when even the mark's darkest grain speck, two noise deviations
+    darker, stays above the threshold: paper ``(1 - darkness (1 + grain))
+    - 2 noise >= threshold``. Never true for grey, colour or dithered scans.
+    """
+    if not params.bilevel or params.dither:
+        return False
+    darkest = params.paper_white * (1.0 - darkness * (1.0 + grain)) - 2 * params.noise_sigma
+    return bool(darkest >= params.bilevel_threshold)
+
+
+def _mark_truth(m: PlannedMark, covered: float, *, lost: bool = False) -> dict:
+    record = {
+        "field": m.field,
+        "item": m.item,
+        "option": m.option,
+        "medium": "pencil",
+        "darkness": m.darkness,
+        "coverage": round(float(covered), 3),
+        "kind": m.kind,
+    }
+    if m.kind in AMBIGUOUS_KINDS:
+        record["ambiguous"] = True
+    if lost:
+        record["visible"] = False
+    return record
 
 
 class SheetMaker:
@@ -74,6 +169,7 @@ class SheetMaker:
         self.exam = exam
         self.roster = roster
         self.blank = blank
+        self.reach = free_reach(form)
 
     def _write_ins(self) -> Iterator[tuple[str, np.ndarray]]:
         """Write-in boxes above each digit grid, (x, y, w, h) in pixels (as render.py draws)."""
@@ -95,27 +191,172 @@ class SheetMaker:
             yield name, boxes
 
     def __call__(self, index: int) -> tuple[bytes, dict]:
-        """JPEG bytes of the scan of sheet ``index`` and its truth record."""
+        """Image bytes of sheet ``index`` and its truth record.
+
+        The bytes are a JPEG scan, a 1-bit PNG when ``truth["scan"]["bilevel"]``,
+        or a JPEG photo with EXIF when ``truth["scan"]["photo"]`` is set.
+        """
         form, p = self.form, self.profile
         candidate = self.roster[index]
         plan_rng, ink_rng, scan_rng = np.random.default_rng([self.seed, index]).spawn(3)
+        habit_rng, extra_ink_rng, extra_scan_rng = np.random.default_rng(
+            [self.seed, index, EXTRA_STREAM]
+        ).spawn(3)
         plan = plan_sheet(form, self.exam, candidate, plan_rng, p)
+        plan = plan_habits(form, plan, habit_rng, p)
+        page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng)
 
+        params = draw_scan_params(p, scan_rng)
+        page_mm = (form.page.width, form.page.height)
+        photo = is_photo(p, self.seed, index)
+        params = draw_scan_extras(params, p, extra_scan_rng, page_mm=page_mm, photo=photo)
+        if photo:
+            shot, turn = draw_photo(
+                p, extra_scan_rng, page_mm=page_mm, upside_down=params.upside_down
+            )
+            params = replace(
+                params,
+                dpi=round(shot.dpi(page_mm)),
+                rotation_deg=turn,
+                shift_mm=(0.0, 0.0),
+                scale=1.0,
+                colour="colour",
+                blur_sigma=shot.defocus_sigma,
+                noise_sigma=shot.noise_sigma,
+                jpeg_quality=shot.jpeg_quality,
+                photo=shot,
+            )
+            if params.tint == (1.0, 1.0, 1.0):  # drawn as a grey scan: give the paper its tint
+                params = replace(
+                    params,
+                    tint=(
+                        1.0,
+                        round(float(extra_scan_rng.uniform(*p.tint_green)), 3),
+                        round(float(extra_scan_rng.uniform(*p.tint_blue)), 3),
+                    ),
+                )
+            upright = photograph_page(
+                page,
+                shot,
+                page_mm=page_mm,
+                paper_white=params.paper_white,
+                tint=params.tint,
+                folds=params.fold,
+                source_dpi=RENDER_DPI,
+                rng=extra_scan_rng,
+            )
+            data = encode_photo(upright, shot)
+        else:
+            scan = scan_page(page, params, page_mm=page_mm, source_dpi=RENDER_DPI, rng=scan_rng)
+            if params.bilevel:
+                white = to_bilevel(scan, threshold=params.bilevel_threshold, dither=params.dither)
+                data = encode_bilevel_png(white, dpi=params.dpi)
+            else:
+                data = encode_jpeg(scan, quality=params.jpeg_quality, dpi=params.dpi)
+
+        marks = [
+            _mark_truth(m, c, lost=lost_to_threshold(m.darkness, params, plan.grain))
+            for m, c in zip(plan.marks + plan.erasures, covered, strict=True)
+        ]
+        marks += [
+            {
+                "field": s.field,
+                "item": s.item,
+                "option": None,
+                "medium": "pencil",
+                "darkness": s.darkness,
+                "coverage": 0.0,
+                "kind": "stray",
+                "points_mm": s.points_mm.tolist(),
+            }
+            for s in plan.strays
+        ]
+        truth = {
+            "candidate": candidate.student_number,
+            "intended_group": candidate.group,
+            "group_marks": plan.group_marks,
+            "status": sheet_status(plan.group_marks),
+            "identity": dict(plan.identity),
+            "boxes": {name: False for name, box in form.boxes if box is not None},
+            "answers": {block: list(marked) for block, marked in plan.answers.items()},
+            "marks": marks,
+            "scan": params.to_truth(),
+        }
+        return data, truth
+
+    def _draw_pencil(
+        self, plan: SheetPlan, ink_rng: np.random.Generator, extra_rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The marked page at :data:`RENDER_DPI`, and the coverage of ``marks + erasures``.
+
+        Fills (also faint and half) draw from ``ink_rng`` as they always did,
+        then the digits and the signature; symbols, erasure residue and stray
+        strokes draw from ``extra_rng``.
+        """
+        form, p = self.form, self.profile
         layout = form.layout
-        bubbles = np.array([m.bubble for m in plan.marks], dtype=int)
         k = RENDER_DPI / MM_PER_INCH
-        page, covered = draw_marks(
+        bubbles = np.array([m.bubble for m in plan.marks], dtype=int)
+        blobs = np.array([m.kind not in SYMBOL_KINDS for m in plan.marks], dtype=bool)
+        centres = _to_px(layout.centers_xy[bubbles])
+        radii = layout.radius[bubbles] * k
+        covered = np.zeros(len(plan.marks))
+        shape = plan.shape if blobs.all() else _subset(plan.shape, np.flatnonzero(blobs))
+        page, covered[blobs] = draw_marks(
             self.blank,
-            _to_px(layout.centers_xy[bubbles]),
-            layout.radius[bubbles] * k,
-            darkness=np.array([m.darkness for m in plan.marks]),
-            coverage=np.array([m.coverage for m in plan.marks]),
-            shape=plan.shape,
+            centres[blobs],
+            radii[blobs],
+            darkness=np.array([m.darkness for m in plan.marks])[blobs],
+            coverage=np.array([m.coverage for m in plan.marks])[blobs],
+            shape=shape,
             grain=plan.grain,
             rng=ink_rng,
             softness=p.softness_px,
             max_extent=p.mark_max_extent,
         )
+        width = extra_rng.uniform(*p.stroke_width_mm) * k if not blobs.all() or plan.strays else 0
+        if not blobs.all():
+            symbols = np.flatnonzero(~blobs)
+            page, covered[symbols] = draw_symbols(
+                page,
+                centres[symbols],
+                radii[symbols],
+                kinds=[plan.marks[i].kind for i in symbols],
+                darkness=np.array([plan.marks[i].darkness for i in symbols]),
+                rng=extra_rng,
+                width=width,
+                reach=self.reach[bubbles[symbols]],
+                circle_radius=p.circle_radius,
+                dot_radius=p.dot_radius,
+                grain=plan.grain,
+                softness=p.softness_px,
+            )
+        erased = np.zeros(len(plan.erasures))
+        if plan.erasures:
+            e_bubbles = np.array([m.bubble for m in plan.erasures], dtype=int)
+            n = len(plan.erasures)
+            page, erased = draw_erasures(
+                page,
+                _to_px(layout.centers_xy[e_bubbles]),
+                layout.radius[e_bubbles] * k,
+                darkness=np.array([m.darkness for m in plan.erasures]),
+                size=extra_rng.uniform(*p.erasure_size, n),
+                streaks=extra_rng.uniform(*p.erasure_streaks, n),
+                rng=extra_rng,
+                reach=self.reach[e_bubbles],
+                grain=plan.grain,
+                softness=p.softness_px,
+            )
+        if plan.strays:
+            page = draw_strokes(
+                page,
+                [_to_px(s.points_mm) for s in plan.strays],
+                darkness=np.array([s.darkness for s in plan.strays]),
+                width=width,
+                rng=extra_rng,
+                grain=plan.grain,
+                softness=p.softness_px,
+            )
         height = (p.handwriting_height_mm[0] * k, p.handwriting_height_mm[1] * k)
         for name, boxes in self._write_ins():
             page = draw_digits(
@@ -134,34 +375,7 @@ class SheetMaker:
             page = draw_signature(
                 page, rect, darkness=plan.darkness, rng=ink_rng, thickness=p.signature_thickness_px
             )
-
-        params = draw_scan_params(p, scan_rng)
-        page_mm = (form.page.width, form.page.height)
-        scan = scan_page(page, params, page_mm=page_mm, source_dpi=RENDER_DPI, rng=scan_rng)
-        jpeg = encode_jpeg(scan, quality=params.jpeg_quality, dpi=params.dpi)
-
-        truth = {
-            "candidate": candidate.student_number,
-            "intended_group": candidate.group,
-            "group_marks": plan.group_marks,
-            "status": sheet_status(plan.group_marks),
-            "identity": dict(plan.identity),
-            "boxes": {name: False for name, box in form.boxes if box is not None},
-            "answers": {block: list(marked) for block, marked in plan.answers.items()},
-            "marks": [
-                {
-                    "field": m.field,
-                    "item": m.item,
-                    "option": m.option,
-                    "medium": "pencil",
-                    "darkness": m.darkness,
-                    "coverage": round(float(c), 3),
-                }
-                for m, c in zip(plan.marks, covered, strict=True)
-            ],
-            "scan": params.to_truth(),
-        }
-        return jpeg, truth
+        return page, np.concatenate([covered, erased])
 
 
 _WORKER: SheetMaker | None = None
@@ -219,7 +433,9 @@ def simulate_session(
     """Simulate an exam session with known truth and write it to ``out``.
 
     Writes ``out/scans/stack.pdf`` (or ``stack.tif`` with ``image_format="tiff"``),
-    ``out/exam.yaml``, ``out/roster.csv`` and ``out/truth.json``. The same
+    ``out/exam.yaml``, ``out/roster.csv`` and ``out/truth.json``; sheets the
+    profile photographs go to ``out/scans/photo-0001.jpg``, … instead of the
+    stack (sheet id ``photo-0001.jpg:1``), in sheet order. The same
     ``seed`` gives byte-identical ``exam.yaml``, ``roster.csv`` and
     ``truth.json`` (and the same scans) for any ``jobs``.
 
@@ -263,25 +479,50 @@ def simulate_session(
     maker = SheetMaker(form, prof, seed, exam, roster, render_blank(form))
 
     page_mm = (form.page.width, form.page.height)
+    photos = [is_photo(prof, seed, index) for index in range(sheets)]
+    n_scanned = photos.count(False)
+    per = per_file or max(n_scanned, 1)
+    n_files = -(-n_scanned // per)
+    scans = out / "scans"
+    scans.mkdir(parents=True, exist_ok=True)
     records: dict[str, dict] = {}
-    per = per_file or sheets
-    n_files = -(-sheets // per)
     made = _sheets(maker, sheets, jobs)
-    for part in range(n_files):
-        name = "stack" if n_files == 1 else f"stack-{part + 1:02d}"
-        count = min(per, sheets - part * per)
-        with open_stack(out / "scans", image_format, page_mm, name) as stack:
-            for page_number in range(1, count + 1):
-                jpeg, truth = next(made)
-                scan = truth["scan"]
-                stack.add_page(
-                    jpeg,
-                    dpi=scan["dpi"],
-                    size_px=scan_size(page_mm, scan["dpi"]),
-                    colour=scan["colour"] == "colour",
-                )
-                records[f"{stack.path.name}:{page_number}"] = truth
-    made.close()  # shuts the worker pool down
+    stack = None
+    part = on_part = n_photos = 0
+    try:
+        for index, (data, truth) in enumerate(made):
+            scan = truth["scan"]
+            if photos[index]:
+                n_photos += 1
+                name = f"photo-{n_photos:04d}.jpg"
+                part_path = scans / f"{name}.part"
+                part_path.write_bytes(data)
+                part_path.replace(scans / name)
+                records[f"{name}:1"] = truth
+                continue
+            if stack is None:
+                part += 1
+                name = "stack" if n_files == 1 else f"stack-{part:02d}"
+                stack = open_stack(scans, image_format, page_mm, name)
+            stack.add_page(
+                data,
+                dpi=scan["dpi"],
+                size_px=scan_size(page_mm, scan["dpi"]),
+                colour=scan["colour"] == "colour",
+                bilevel=scan["bilevel"],
+            )
+            on_part += 1
+            records[f"{stack.path.name}:{on_part}"] = truth
+            if on_part == per:
+                stack.close()
+                stack, on_part = None, 0
+        if stack is not None:
+            stack.close()
+            stack = None
+    finally:
+        if stack is not None:
+            stack.abort()
+        made.close()  # shuts the worker pool down
 
     truth = {
         "format": TRUTH_FORMAT,

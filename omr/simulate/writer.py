@@ -2,12 +2,15 @@
 
 The PDF holds each page's JPEG bytes as they are (no re-encoding), on a page
 of the sheet's paper size, so the embedded image's resolution is the scan's
-dpi. Only the page being written is held in memory.
+dpi. A bilevel page arrives as a 1-bit PNG: the PDF embeds its compressed
+rows as they are (Flate with the PNG predictor), the TIFF stores it as CCITT
+group 4. Only the page being written is held in memory.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 from types import TracebackType
 
@@ -18,6 +21,24 @@ POINTS_PER_MM = 72 / 25.4
 
 def _num(x: float) -> bytes:
     return f"{x:.4f}".rstrip("0").rstrip(".").encode()
+
+
+def png_rows(png: bytes) -> tuple[int, int, bytes]:
+    """Width, height and zlib stream (rows with PNG filter bytes) of a 1-bit grey PNG."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, header = 8, [], None
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data)
+        elif kind == b"IDAT":
+            idat.append(data)
+    if header is None or header[2:5] != (1, 0, 0) or header[6] != 0:
+        raise ValueError("need a non-interlaced 1-bit grey PNG")
+    return header[0], header[1], b"".join(idat)
 
 
 class PdfStackWriter:
@@ -46,19 +67,43 @@ class PdfStackWriter:
             self._fp.write(b"\nstream\n" + stream + b"\nendstream")
         self._fp.write(b"\nendobj\n")
 
-    def add_page(self, jpeg: bytes, *, dpi: int, size_px: tuple[int, int], colour: bool) -> None:
-        """Append one page showing ``jpeg`` (``size_px`` = width, height) over the whole page."""
+    def add_page(
+        self,
+        jpeg: bytes,
+        *,
+        dpi: int,
+        size_px: tuple[int, int],
+        colour: bool,
+        bilevel: bool = False,
+    ) -> None:
+        """Append one page showing ``jpeg`` (``size_px`` = width, height) over the whole page.
+
+        With ``bilevel``, ``jpeg`` holds a 1-bit PNG instead.
+        """
         del dpi  # the page size fixes the resolution
         image, content, page = self._next, self._next + 1, self._next + 2
         self._next += 3
         space = b"/DeviceRGB" if colour else b"/DeviceGray"
-        self._object(
-            image,
-            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
-            b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>"
-            % (size_px[0], size_px[1], space, len(jpeg)),
-            jpeg,
-        )
+        if bilevel:
+            width, height, rows = png_rows(jpeg)
+            if (width, height) != tuple(size_px):
+                raise ValueError(f"page image is {(width, height)}, expected {size_px}")
+            self._object(
+                image,
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                b"/BitsPerComponent 1 /Filter /FlateDecode /DecodeParms << /Predictor 15 "
+                b"/Colors 1 /BitsPerComponent 1 /Columns %d >> /Length %d >>"
+                % (width, height, width, len(rows)),
+                rows,
+            )
+        else:
+            self._object(
+                image,
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
+                b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>"
+                % (size_px[0], size_px[1], space, len(jpeg)),
+                jpeg,
+            )
         w, h = (_num(v) for v in self._size_pt)
         draw = b"q " + w + b" 0 0 " + h + b" 0 0 cm /Im0 Do Q"
         self._object(content, b"<< /Length %d >>" % len(draw), draw)
@@ -117,13 +162,29 @@ class TiffStackWriter:
         self._fp = self._part.open("w+b")
         self._tiff = TiffImagePlugin.AppendingTiffWriter(self._fp, new=True)
 
-    def add_page(self, jpeg: bytes, *, dpi: int, size_px: tuple[int, int], colour: bool) -> None:
-        """Append one page: the pixels of ``jpeg``, tagged with ``dpi``."""
+    def add_page(
+        self,
+        jpeg: bytes,
+        *,
+        dpi: int,
+        size_px: tuple[int, int],
+        colour: bool,
+        bilevel: bool = False,
+    ) -> None:
+        """Append one page: the pixels of ``jpeg``, tagged with ``dpi``.
+
+        With ``bilevel``, ``jpeg`` holds a 1-bit PNG, stored as CCITT group 4.
+        """
         del colour
         with Image.open(io.BytesIO(jpeg)) as im:
             if im.size != tuple(size_px):
                 raise ValueError(f"page image is {im.size}, expected {size_px}")
-            im.save(self._tiff, format="TIFF", dpi=(dpi, dpi), compression=self.compression)
+            if bilevel:
+                if im.mode != "1":
+                    raise ValueError(f"a bilevel page must be 1-bit, got mode {im.mode}")
+                im.save(self._tiff, format="TIFF", dpi=(dpi, dpi), compression="group4")
+            else:
+                im.save(self._tiff, format="TIFF", dpi=(dpi, dpi), compression=self.compression)
         self._tiff.newFrame()
 
     def close(self) -> None:
