@@ -118,7 +118,10 @@ def forms_render(form: str, output: Path) -> None:
     help="Session folder to create.",
 )
 @click.option(
-    "--profile", default="standard", show_default=True, help="Mix of student and scanner behaviour."
+    "--profile",
+    default="standard",
+    show_default=True,
+    help="Mix of student and scanner behaviour: standard, clean, stress, photo, demo.",
 )
 @click.option(
     "--format",
