@@ -305,6 +305,8 @@ def _print_evaluation(r: dict) -> None:
         f"{r['questions_unsure']} unsure"
     )
     click.echo(f"void sheets         {r['void_right_reason']} of {r['void_sheets']} right reason")
+    if r["lost_marks"]:
+        click.echo(f"marks the scan lost {r['lost_marks']} (wiped out by a 1-bit threshold)")
     click.echo(
         "bubbles (truth -> read): "
         + ", ".join(f"{k} {v}" for k, v in r["bubble_confusion"].items())

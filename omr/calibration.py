@@ -37,6 +37,30 @@ class MarkModel(Strict):
     residue_max: float = Field(
         0.15, gt=0, lt=1, description="and below this darkness above blank (else: a person)"
     )
+    circle_sectors: int = Field(
+        3, ge=1, le=8, description="dark ring sectors (of 8) that make a circled option"
+    )
+    stroke_cover: float = Field(
+        0.15, gt=0, lt=1, description="dark share of the inside that makes pencil strokes"
+    )
+    spill_floor: float = Field(
+        0.03, gt=0, lt=1, description="ring darkness above blank that makes a spilling smudge"
+    )
+    spill_share: float = Field(
+        0.25, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+    )
+    clean_share: float = Field(
+        0.15, gt=0, description="at most this ring darkness relative to the inside: a clean fill"
+    )
+    faint_accept: float = Field(
+        0.15, gt=0, lt=1, description="a clean, even fill this dark above blank is an answer"
+    )
+    ring_floor: float = Field(
+        0.12, gt=0, lt=1, description="ring darkness above the sheet's blank ring to count"
+    )
+    dot_cover: float = Field(
+        0.05, gt=0, lt=1, description="dark share of a bubble's inside above blank: a dot"
+    )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"
     )

@@ -33,14 +33,21 @@ class Tally:
     errors: list[dict] = field(default_factory=list)
     confusion: Counter = field(default_factory=Counter)  # (truth, read) per bubble
     item_reasons: Counter = field(default_factory=Counter)  # why items went to review
+    lost_marks: int = 0  # items read without a mark the scan itself lost
 
 
 def _item_letters(item: ItemRead) -> tuple[set[str], set[str]]:
     return set(item.value), set(item.unsure)
 
 
-def _compare_item(tally: Tally, sheet: str, where: str, item: ItemRead, truth: str, labels):
-    """Count one item's bubbles; record a silent error if it is confidently wrong."""
+def _compare_item(
+    tally: Tally, sheet: str, where: str, item: ItemRead, truth: str, labels, lost: str = ""
+):
+    """Count one item's bubbles; record a silent error if it is confidently wrong.
+
+    ``lost`` lists marked options the scan itself lost (a 1-bit threshold wiped
+    them out): reading the item without them is not held against the reader.
+    """
     marked, unsure = _item_letters(item)
     want = set(truth)
     for label in labels:
@@ -54,6 +61,9 @@ def _compare_item(tally: Tally, sheet: str, where: str, item: ItemRead, truth: s
     if item.state == ItemState.unsure:
         tally.item_reasons[item.reason or "unsure"] += 1
         return "unsure"
+    if lost and marked == want - set(lost) and marked != want:
+        tally.lost_marks += 1
+        return "lost"
     if marked != want:
         tally.errors.append(
             {"sheet": sheet, "where": where, "read": "".join(sorted(marked)), "truth": truth}
@@ -93,10 +103,21 @@ def compare_sheet(read: SheetRead, truth: dict, tally: Tally, option_labels: dic
                     tally, sid, name, fields[name].items[0], "x" if marked else "", ("x",)
                 )
             )
+    lost = {}
+    for mark in truth.get("marks", []):
+        if mark.get("visible") is False and mark.get("option"):
+            key = (mark["field"], mark["item"])
+            lost[key] = lost.get(key, "") + mark["option"]
     for block, answers in truth.get("answers", {}).items():
         for number, (item, want) in enumerate(zip(fields[block].items, answers, strict=True), 1):
             result = _compare_item(
-                tally, sid, f"{block} q{number}", item, want, option_labels[block]
+                tally,
+                sid,
+                f"{block} q{number}",
+                item,
+                want,
+                option_labels[block],
+                lost.get((block, number - 1), ""),
             )
             tally.questions += 1
             tally.questions_right += result == "right"
@@ -163,6 +184,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         "question_accuracy": tally.questions_right / max(tally.questions, 1),
         "questions": tally.questions,
         "questions_unsure": tally.questions_unsure,
+        "lost_marks": tally.lost_marks,
         "void_sheets": void_truth,
         "void_right_reason": void_right,
         "missing_sheets": missing,

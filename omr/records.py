@@ -43,6 +43,8 @@ class FieldRead:
     kind: str
     items: tuple[ItemRead, ...]
     darkness: tuple[tuple[float, ...], ...]
+    ring: tuple[tuple[float, ...], ...] = ()  # darkness just outside each bubble
+    cover: tuple[tuple[float, ...], ...] = ()  # share of each bubble's inside that is dark
 
     def text(self) -> str:
         """Digits or letters, one per item; ``?`` where an item is not exactly one mark."""
@@ -101,6 +103,8 @@ class SheetRead:
                     for i in f["items"]
                 ),
                 darkness=tuple(tuple(row) for row in f["darkness"]),
+                ring=tuple(tuple(row) for row in f.get("ring", ())),
+                cover=tuple(tuple(row) for row in f.get("cover", ())),
             )
             for name, f in data["fields"].items()
         }

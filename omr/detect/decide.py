@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from omr.calibration import MarkModel
+from omr.detect.measure import BubbleMeasures
 from omr.forms import BubbleLayout
 from omr.records import FieldRead, ItemRead, ItemState
 
-EMPTY, UNSURE, MARKED, RESIDUE = 0, 1, 2, 3
+EMPTY, UNSURE, MARKED, RESIDUE, ODD = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,13 @@ def mark_residue(
     return out, conf
 
 
-def _unsure_reason(marked: str, unsure: str) -> str:
+def _rounded(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(round(float(x), 3) for x in row) for row in values)
+
+
+def _unsure_reason(marked: str, unsure: str, odd: str = "") -> str:
+    if odd and not unsure:
+        return "odd-mark"
     if marked:
         return "erasure-or-answer"
     return "ambiguous-multiple" if len(unsure) > 1 else "faint"
@@ -122,12 +129,15 @@ def decide_items(
     for row_state, row_conf in zip(states, confidence, strict=True):
         pick = {
             s: "".join(lab for lab, x in zip(labels, row_state, strict=True) if x == s)
-            for s in (MARKED, UNSURE, RESIDUE)
+            for s in (MARKED, UNSURE, RESIDUE, ODD)
         }
-        marked, unsure, residue = pick[MARKED], pick[UNSURE], pick[RESIDUE]
-        reason = f"residue:{residue}" if residue else ""
-        if unsure:
-            state, reason = ItemState.unsure, _unsure_reason(marked, unsure)
+        marked, unsure, residue, odd = pick[MARKED], pick[UNSURE], pick[RESIDUE], pick[ODD]
+        reason = ";".join(f"{k}:{v}" for k, v in (("residue", residue), ("odd", odd)) if v)
+        if marked and odd and not unsure:
+            odd = ""  # beside a clear answer, a dot or a ring is not a second answer
+        if unsure or odd:
+            state, reason = ItemState.unsure, _unsure_reason(marked, unsure, odd)
+            unsure += odd
         elif not marked:
             state = ItemState.blank
         elif len(marked) == 1:
@@ -138,16 +148,77 @@ def decide_items(
     return tuple(out)
 
 
+def _robust(values: np.ndarray) -> tuple[float, float]:
+    """Median and robust spread (1.4826 × MAD) of ``values``."""
+    if values.size == 0:
+        return 0.0, 0.0
+    centre = float(np.median(values))
+    return centre, float(1.4826 * np.median(np.abs(values - centre)))
+
+
+def classify_marks(
+    measures: BubbleMeasures,
+    states: np.ndarray,
+    confidence: np.ndarray,
+    levels: SheetLevels,
+    model: MarkModel,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine darkness-only states with the shape of what is in and around each bubble.
+
+    Unsure bubbles (between the sheet's empty and marked levels):
+
+    - pencil strokes inside (a tick, a cross, a half fill: a large share of
+      the inside is dark) → MARKED;
+    - a smudge that spills outside the bubble as much as it darkens it (what
+      an eraser leaves) → RESIDUE, never an answer;
+    - an even, light fill that stays inside the bubble (a faint pencil) and
+      reaches ``faint_accept`` → MARKED;
+    - anything else stays UNSURE: a person decides.
+
+    Empty bubbles with a ring drawn around them, or a small dark dot inside,
+    become ODD: neither is a valid answer nor surely nothing, so a person
+    decides. Every level is measured against the sheet's own empty bubbles.
+
+    Returns the new states (N,) and confidences (N,).
+    """
+    if measures.ring is None:
+        return states, confidence
+    empty = states == EMPTY
+    ring_blank, ring_noise = _robust(measures.ring[empty])
+    cover_blank, cover_noise = _robust(measures.coverage[empty])
+    dark = measures.darkness - levels.blank
+    ring = measures.ring - ring_blank
+    cover = measures.coverage - cover_blank
+    stroke = cover >= max(model.stroke_cover, 6 * cover_noise)
+    spill = (ring >= max(model.spill_floor, 4 * ring_noise)) & (ring >= model.spill_share * dark)
+    clean = (ring <= model.clean_share * dark) & (dark >= model.faint_accept)
+    unsure = states == UNSURE
+    out = states.copy()
+    out[unsure & stroke] = MARKED
+    out[unsure & ~stroke & spill] = RESIDUE
+    out[unsure & ~stroke & ~spill & clean] = MARKED
+    circled = (ring >= model.ring_floor) & (measures.ring_sectors >= model.circle_sectors)
+    dotted = cover >= max(model.dot_cover, 6 * cover_noise)
+    out[empty & (circled | dotted) & (dark < model.empty_floor)] = ODD
+    conf = np.where((out != states) & (out != ODD), 0.5, confidence)
+    return out.astype(np.int8), conf
+
+
 def decide_fields(
-    darkness: np.ndarray, layout: BubbleLayout, model: MarkModel
+    measures: BubbleMeasures, layout: BubbleLayout, model: MarkModel
 ) -> tuple[dict[str, FieldRead], SheetLevels]:
-    """Read every field of the form from the bubbles' darkness.
+    """Read every field of the form from the bubbles' measures.
 
     Levels come from the round bubbles (group, identity, answers); proctor
     boxes are judged against the same levels.
     """
+    darkness = measures.darkness
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
+    round_ = ~layout.square
+    refined, refined_conf = classify_marks(measures, states, confidence, levels, model)
+    states = np.where(round_, refined, states).astype(np.int8)
+    confidence = np.where(round_, refined_conf, confidence)
     fields = {}
     for name, f in layout.fields.items():
         field_states, residue_conf = mark_residue(states[f.index], darkness[f.index], levels, model)
@@ -158,6 +229,8 @@ def decide_fields(
                 np.where(field_states == RESIDUE, residue_conf, confidence[f.index]),
                 f.option_labels,
             ),
-            darkness=tuple(tuple(round(float(x), 3) for x in row) for row in darkness[f.index]),
+            darkness=_rounded(darkness[f.index]),
+            ring=_rounded(measures.ring[f.index]) if measures.ring is not None else (),
+            cover=_rounded(measures.coverage[f.index]),
         )
     return fields, levels

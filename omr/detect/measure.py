@@ -20,12 +20,17 @@ class BubbleMeasures:
     bubble's interior: 0 for blank paper, 1 for a fill as dark as the printed
     marks. ``coverage`` is the share of interior samples darker than halfway.
     ``paper`` and ``ink`` are the page's grey levels they were measured against.
+    ``ring`` is the mean darkness of a thin annulus just outside the printed
+    outline, and ``ring_sectors`` how many of its eight sectors are dark: a
+    circled option lights up most sectors, a stray stroke one or two.
     """
 
     darkness: np.ndarray
     coverage: np.ndarray
     paper: float
     ink: float
+    ring: np.ndarray | None = None
+    ring_sectors: np.ndarray | None = None
 
 
 def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
@@ -44,8 +49,31 @@ def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
     return pts
 
 
+RING_SECTORS = 8
+
+
+def ring_points(layout: BubbleLayout, *, gaps_mm=(0.3, 0.5), per_sector: int = 4) -> np.ndarray:
+    """Sample points (N, 8 * per_sector * len(gaps_mm), 2) in mm on rings just outside each bubble.
+
+    Points are ordered sector by sector, so a reshape to
+    (N, 8, per_sector * len(gaps_mm)) groups them by sector.
+    """
+    n_angles = RING_SECTORS * per_sector
+    angles = (np.arange(n_angles) + 0.5) * 2 * np.pi / n_angles
+    unit = np.column_stack([np.cos(angles), np.sin(angles)])  # (A, 2), sector-major
+    radii = layout.radius[:, None, None, None] + np.asarray(gaps_mm)[None, None, :, None]
+    pts = layout.centers_xy[:, None, None, :] + unit[None, :, None, :] * radii  # (N, A, G, 2)
+    return pts.reshape(len(layout), -1, 2)
+
+
 def measure_bubbles(
-    gray: np.ndarray, matrix: np.ndarray, points_mm: np.ndarray, *, ink: float
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    points_mm: np.ndarray,
+    *,
+    ink: float,
+    ring_mm: np.ndarray | None = None,
+    sector_dark: float = 0.15,
 ) -> BubbleMeasures:
     """Darkness and coverage of every bubble.
 
@@ -59,16 +87,29 @@ def measure_bubbles(
         Sample points of each bubble (see :func:`bubble_points`).
     ink : float
         Grey level of the page's printed solid marks (its black reference).
+    ring_mm : (B, R, 2) ndarray, optional
+        Ring sample points (see :func:`ring_points`).
+    sector_dark : float
+        Darkness above which a ring sector counts as dark.
     """
     grey = sample_image(gray, apply_transform(matrix, points_mm))
     paper = float(np.percentile(grey, 90))
     contrast = max(paper - ink, 8.0)
     dark = np.clip((paper - grey) / contrast, -0.5, 1.5)
+    ring = sectors = None
+    if ring_mm is not None:
+        ring_grey = sample_image(gray, apply_transform(matrix, ring_mm))
+        ring_dark = np.clip((paper - ring_grey) / contrast, -0.5, 1.5)
+        by_sector = ring_dark.reshape(len(ring_dark), RING_SECTORS, -1).mean(axis=2)
+        ring = ring_dark.mean(axis=1)
+        sectors = (by_sector > sector_dark).sum(axis=1)
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),
         paper=paper,
         ink=float(ink),
+        ring=ring,
+        ring_sectors=sectors,
     )
 
 

@@ -6,22 +6,29 @@ import numpy as np
 
 from omr.calibration import Calibration
 from omr.detect.decide import decide_fields
-from omr.detect.measure import bubble_points, ink_share, measure_bubbles, rect_points
+from omr.detect.measure import (
+    bubble_points,
+    ink_share,
+    measure_bubbles,
+    rect_points,
+    ring_points,
+)
 from omr.detect.register import register_page
 from omr.forms import Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
-_POINTS: dict[int, tuple[Form, np.ndarray]] = {}
+_POINTS: dict[int, tuple[Form, np.ndarray, np.ndarray]] = {}
 
 
-def _points(form: Form) -> np.ndarray:
-    """Sample points of the form's bubbles, computed once per form object."""
+def _points(form: Form) -> tuple[np.ndarray, np.ndarray]:
+    """Interior and ring sample points of the form's bubbles, computed once per form."""
     cached = _POINTS.get(id(form))
     if cached is None or cached[0] is not form:
-        cached = _POINTS[id(form)] = (form, bubble_points(form.layout))
-    return cached[1]
+        layout = form.layout
+        cached = _POINTS[id(form)] = (form, bubble_points(layout), ring_points(layout))
+    return cached[1], cached[2]
 
 
 def read_page(
@@ -47,8 +54,9 @@ def read_page(
     reg = register_page(gray, form)
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
-    measures = measure_bubbles(gray, reg.matrix, _points(form), ink=reg.ink)
-    fields, levels = decide_fields(measures.darkness, form.layout, calibration.marks)
+    inside, ring = _points(form)
+    measures = measure_bubbles(gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring)
+    fields, levels = decide_fields(measures, form.layout, calibration.marks)
     if form.signature is not None:
         pts = rect_points(form.signature.origin, form.signature.size)
         share = ink_share(gray, reg.matrix, pts, paper=measures.paper, ink=reg.ink)

@@ -75,13 +75,15 @@ def identity_verdict(read: SheetRead, roster: Roster | None) -> Verdict | None:
         candidate = roster.find(student, national)
         if candidate is None:
             return Verdict("review:not-on-roster", note="identity read is not on the roster")
-        disagree = (
-            student and candidate.student_number and candidate.student_number != student
-        ) or (national and candidate.national_id and candidate.national_id != national)
-        if disagree:
+        if not (
+            _agrees(student, candidate.student_number) and _agrees(national, candidate.national_id)
+        ):
             return Verdict(
                 "review:identity-mismatch", note="student number and national ID disagree"
             )
+        for name, value in (("student_number", student), ("national_id", national)):
+            if "?" in value:
+                flags.append(f"{name}-unreadable")
         for name, want in (("hall", candidate.hall), ("seat", candidate.seat)):
             if name in fields and want:
                 got = fields[name].text()
@@ -90,6 +92,13 @@ def identity_verdict(read: SheetRead, roster: Roster | None) -> Verdict | None:
                 elif got.lstrip("0") != want.lstrip("0"):
                     flags.append(f"{name}-mismatch")
     return Verdict(SCORED, tuple(flags)) if flags else None
+
+
+def _agrees(read: str, known: str) -> bool:
+    """True when every digit read (``?`` for unreadable) matches ``known``, or either is empty."""
+    if not read or not known:
+        return True
+    return len(read) == len(known) and all(r in ("?", k) for r, k in zip(read, known, strict=True))
 
 
 def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
