@@ -28,6 +28,15 @@ class MarkModel(Strict):
     mark_share: float = Field(0.45, gt=0, lt=1)
     empty_noise_k: float = Field(6.0, ge=0)
     mark_noise_k: float = Field(10.0, ge=0)
+    empty_cap: float = Field(
+        0.2, gt=0, lt=1, description="however noisy the sheet, nothing darker is called empty"
+    )
+    mark_cap: float = Field(
+        0.35, gt=0, lt=1, description="however noisy the sheet, this dark is always marked"
+    )
+    second_share: float = Field(
+        0.5, gt=0, lt=1, description="a second mark below this share of the first is doubted"
+    )
     residue_share: float = Field(
         0.35,
         gt=0,

@@ -55,7 +55,10 @@ def sheet_levels(darkness: np.ndarray, model: MarkModel) -> SheetLevels:
     mark = float(np.median(confident)) if confident.size >= model.min_marks_for_share else np.inf
     empty_above = max(model.empty_noise_k * noise, min(model.empty_floor, model.empty_share * mark))
     marked_above = max(model.mark_noise_k * noise, min(model.mark_floor, model.mark_share * mark))
-    marked_above = max(marked_above, empty_above + 0.02)
+    # However noisy the sheet, nothing this dark is called empty, and nothing
+    # needs to be darker than this to be called marked: between, a person looks.
+    empty_above = min(empty_above, model.empty_cap)
+    marked_above = max(min(marked_above, model.mark_cap), empty_above + 0.02)
     return SheetLevels(
         blank=blank,
         noise=noise,
@@ -86,7 +89,7 @@ def bubble_states(darkness: np.ndarray, levels: SheetLevels) -> tuple[np.ndarray
 def mark_residue(
     states: np.ndarray, darkness: np.ndarray, levels: SheetLevels, model: MarkModel
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Turn unsure bubbles that are erasure residue beside a clear mark into RESIDUE.
+    """Set aside erasure residue beside a clear mark; doubt a much lighter second mark.
 
     Parameters
     ----------
@@ -97,14 +100,18 @@ def mark_residue(
     -------
     states : (I, K) ndarray of int8, with RESIDUE where an unsure bubble sits in
         an item that has a clear mark and its darkness above blank is below
-        both ``residue_share`` of that mark's and ``residue_max``.
+        both ``residue_share`` of that mark's and ``residue_max``; and UNSURE
+        where a marked bubble is below ``second_share`` of its item's strongest.
     confidence : (I, K) ndarray, how far below that limit each residue is.
     """
     above = darkness - levels.blank
     strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
     limit = np.minimum(model.residue_share * strong, model.residue_max)
     residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
-    out = np.where(residue, RESIDUE, states).astype(np.int8)
+    # A second "mark" far lighter than the first is as likely an erasure as an
+    # answer: never read it as a second answer (that would make a right answer wrong).
+    weak_second = (states == MARKED) & (above < model.second_share * strong)
+    out = np.where(residue, RESIDUE, np.where(weak_second, UNSURE, states)).astype(np.int8)
     conf = np.where(residue, np.clip((limit - above) / np.maximum(limit, 1e-6), 0, 1), 1.0)
     return out, conf
 

@@ -13,10 +13,12 @@ from omr.detect.measure import (
     rect_points,
     ring_points,
 )
+from omr.detect.photo import find_mark_quad, find_page_quad, rectify_page
 from omr.detect.register import register_page
 from omr.forms import Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
+PHOTO_RETRY = {"marks-not-found", "registration-weak"}
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
 _POINTS: dict[int, tuple[Form, np.ndarray, np.ndarray]] = {}
@@ -29,6 +31,24 @@ def _points(form: Form) -> tuple[np.ndarray, np.ndarray]:
         layout = form.layout
         cached = _POINTS[id(form)] = (form, bubble_points(layout), ring_points(layout))
     return cached[1], cached[2]
+
+
+def _outer_marks_mm(form: Form) -> np.ndarray:
+    """The form's four outermost marks, ordered top-left, top-right, bottom-right, bottom-left."""
+    from omr.detect.photo import order_corners
+
+    marks = np.asarray(form.registration.marks, dtype=float)
+    return order_corners(marks)
+
+
+def _rectified_candidates(gray: np.ndarray, form: Form):
+    """Straightened versions of a photo: from the corner marks, then from the sheet's edges."""
+    quad = find_mark_quad(gray)
+    if quad is not None:
+        yield rectify_page(gray, quad, form, corners_mm=_outer_marks_mm(form))
+    quad = find_page_quad(gray)
+    if quad is not None:
+        yield rectify_page(gray, quad, form)
 
 
 def read_page(
@@ -52,6 +72,14 @@ def read_page(
     """
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
     reg = register_page(gray, form)
+    photo = False
+    if not reg and reg.reason in PHOTO_RETRY:
+        # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
+        for page in _rectified_candidates(gray, form):
+            again = register_page(page, form)
+            if again:
+                gray, reg, photo = page, again, True
+                break
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
     inside, ring = _points(form)
@@ -66,6 +94,6 @@ def read_page(
     return SheetRead(
         **base,
         fields=fields,
-        registration=reg.summary(),
+        registration={**reg.summary(), "photo": photo},
         levels={**levels.as_dict(), "paper": round(measures.paper, 1), "ink": round(reg.ink, 1)},
     )

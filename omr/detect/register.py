@@ -234,6 +234,9 @@ def register_page(
                 return RegistrationFailed(
                     "orientation-unknown", "the orientation mark is missing or unclear"
                 )
+    problem = check_fit(gray, matrix, form, n_found, paper=paper, ink=darkest)
+    if problem:
+        return RegistrationFailed("registration-weak", problem)
     a, b = matrix[0, 0], matrix[1, 0]
     angle = float(np.degrees(np.arctan2(b, a)))
     return Registration(
@@ -302,14 +305,13 @@ def grey_percentiles(gray: np.ndarray, qs) -> list[float]:
     return [float(np.searchsorted(cum, q / 100.0)) for q in qs]
 
 
-def outline_contrast(
+def outline_contrasts(
     gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
-) -> float:
-    """How well the form's printed bubble outlines sit where ``matrix`` puts them.
+) -> np.ndarray:
+    """Per bubble (N,): grey just inside the printed outline minus grey on it.
 
-    The median over bubbles of (grey just inside the outline − grey on the
-    outline), in units of the page's paper-to-black contrast: clearly positive
-    when the transform is right, about zero when it is not.
+    In units of the page's paper-to-black contrast: clearly positive where the
+    transform puts the bubble where it is printed, about zero where it does not.
     """
     layout = form.layout
     angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
@@ -318,4 +320,68 @@ def outline_contrast(
     centres = layout.centers_xy[:, None, :]
     on = sample_image(gray, apply_transform(matrix, centres + unit * r)).mean(axis=1)
     inside = sample_image(gray, apply_transform(matrix, centres + unit * r * 0.75)).mean(axis=1)
-    return float(np.median(inside - on) / max(paper - ink, 1.0))
+    return (inside - on) / max(paper - ink, 1.0)
+
+
+def outline_contrast(
+    gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
+) -> float:
+    """Median of :func:`outline_contrasts` over all bubbles."""
+    return float(np.median(outline_contrasts(gray, matrix, form, paper=paper, ink=ink)))
+
+
+def check_fit(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    landmarks: int,
+    *,
+    paper: float,
+    ink: float,
+    visible: float = 0.12,
+    min_share: float = 0.35,
+    min_fit: float = 0.05,
+    blind_landmarks: int = 5,
+) -> str:
+    """Why the fitted transform cannot be trusted, or ``""`` when it can.
+
+    The marks fix the transform; the printed bubble outlines check it over the
+    whole page. Where outlines are visible (median contrast at least
+    ``visible``), every field of eight or more bubbles must fit at least
+    ``min_share`` as well as the page does (and above ``min_fit``). Where they
+    are not (1-bit scans lose light print), ``blind_landmarks`` marks are needed.
+    """
+    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
+    overall = float(np.median(per_bubble[~form.layout.square]))
+    if overall < visible:
+        if landmarks < blind_landmarks:
+            return (
+                f"only {landmarks} marks found and the printed bubbles are too faint "
+                "to check the fit"
+            )
+        return ""
+    for name, f in form.layout.fields.items():
+        if f.index.size < 8:
+            continue
+        fit = float(np.median(per_bubble[f.index.ravel()]))
+        if fit < max(min_fit, min_share * overall):
+            return f"the printed bubbles of {name} are not where the marks put them"
+    return ""
+
+
+def worst_field_fit(
+    gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
+) -> tuple[str, float]:
+    """The field whose printed outlines fit ``matrix`` worst, and its median contrast.
+
+    A transform that is right at the marks but wrong in between (a bent or
+    photographed sheet) shows here, before any bubble is read.
+    """
+    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
+    fits = {
+        name: float(np.median(per_bubble[f.index.ravel()]))
+        for name, f in form.layout.fields.items()
+        if f.kind != "box"
+    }
+    name = min(fits, key=fits.get)
+    return name, fits[name]
