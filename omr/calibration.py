@@ -28,6 +28,9 @@ class MarkModel(Strict):
     mark_share: float = Field(0.45, gt=0, lt=1)
     empty_noise_k: float = Field(6.0, ge=0)
     mark_noise_k: float = Field(10.0, ge=0)
+    bilevel_empty_floor: float = Field(
+        0.02, gt=0, lt=1, description="empty_floor on 1-bit scans, where blank is pure white"
+    )
     empty_cap: float = Field(
         0.2, gt=0, lt=1, description="however noisy the sheet, nothing darker is called empty"
     )
@@ -47,7 +50,10 @@ class MarkModel(Strict):
         0.15, gt=0, lt=1, description="and below this darkness above blank (else: a person)"
     )
     circle_sectors: int = Field(
-        3, ge=1, le=8, description="dark ring sectors (of 8) that make a circled option"
+        4, ge=1, le=8, description="dark ring sectors (of 8) that make a circled option"
+    )
+    sector_floor: float = Field(
+        0.06, gt=0, lt=1, description="ring-sector darkness above blank that counts as dark"
     )
     stroke_cover: float = Field(
         0.15, gt=0, lt=1, description="dark share of the inside that makes pencil strokes"
@@ -64,11 +70,14 @@ class MarkModel(Strict):
     faint_accept: float = Field(
         0.15, gt=0, lt=1, description="a clean, even fill this dark above blank is an answer"
     )
+    circle_inside: float = Field(
+        0.03, gt=0, lt=1, description="a circled bubble's inside stays this close to blank"
+    )
     ring_floor: float = Field(
-        0.12, gt=0, lt=1, description="ring darkness above the sheet's blank ring to count"
+        0.04, gt=0, lt=1, description="ring darkness above the field's blank ring to count"
     )
     dot_cover: float = Field(
-        0.05, gt=0, lt=1, description="dark share of a bubble's inside above blank: a dot"
+        0.03, gt=0, lt=1, description="dark share of a bubble's inside above blank: a dot"
     )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"

@@ -57,12 +57,12 @@ def test_a_dot_goes_to_a_person(central):
     assert (item.state, item.unsure, item.reason) == (ItemState.unsure, "B", "odd-mark")
 
 
-def test_a_dot_beside_a_clear_answer_is_ignored(central):
+def test_a_dot_beside_a_clear_answer_goes_to_a_person(central):
     page = fill(_page(central), central, DPI, {("course2", 0): "A"}, level=70)
     x, y, r = _centre(central, "course2", 0, "B")
     cv2.circle(page, (x, y), int(r * 0.25), 60, -1, cv2.LINE_AA)
     item = _read(central, page)
-    assert (item.state, item.value, item.reason) == (ItemState.one, "A", "odd:B")
+    assert (item.state, item.value, item.unsure) == (ItemState.unsure, "A", "B")
 
 
 def test_an_erasure_smudge_that_spills_is_not_an_answer(central):

@@ -87,7 +87,11 @@ def bubble_states(darkness: np.ndarray, levels: SheetLevels) -> tuple[np.ndarray
 
 
 def mark_residue(
-    states: np.ndarray, darkness: np.ndarray, levels: SheetLevels, model: MarkModel
+    states: np.ndarray,
+    darkness: np.ndarray,
+    levels: SheetLevels,
+    model: MarkModel,
+    patch: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Set aside erasure residue beside a clear mark; doubt a much lighter second mark.
 
@@ -108,6 +112,8 @@ def mark_residue(
     strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
     limit = np.minimum(model.residue_share * strong, model.residue_max)
     residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
+    if patch is not None:  # a dark patch (a dot, a stroke) is not what an eraser leaves
+        residue &= ~patch
     # A second "mark" far lighter than the first is as likely an erasure as an
     # answer: never read it as a second answer (that would make a right answer wrong).
     weak_second = (states == MARKED) & (above < model.second_share * strong)
@@ -122,7 +128,7 @@ def _rounded(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
 
 def _unsure_reason(marked: str, unsure: str, odd: str = "") -> str:
     if odd and not unsure:
-        return "odd-mark"
+        return "odd-mark"  # a ring or a dot, alone or beside an answer: a person decides
     if marked:
         return "erasure-or-answer"
     return "ambiguous-multiple" if len(unsure) > 1 else "faint"
@@ -139,9 +145,7 @@ def decide_items(
             for s in (MARKED, UNSURE, RESIDUE, ODD)
         }
         marked, unsure, residue, odd = pick[MARKED], pick[UNSURE], pick[RESIDUE], pick[ODD]
-        reason = ";".join(f"{k}:{v}" for k, v in (("residue", residue), ("odd", odd)) if v)
-        if marked and odd and not unsure:
-            odd = ""  # beside a clear answer, a dot or a ring is not a second answer
+        reason = f"residue:{residue}" if residue else ""
         if unsure or odd:
             state, reason = ItemState.unsure, _unsure_reason(marked, unsure, odd)
             unsure += odd
@@ -163,12 +167,28 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
     return centre, float(1.4826 * np.median(np.abs(values - centre)))
 
 
+def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout) -> np.ndarray:
+    """Per bubble: the median of ``values`` over the empty bubbles of its own field.
+
+    Fields differ in how close their bubbles sit, so what surrounds a blank
+    bubble differs too.
+    """
+    base = np.full(values.shape, float(np.median(values[empty])) if empty.any() else 0.0)
+    for f in layout.fields.values():
+        idx = f.index.ravel()
+        mine = empty[idx]
+        if mine.sum() >= 3:
+            base[idx] = np.median(values[idx][mine], axis=0)
+    return base
+
+
 def classify_marks(
     measures: BubbleMeasures,
     states: np.ndarray,
     confidence: np.ndarray,
     levels: SheetLevels,
     model: MarkModel,
+    layout: BubbleLayout,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine darkness-only states with the shape of what is in and around each bubble.
 
@@ -182,31 +202,41 @@ def classify_marks(
       reaches ``faint_accept`` → MARKED;
     - anything else stays UNSURE: a person decides.
 
-    Empty bubbles with a ring drawn around them, or a small dark dot inside,
-    become ODD: neither is a valid answer nor surely nothing, so a person
-    decides. Every level is measured against the sheet's own empty bubbles.
+    A weakly marked bubble (below ``mark_cap``) that spills like a smudge
+    becomes UNSURE. Empty bubbles with a ring drawn around them, or a small
+    dark patch inside, become ODD: not a valid answer, not surely nothing.
+    Every level is measured against the empty bubbles of the same sheet (and
+    field, for the ring).
 
     Returns the new states (N,) and confidences (N,).
     """
     if measures.ring is None:
         return states, confidence
     empty = states == EMPTY
-    ring_blank, ring_noise = _robust(measures.ring[empty])
+    ring_base = _field_baseline(measures.ring, empty, layout)
+    sector_base = _field_baseline(measures.ring_by_sector, empty, layout)
+    ring = measures.ring - ring_base
+    _, ring_noise = _robust(ring[empty])
     cover_blank, cover_noise = _robust(measures.coverage[empty])
     dark = measures.darkness - levels.blank
-    ring = measures.ring - ring_blank
     cover = measures.coverage - cover_blank
     stroke = cover >= max(model.stroke_cover, 6 * cover_noise)
+    patch = cover >= max(model.dot_cover, 6 * cover_noise)
     spill = (ring >= max(model.spill_floor, 4 * ring_noise)) & (ring >= model.spill_share * dark)
     clean = (ring <= model.clean_share * dark) & (dark >= model.faint_accept)
     unsure = states == UNSURE
     out = states.copy()
     out[unsure & stroke] = MARKED
-    out[unsure & ~stroke & spill] = RESIDUE
+    out[unsure & ~stroke & ~patch & spill] = RESIDUE
     out[unsure & ~stroke & ~spill & clean] = MARKED
-    circled = (ring >= model.ring_floor) & (measures.ring_sectors >= model.circle_sectors)
-    dotted = cover >= max(model.dot_cover, 6 * cover_noise)
-    out[empty & (circled | dotted) & (dark < model.empty_floor)] = ODD
+    out[(states == MARKED) & (dark < model.mark_cap) & spill & ~stroke] = UNSURE
+    dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
+    circled = (
+        (ring >= model.ring_floor)
+        & (dark_sectors >= model.circle_sectors)
+        & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
+    )
+    out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     return out.astype(np.int8), conf
 
@@ -223,12 +253,16 @@ def decide_fields(
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
-    refined, refined_conf = classify_marks(measures, states, confidence, levels, model)
+    refined, refined_conf = classify_marks(measures, states, confidence, levels, model, layout)
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
+    cover_blank, cover_noise = _robust(measures.coverage[states == EMPTY])
+    patch = measures.coverage - cover_blank >= max(model.dot_cover, 6 * cover_noise)
     fields = {}
     for name, f in layout.fields.items():
-        field_states, residue_conf = mark_residue(states[f.index], darkness[f.index], levels, model)
+        field_states, residue_conf = mark_residue(
+            states[f.index], darkness[f.index], levels, model, patch[f.index]
+        )
         fields[name] = FieldRead(
             kind=f.kind,
             items=decide_items(

@@ -21,8 +21,8 @@ class BubbleMeasures:
     marks. ``coverage`` is the share of interior samples darker than halfway.
     ``paper`` and ``ink`` are the page's grey levels they were measured against.
     ``ring`` is the mean darkness of a thin annulus just outside the printed
-    outline, and ``ring_sectors`` how many of its eight sectors are dark: a
-    circled option lights up most sectors, a stray stroke one or two.
+    outline, and ``ring_by_sector`` (N, 8) the same per eighth of a turn: a
+    circled option darkens most sectors, a stray stroke one or two.
     """
 
     darkness: np.ndarray
@@ -30,7 +30,7 @@ class BubbleMeasures:
     paper: float
     ink: float
     ring: np.ndarray | None = None
-    ring_sectors: np.ndarray | None = None
+    ring_by_sector: np.ndarray | None = None
 
 
 def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
@@ -73,7 +73,6 @@ def measure_bubbles(
     *,
     ink: float,
     ring_mm: np.ndarray | None = None,
-    sector_dark: float = 0.15,
 ) -> BubbleMeasures:
     """Darkness and coverage of every bubble.
 
@@ -89,27 +88,24 @@ def measure_bubbles(
         Grey level of the page's printed solid marks (its black reference).
     ring_mm : (B, R, 2) ndarray, optional
         Ring sample points (see :func:`ring_points`).
-    sector_dark : float
-        Darkness above which a ring sector counts as dark.
     """
     grey = sample_image(gray, apply_transform(matrix, points_mm))
     paper = float(np.percentile(grey, 90))
     contrast = max(paper - ink, 8.0)
     dark = np.clip((paper - grey) / contrast, -0.5, 1.5)
-    ring = sectors = None
+    ring = by_sector = None
     if ring_mm is not None:
         ring_grey = sample_image(gray, apply_transform(matrix, ring_mm))
         ring_dark = np.clip((paper - ring_grey) / contrast, -0.5, 1.5)
         by_sector = ring_dark.reshape(len(ring_dark), RING_SECTORS, -1).mean(axis=2)
         ring = ring_dark.mean(axis=1)
-        sectors = (by_sector > sector_dark).sum(axis=1)
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),
         paper=paper,
         ink=float(ink),
         ring=ring,
-        ring_sectors=sectors,
+        ring_by_sector=by_sector,
     )
 
 

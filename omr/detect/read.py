@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from omr.calibration import Calibration
@@ -31,6 +32,12 @@ def _points(form: Form) -> tuple[np.ndarray, np.ndarray]:
         layout = form.layout
         cached = _POINTS[id(form)] = (form, bubble_points(layout), ring_points(layout))
     return cached[1], cached[2]
+
+
+def is_bilevel(gray: np.ndarray) -> bool:
+    """True for a page of (nearly) only black and white pixels: a 1-bit scan."""
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    return bool(hist[[0, 255]].sum() + hist[1:8].sum() + hist[248:255].sum() >= 0.98 * hist.sum())
 
 
 def _outer_marks_mm(form: Form) -> np.ndarray:
@@ -82,9 +89,16 @@ def read_page(
                 break
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
+    model = calibration.marks
+    if is_bilevel(gray):
+        # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
+        # shares of dark samples measure marks, not halftone; blank bubbles are
+        # pure white there, so a little black inside one is already evidence.
+        gray = cv2.GaussianBlur(gray, (0, 0), 0.12 * reg.px_per_mm)
+        model = model.model_copy(update={"empty_floor": model.bilevel_empty_floor})
     inside, ring = _points(form)
     measures = measure_bubbles(gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring)
-    fields, levels = decide_fields(measures, form.layout, calibration.marks)
+    fields, levels = decide_fields(measures, form.layout, model)
     if form.signature is not None:
         pts = rect_points(form.signature.origin, form.signature.size)
         share = ink_share(gray, reg.matrix, pts, paper=measures.paper, ink=reg.ink)
