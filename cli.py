@@ -305,6 +305,11 @@ def _print_evaluation(r: dict) -> None:
         f"{r['questions_unsure']} unsure"
     )
     click.echo(f"void sheets         {r['void_right_reason']} of {r['void_sheets']} right reason")
+    g = r["group_suspect"]
+    click.echo(
+        f"wrong-group check   {g['miscoded_flagged']} of {g['miscoded']} mis-coded sheets flagged, "
+        f"{g['honest_flagged']} of {g['honest']} honest ones"
+    )
     if r["lost_marks"]:
         click.echo(f"marks the scan lost {r['lost_marks']} (wiped out by a 1-bit threshold)")
     click.echo(

@@ -152,6 +152,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     missing = []
     status_pairs: Counter = Counter()
     review_reasons: Counter = Counter()
+    group_check: Counter = Counter()
     for sheet_id, want in truth.items():
         read = reads.get(sheet_id)
         rows = statuses.get(sheet_id)
@@ -159,6 +160,10 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             missing.append(sheet_id)
             continue
         in_review = any(s.startswith("review:") for s in rows)
+        if want["status"] == "scored":
+            kind = "miscoded" if want.get("miscoded_group") else "honest"
+            group_check[kind] += 1
+            group_check[f"{kind}_flagged"] += "review:group-suspect" in rows
         review += in_review
         for reason in sorted({s.removeprefix("review:") for s in rows if s.startswith("review:")}):
             review_reasons[reason] += 1
@@ -185,6 +190,9 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         "questions": tally.questions,
         "questions_unsure": tally.questions_unsure,
         "lost_marks": tally.lost_marks,
+        "group_suspect": {
+            k: group_check[k] for k in ("miscoded", "miscoded_flagged", "honest", "honest_flagged")
+        },
         "void_sheets": void_truth,
         "void_right_reason": void_right,
         "missing_sheets": missing,

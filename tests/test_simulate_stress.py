@@ -560,3 +560,25 @@ def test_new_profiles_are_deterministic(stress_quiz, photos, quiz, tmp_path):
         assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
         for name in files:
             assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_miscoded_groups_are_recorded_and_follow_the_real_booklet(tmp_path):
+    import dataclasses
+
+    from omr.simulate import profile as profiles
+
+    everyone = dataclasses.replace(
+        profiles.PROFILES["standard"], name="miscode", p_group_miscoded=1.0
+    )
+    profiles.PROFILES["miscode"] = everyone
+    try:
+        truth = simulate_session(find_form("quiz-a5"), 6, 5, tmp_path / "s", profile="miscode")
+    finally:
+        del profiles.PROFILES["miscode"]
+    for sheet in truth["sheets"].values():
+        if len(sheet["group_marks"]) == 1:
+            assert sheet["miscoded_group"] is True
+            assert sheet["group_marks"] != sheet["intended_group"]
+            assert sheet["status"] == "scored"  # article 7.6: the coded group is binding
+        else:
+            assert sheet["miscoded_group"] is False

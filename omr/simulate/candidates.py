@@ -354,6 +354,27 @@ def plan_sheet(
     )
 
 
+def miscode_group(
+    form: Form, plan: SheetPlan, rng: np.random.Generator, profile: Profile
+) -> SheetPlan:
+    """With probability ``p_group_miscoded``, an honest candidate codes another group.
+
+    The answers still follow the booklet the candidate was handed, so the key
+    of the coded group fits them badly: the case the reader should flag.
+    """
+    if profile.p_group_miscoded <= 0 or plan.group_marks != plan.candidate.group:
+        return plan
+    if rng.random() >= profile.p_group_miscoded:
+        return plan
+    groups = list(form.group.options)
+    wrong = str(rng.choice([g for g in groups if g != plan.group_marks]))
+    bubble = int(form.layout.fields["group"].index[0, groups.index(wrong)])
+    marks = tuple(
+        replace(m, option=wrong, bubble=bubble) if m.field == "group" else m for m in plan.marks
+    )
+    return replace(plan, group_marks=wrong, marks=marks)
+
+
 def _count(rng: np.random.Generator, p: float, per_sheet: tuple[int, int]) -> int:
     """How many marks of a feature a sheet carries: 0 unless the sheet is picked (share ``p``)."""
     if p <= 0 or rng.random() >= p:

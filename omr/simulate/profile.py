@@ -39,6 +39,9 @@ class Profile:
     p_blank, p_double : float
         Per-question probability of leaving it blank, or of marking two
         options; otherwise one option is marked.
+    p_group_miscoded : float
+        Probability that a candidate who codes one group codes another booklet's
+        letter than the one handed out (answers follow the real booklet).
     p_group_none, p_group_double : float
         Probability of marking no booklet group, or two; otherwise exactly
         the booklet's group is marked.
@@ -189,6 +192,7 @@ class Profile:
     p_double: float = 0.04
     p_group_none: float = 0.03
     p_group_double: float = 0.03
+    p_group_miscoded: float = 0.0
     # pencil
     darkness: Range = (0.55, 0.95)
     darkness_jitter: float = 0.03
@@ -316,6 +320,7 @@ PROFILES: dict[str, Profile] = {
     # 1-bit scans, 100–600 dpi, JPEG down to quality 20, a few phone photos.
     "stress": Profile(
         name="stress",
+        p_group_miscoded=0.02,
         p_erasure_sheet=0.15,
         p_faint_sheet=0.05,
         p_half_sheet=0.03,

@@ -34,6 +34,7 @@ from omr.simulate.candidates import (
     SheetPlan,
     make_exam,
     make_roster,
+    miscode_group,
     plan_habits,
     plan_sheet,
     sheet_status,
@@ -67,6 +68,7 @@ RENDER_DPI = 300
 SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
 EXTRA_STREAM = 1  # third word of a sheet's seed: the harder students and scanners
 PHOTO_STREAM = 2  # third word of a sheet's seed: photographed or scanned
+MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
 TRUTH_FORMAT = 1
 REACH_MARGIN = 0.05  # bubble radii kept clear of a neighbouring bubble's interior
 
@@ -204,6 +206,10 @@ class SheetMaker:
         ).spawn(3)
         plan = plan_sheet(form, self.exam, candidate, plan_rng, p)
         plan = plan_habits(form, plan, habit_rng, p)
+        if p.p_group_miscoded > 0:
+            plan = miscode_group(
+                form, plan, np.random.default_rng([self.seed, index, MISCODE_STREAM]), p
+            )
         page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng)
 
         params = draw_scan_params(p, scan_rng)
@@ -274,6 +280,7 @@ class SheetMaker:
         truth = {
             "candidate": candidate.student_number,
             "intended_group": candidate.group,
+            "miscoded_group": len(plan.group_marks) == 1 and plan.group_marks != candidate.group,
             "group_marks": plan.group_marks,
             "status": sheet_status(plan.group_marks),
             "identity": dict(plan.identity),
