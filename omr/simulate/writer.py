@@ -41,7 +41,31 @@ def png_rows(png: bytes) -> tuple[int, int, bytes]:
     return header[0], header[1], b"".join(idat)
 
 
-class PdfStackWriter:
+class _StackWriter:
+    """Context-manager behaviour shared by the stack writers: keep on success, drop on error."""
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class PdfStackWriter(_StackWriter):
     """A PDF of full-page JPEG images, written as pages arrive.
 
     Objects 1 and 2 are the catalogue and the page tree, written last; each
@@ -134,22 +158,8 @@ class PdfStackWriter:
         self._fp.close()
         self._part.unlink(missing_ok=True)
 
-    def __enter__(self) -> PdfStackWriter:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class TiffStackWriter:
+class TiffStackWriter(_StackWriter):
     """A multi-page TIFF, each page decoded from its JPEG and stored losslessly with its dpi."""
 
     suffix = ".tif"
@@ -198,20 +208,6 @@ class TiffStackWriter:
         self._tiff.close()
         self._fp.close()
         self._part.unlink(missing_ok=True)
-
-    def __enter__(self) -> TiffStackWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 WRITERS = {"pdf": PdfStackWriter, "tiff": TiffStackWriter}
