@@ -90,6 +90,20 @@ class MarkModel(Strict):
         return self
 
 
+class InkModel(Strict):
+    """What tells ink from pencil on this scanner's colour scans (see :mod:`omr.detect.medium`)."""
+
+    saturation_max: float = Field(
+        0.25, gt=0, description="colour saturation above which a mark is coloured ink"
+    )
+    black_density_min: float = Field(
+        2.0, gt=0, description="absorbance above which a smooth dark mark is a black pen"
+    )
+    black_texture_max: float = Field(
+        0.12, gt=0, description="below this grain a dense mark is a pen, not graphite"
+    )
+
+
 class Calibration(Strict):
     """One scanner's profile."""
 
@@ -97,6 +111,7 @@ class Calibration(Strict):
     name: str
     description: str = ""
     marks: MarkModel = MarkModel()
+    ink: InkModel = InkModel()
 
 
 def load_calibration(path: Path) -> Calibration:

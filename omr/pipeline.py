@@ -101,6 +101,7 @@ def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRea
         source=ref.name,
         page=ref.index + 1,
         dpi=round(page.dpi, 1) if page.dpi else None,
+        colour=page.pixels if page.pixels.ndim == 3 else None,
     )
 
 

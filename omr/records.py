@@ -75,6 +75,7 @@ class SheetRead:
     registration: dict = field(default_factory=dict)
     levels: dict = field(default_factory=dict)
     dpi: float | None = None
+    media: dict = field(default_factory=dict)  # colour evidence per mark (omr.detect.medium)
 
     @property
     def ok(self) -> bool:

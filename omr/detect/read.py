@@ -14,7 +14,8 @@ from omr.detect.measure import (
     rect_points,
     ring_points,
 )
-from omr.detect.photo import find_mark_quad, find_page_quad, rectify_page
+from omr.detect.medium import UNKNOWN, classify_media, is_colour, mark_colour, paper_colour
+from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.register import register_page
 from omr.forms import Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
@@ -42,8 +43,6 @@ def is_bilevel(gray: np.ndarray) -> bool:
 
 def _outer_marks_mm(form: Form) -> np.ndarray:
     """The form's four outermost marks, ordered top-left, top-right, bottom-right, bottom-left."""
-    from omr.detect.photo import order_corners
-
     marks = np.asarray(form.registration.marks, dtype=float)
     return order_corners(marks)
 
@@ -58,6 +57,45 @@ def _rectified_candidates(gray: np.ndarray, form: Form):
         yield rectify_page(gray, quad, form)
 
 
+def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
+    """Medium (pencil, ink, unknown) of every marked or doubtful bubble, with its numbers."""
+    layout = form.layout
+    found = []
+    for name, f in layout.fields.items():
+        read = fields[name]
+        for i, item in enumerate(read.items):
+            for option in item.value + item.unsure:
+                if option in f.option_labels:
+                    found.append((name, i, option, int(f.index[i, f.option_labels.index(option)])))
+    has_colour = is_colour(colour)
+    out = {"colour": has_colour, "marks": []}
+    if not found:
+        return out
+    if not has_colour:
+        out["marks"] = [
+            {"field": n, "item": i, "option": o, "medium": UNKNOWN} for n, i, o, _ in found
+        ]
+        return out
+    idx = np.array([b for *_, b in found])
+    evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
+    medium, score = classify_media(evidence, ink_model)
+    for k, (n, i, o, _) in enumerate(found):
+        out["marks"].append(
+            {
+                "field": n,
+                "item": i,
+                "option": o,
+                "medium": str(medium[k]),
+                "score": round(float(score[k]), 3),
+                "saturation": round(float(evidence.saturation[k]), 3),
+                "hue": round(float(evidence.hue[k]), 1),
+                "density": round(float(evidence.density[k]), 3),
+                "texture": round(float(evidence.texture[k]), 3),
+            }
+        )
+    return out
+
+
 def read_page(
     gray: np.ndarray,
     form: Form,
@@ -67,6 +105,7 @@ def read_page(
     source: str = "",
     page: int = 0,
     dpi: float | None = None,
+    colour: np.ndarray | None = None,
 ) -> SheetRead:
     """Everything that can be read from one page, or the reason it cannot.
 
@@ -74,6 +113,9 @@ def read_page(
     ----------
     gray : (M, N) ndarray of uint8
         The page in grey levels.
+    colour : (M, N, 3) ndarray of uint8, optional
+        The same page in colour, when it was scanned in colour: marks are then
+        checked for ink (article 7.7); without it their medium is ``unknown``.
     form, calibration
         What the sheet should look like and the scanner's thresholds.
     """
@@ -90,7 +132,8 @@ def read_page(
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
     model = calibration.marks
-    if is_bilevel(gray):
+    bilevel = is_bilevel(gray)
+    if bilevel:
         # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
         # shares of dark samples measure marks, not halftone; blank bubbles are
         # pure white there, so a little black inside one is already evidence.
@@ -105,8 +148,11 @@ def read_page(
         signed = share >= SIGNED_SHARE
         item = ItemRead("x" if signed else "", ItemState.one if signed else ItemState.blank, 1.0)
         fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
+    usable = colour if (colour is not None and not photo and not bilevel) else None
+    media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
     return SheetRead(
         **base,
+        media=media,
         fields=fields,
         registration={**reg.summary(), "photo": photo},
         levels={**levels.as_dict(), "paper": round(measures.paper, 1), "ink": round(reg.ink, 1)},

@@ -1,0 +1,124 @@
+"""Pencil or not (article 7.7): colour evidence of each marked bubble.
+
+Graphite is neutral grey: it absorbs red, green and blue light alike, and its
+grain makes a fill uneven. Dye inks absorb unevenly (blue ballpoint takes red
+and green, red ink takes green and blue), so their absorbance has a colour;
+black ballpoint and gel are denser and smoother than graphite, often with a
+blue-violet cast. Grey and 1-bit scans carry no colour: there the medium is
+``unknown``, never guessed.
+
+Absorbance per channel is ``-log10(I / paper)``, so the paper's own tint and
+the scanner's gains cancel out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from omr.calibration import InkModel
+from omr.detect.sampling import apply_transform, sample_image
+
+PENCIL, INK, UNKNOWN = "pencil", "ink", "unknown"
+
+
+@dataclass(frozen=True, eq=False)
+class MarkColour:
+    """Colour evidence of K marked bubbles, arrays of shape (K,).
+
+    ``saturation``: how unevenly the mark absorbs the three channels (0 for a
+    neutral grey), relative to its mean absorbance. ``hue``: the direction of
+    that unevenness in degrees (about 200–260 blue inks, 0–40 or 320–360 red).
+    ``density``: mean absorbance of the mark's dark samples. ``texture``:
+    spread of darkness among them, relative to their mean (graphite grain).
+    """
+
+    saturation: np.ndarray
+    hue: np.ndarray
+    density: np.ndarray
+    texture: np.ndarray
+
+
+def mark_colour(
+    rgb: np.ndarray,
+    matrix: np.ndarray,
+    points_mm: np.ndarray,
+    *,
+    paper_rgb: np.ndarray,
+    dark_share: float = 0.35,
+) -> MarkColour:
+    """Colour evidence for the bubbles whose sample points are ``points_mm``.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) ndarray of uint8
+        The colour page.
+    matrix : (3, 3) ndarray
+        Form millimetres → image pixels.
+    points_mm : (K, S, 2) ndarray
+        Interior sample points of the K marked bubbles.
+    paper_rgb : (3,) ndarray
+        The page's paper colour.
+    dark_share : float
+        Samples darker than this share of the way to black are the mark's.
+    """
+    xy = apply_transform(matrix, points_mm)
+    chans = np.stack([sample_image(rgb[..., c], xy) for c in range(3)], axis=-1)  # (K, S, 3)
+    paper = np.maximum(np.asarray(paper_rgb, dtype=np.float64), 1.0)
+    absorb = -np.log10(np.clip(chans / paper, 1e-3, 1.0))  # (K, S, 3)
+    mean_abs = absorb.mean(axis=-1)  # (K, S)
+    dark = mean_abs >= dark_share * np.log10(paper.mean())  # the mark's own samples
+    dark[dark.sum(axis=1) == 0] = True  # a very light mark: use all its samples
+    weight = dark[..., None].astype(float)
+    per_channel = (absorb * weight).sum(axis=1) / weight.sum(axis=1)  # (K, 3)
+    density = per_channel.mean(axis=1)
+    # Opponent axes: red–cyan and yellow–blue absorbance differences.
+    a = per_channel[:, 0] - (per_channel[:, 1] + per_channel[:, 2]) / 2
+    b = (per_channel[:, 0] + per_channel[:, 1]) / 2 - per_channel[:, 2]
+    saturation = np.hypot(a, b) / np.maximum(density, 1e-3)
+    hue = np.degrees(np.arctan2(b, a)) % 360
+    texture = _masked_cv(mean_abs, dark)
+    return MarkColour(saturation=saturation, hue=hue, density=density, texture=texture)
+
+
+def _masked_cv(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Coefficient of variation of ``values`` (K, S) over ``mask`` per row."""
+    n = np.maximum(mask.sum(axis=1), 1)
+    mean = (values * mask).sum(axis=1) / n
+    var = (((values - mean[:, None]) ** 2) * mask).sum(axis=1) / n
+    return np.sqrt(var) / np.maximum(mean, 1e-3)
+
+
+def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:
+    """Medium (``pencil`` or ``ink``) and an ink score of each mark.
+
+    The score is the largest of two margins, each 1.0 at its threshold:
+    colour (saturation over ``saturation_max``) and black pen (density over
+    ``black_density_min`` while the texture is below ``black_texture_max``).
+    A mark scoring 1 or more is ink.
+    """
+    colour_score = colour.saturation / model.saturation_max
+    black_score = np.where(
+        colour.texture <= model.black_texture_max,
+        colour.density / model.black_density_min,
+        0.0,
+    )
+    score = np.maximum(colour_score, black_score)
+    medium = np.where(score >= 1.0, INK, PENCIL)
+    return medium, score
+
+
+def paper_colour(rgb: np.ndarray) -> np.ndarray:
+    """The paper's RGB: the 90th percentile of each channel (most of a sheet is paper)."""
+    small = rgb[::8, ::8].reshape(-1, 3)
+    return np.percentile(small, 90, axis=0)
+
+
+def is_colour(rgb: np.ndarray | None, *, min_spread: float = 6.0) -> bool:
+    """True when the page has colour at all (a colour scan of a sheet, not a grey one)."""
+    if rgb is None or rgb.ndim != 3:
+        return False
+    small = rgb[::8, ::8].astype(np.int16)
+    spread = small.max(axis=-1) - small.min(axis=-1)
+    return bool(np.percentile(spread, 99.5) >= min_spread)
