@@ -229,6 +229,12 @@ def run(session, out, calibration, fresh, jobs) -> None:
             f"({summary.sheets_per_second:.1f} sheets/s)"
         )
     click.echo(f"results: {summary.out_dir / 'results.csv'}")
+    if summary.without_colour:
+        click.echo(
+            f"note: {summary.without_colour} sheet(s) were scanned in grey or 1-bit, where pencil "
+            "cannot be told from ink (article 7.7): their marks' medium is 'unknown'. "
+            "Scan in colour to check it."
+        )
     if summary.review:
         click.echo(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
         sys.exit(int(ExitCode.review_needed))
@@ -259,6 +265,8 @@ def report(out, session_root) -> None:
     summary = rebuild_reports(out, session_root)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
     click.echo(f"{summary.sheets} sheets rescored: {counts}")
+    if summary.without_colour:
+        click.echo(f"note: {summary.without_colour} sheet(s) without colour: medium unknown")
     click.echo(f"reports rewritten in {summary.out_dir}")
 
 

@@ -277,8 +277,25 @@ def report_data(
     return ReportData(exam.name, exam.date, generated, courses, candidates)
 
 
+def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResult]) -> None:
+    """``evidence/<sheet>.png`` for every sheet whose flagged marks have a picture."""
+    flagged = {r.sheet for r in rows if r.status.endswith(":non-pencil")}
+    folder = out / "evidence"
+    for sheet, png in evidence.items():
+        if sheet not in flagged:
+            continue
+        folder.mkdir(exist_ok=True)
+        name = sheet.replace("/", "_").replace(":", "-p") + ".png"
+        _atomic(folder / name, lambda tmp, png=png: tmp.write_bytes(png))
+
+
 def write_exports(
-    out: Path, exam: Exam, form: Form, reads: list[SheetRead], rows: list[CourseResult]
+    out: Path,
+    exam: Exam,
+    form: Form,
+    reads: list[SheetRead],
+    rows: list[CourseResult],
+    evidence: dict[str, bytes] | None = None,
 ) -> None:
     """Write every result file of a session into ``out``.
 
@@ -301,5 +318,6 @@ def write_exports(
     items = items_frame(analyses)
     _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
     write_xlsx(out / "results.xlsx", rows, summary, exam)
+    write_evidence(out, evidence or {}, rows)
     page = render_report(report_data(exam, analyses, windows, rows, len(reads)))
     _atomic(out / "report.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -58,6 +58,7 @@ class RunSummary:
     read_now: int
     seconds: float
     statuses: Counter = field(default_factory=Counter)
+    without_colour: int = 0  # sheets read in grey or 1-bit: pencil cannot be told from ink
 
     @property
     def sheets_per_second(self) -> float:
@@ -199,9 +200,12 @@ def run_session(
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
         reads = store.reads(wanted)
+        evidence = store.evidence()
     rows = score_session(reads, session.exam, session.roster)
-    write_exports(out, session.exam, session.form, reads, rows)
-    return RunSummary(out, len(reads), read_now, seconds, _status_counts(reads, rows))
+    write_exports(out, session.exam, session.form, reads, rows, evidence)
+    return RunSummary(
+        out, len(reads), read_now, seconds, _status_counts(reads, rows), _without_colour(reads)
+    )
 
 
 def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
@@ -216,6 +220,7 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     with Store(store_path) as store:
         meta = store.meta()
         reads = store.reads()
+        evidence = store.evidence()
     if session_root is None:  # the session around OUT, else the one the run recorded
         beside = out.resolve().parent
         session_root = beside if (beside / EXAM_FILE).is_file() else Path(meta["exam"]).parent
@@ -224,8 +229,12 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
         raise InputFileError(f"{root}: no {EXAM_FILE}; give the session folder with --session")
     session = open_session(root)
     rows = score_session(reads, session.exam, session.roster)
-    write_exports(out, session.exam, session.form, reads, rows)
-    return RunSummary(out, len(reads), 0, 0.0, _status_counts(reads, rows))
+    write_exports(out, session.exam, session.form, reads, rows, evidence)
+    return RunSummary(out, len(reads), 0, 0.0, _status_counts(reads, rows), _without_colour(reads))
+
+
+def _without_colour(reads: list[SheetRead]) -> int:
+    return sum(1 for r in reads if r.ok and not r.media.get("colour", False))
 
 
 def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:

@@ -76,6 +76,7 @@ class SheetRead:
     levels: dict = field(default_factory=dict)
     dpi: float | None = None
     media: dict = field(default_factory=dict)  # colour evidence per mark (omr.detect.medium)
+    evidence: bytes = field(default=b"", repr=False, compare=False)  # PNG of flagged marks
 
     @property
     def ok(self) -> bool:
@@ -84,7 +85,9 @@ class SheetRead:
 
     def to_json(self) -> str:
         """Serialise for the session store."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        data = asdict(self)
+        del data["evidence"]  # stored apart, as a blob
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> SheetRead:

@@ -31,8 +31,13 @@ def _m001_pages(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m002_evidence(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE evidence (sheet_id TEXT PRIMARY KEY, png BLOB NOT NULL)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_pages", _m001_pages),
+    ("002_evidence", _m002_evidence),
 ]
 
 
@@ -90,6 +95,11 @@ class Store:
                     _now(),
                 ),
             )
+            self.db.execute("DELETE FROM evidence WHERE sheet_id = ?", (read.sheet_id,))
+            if read.evidence:
+                self.db.execute(
+                    "INSERT INTO evidence VALUES (?, ?)", (read.sheet_id, read.evidence)
+                )
 
     def reads(self, sheet_ids: Iterable[str] | None = None) -> list[SheetRead]:
         """The stored reads, in stack order (source, page); only ``sheet_ids`` if given."""
@@ -100,6 +110,10 @@ class Store:
             for sheet_id, record in rows
             if wanted is None or sheet_id in wanted
         ]
+
+    def evidence(self) -> dict[str, bytes]:
+        """Sheet id → PNG of the marks that were flagged on it."""
+        return dict(self.db.execute("SELECT sheet_id, png FROM evidence ORDER BY sheet_id"))
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a session fact (exam file, form, calibration used)."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from omr.calibration import Calibration
 from omr.detect.decide import decide_fields
+from omr.detect.evidence import evidence_png
 from omr.detect.measure import (
     bubble_points,
     ink_share,
@@ -96,6 +97,38 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
     return out
 
 
+def ink_evidence(colour: np.ndarray, matrix: np.ndarray, media: dict, form: Form) -> bytes:
+    """PNG of the marks flagged as ink beside the sheet's most typical pencil mark; b"" if none."""
+    marks = media.get("marks", [])
+    flagged = [m for m in marks if m["medium"] == "ink"]
+    if not flagged:
+        return b""
+    layout = form.layout
+
+    def centre(m):
+        f = layout.fields[m["field"]]
+        return layout.centers_xy[f.index[m["item"], f.option_labels.index(m["option"])]]
+
+    def label(m):
+        return f"{m['field']} {m['item'] + 1} {m['option']}"
+
+    tiles = [
+        (centre(m), f"INK {label(m)}", f"sat {m['saturation']:.2f} d {m['density']:.2f}")
+        for m in flagged[:8]
+    ]
+    pencil = [m for m in marks if m["medium"] == "pencil"]
+    if pencil:
+        ref = sorted(pencil, key=lambda m: m["density"])[len(pencil) // 2]
+        tiles.append(
+            (
+                centre(ref),
+                f"pencil {label(ref)}",
+                f"sat {ref['saturation']:.2f} d {ref['density']:.2f}",
+            )
+        )
+    return evidence_png(colour, matrix, tiles)
+
+
 def read_page(
     gray: np.ndarray,
     form: Form,
@@ -150,9 +183,11 @@ def read_page(
         fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
     usable = colour if (colour is not None and not photo and not bilevel) else None
     media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
+    evidence = ink_evidence(usable, reg.matrix, media, form) if usable is not None else b""
     return SheetRead(
         **base,
         media=media,
+        evidence=evidence,
         fields=fields,
         registration={**reg.summary(), "photo": photo},
         levels={**levels.as_dict(), "paper": round(measures.paper, 1), "ink": round(reg.ink, 1)},

@@ -115,6 +115,12 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
         if ident.status != SCORED:
             return Verdict(ident.status, tuple(flags), ident.note)
         flags += ident.flags
+    inked = [m for m in read.media.get("marks", []) if m.get("medium") == "ink"]
+    if inked:
+        where = ", ".join(f"{m['field']} {m['item'] + 1}{m['option']}" for m in inked[:6])
+        more = f" and {len(inked) - 6} more" if len(inked) > 6 else ""
+        status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
+        return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}{more}")
     coded = read.fields["group"].items[0].value
     suspect = suspect_group(read, exam, coded)
     if suspect is not None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from omr.forms import Form
 from omr.simulate.marks import MarkShape
+from omr.simulate.pens import INK, pen_by_name
 from omr.simulate.profile import Profile
 
 FIRST_NAMES = (
@@ -65,6 +66,8 @@ class PlannedMark:
     ``fill`` (the usual blob, full or partial), ``faint``, ``half``, ``tick``,
     ``cross``, ``circle`` or ``dot`` (all answers), or ``erasure`` (residue of
     a rubbed-out answer: not an answer; ``darkness`` is the residue's).
+    ``pen`` names a pen of the profile's catalogue (see
+    :mod:`omr.simulate.pens`); None is the older profiles' generic pencil.
     """
 
     field: str
@@ -74,6 +77,7 @@ class PlannedMark:
     darkness: float
     coverage: float
     kind: str = "fill"
+    pen: str | None = None
 
 
 ANSWER_KINDS = ("fill", "faint", "half", "tick", "cross", "circle", "dot")
@@ -105,6 +109,14 @@ class SheetPlan:
     ``shape`` holds the pencil-blob geometry of ``marks``, in the same order.
     ``darkness`` and ``grain`` are the candidate's pencil. ``erasures`` and
     ``strays`` are pencil that is no answer (see :func:`plan_habits`).
+
+    With the pen models (see :func:`plan_pens`), ``pencil`` names the
+    candidate's graphite and ``hand`` their pressure (0..1); ``ink_pen`` the
+    other pen, if any, and ``ink_use`` how it was used: ``none``,
+    ``answers`` (every answer mark), ``all`` (answers, group and identity
+    marks, the handwritten digits and the signature) or ``corrections`` (a
+    few answer marks). ``writing_pen`` and ``writing_darkness`` are the
+    digits' and the signature's.
     """
 
     candidate: Candidate
@@ -117,6 +129,19 @@ class SheetPlan:
     grain: float
     erasures: tuple[PlannedMark, ...] = ()
     strays: tuple[StrayStroke, ...] = ()
+    pencil: str | None = None
+    hand: float | None = None
+    ink_pen: str | None = None
+    ink_use: str = "none"
+    writing_pen: str | None = None
+    writing_darkness: float | None = None
+
+    @property
+    def ink(self) -> bool:
+        """Whether anything on the sheet is in a pen other than pencil."""
+        if self.ink_pen is None:
+            return False
+        return self.writing_pen == self.ink_pen or any(m.pen == self.ink_pen for m in self.marks)
 
 
 def national_id_check_digits(first9: str) -> str:
@@ -375,6 +400,101 @@ def miscode_group(
     return replace(plan, group_marks=wrong, marks=marks)
 
 
+def _choose(rng: np.random.Generator, names: tuple[str, ...], weights: tuple[float, ...]) -> str:
+    w = np.asarray(weights, dtype=float)
+    if len(w) != len(names):
+        raise ValueError(f"{len(names)} pens but {len(w)} weights")
+    return str(names[int(rng.choice(len(names), p=w / w.sum()))])
+
+
+def pen_darkness(density: tuple[float, float], hand: float) -> float:
+    """A full stroke's darkness for a ``hand`` (0 lightest .. 1 heaviest) within ``density``."""
+    lo, hi = density
+    return lo + float(np.clip(hand, 0.0, 1.0)) * (hi - lo)
+
+
+def plan_pens(form: Form, plan: SheetPlan, rng: np.random.Generator, profile: Profile) -> SheetPlan:
+    """Give every mark of a sheet plan its pen (a no-op without ``profile.pen_model``).
+
+    The candidate writes with a pencil of ``pencil_pens`` at a pressure drawn
+    from ``hand``: every mark gets that pencil's darkness (plus the per-mark
+    jitter). A share ``p_ink_sheet`` of candidates also use a pen of
+    ``ink_pens``: on a share ``p_ink_corrections`` of those sheets only a few
+    answer marks are in ink (corrections), otherwise every answer mark is,
+    and with ``p_ink_identity`` the group and identity marks, the digits and
+    the signature too.
+
+    Parameters
+    ----------
+    form : Form
+        The sheet design.
+    plan : SheetPlan
+        What :func:`plan_sheet` planned; its answers stay as they are.
+    rng : numpy.random.Generator
+        A stream of its own.
+    profile : Profile
+        The pen catalogue and shares.
+
+    Returns
+    -------
+    SheetPlan
+        ``plan`` with each mark's ``pen`` and ``darkness``, and the sheet's
+        ``pencil``, ``hand``, ``darkness``, ``grain`` and ink fields set.
+    """
+    p = profile
+    if not p.pen_model:
+        return plan
+    pencil = pen_by_name(p.pens, _choose(rng, p.pencil_pens, p.pencil_weights))
+    if pencil.medium == INK:
+        raise ValueError(f"pencil_pens must be graphite, {pencil.name!r} is {pencil.medium}")
+    hand = float(rng.uniform(*p.hand))
+    darkness = pen_darkness(pencil.density, hand)
+    grain = float(rng.uniform(*pencil.grain))
+    marks = list(plan.marks)
+    k = len(marks)
+    lo, hi = p.darkness_limits
+    dark = np.clip(darkness + rng.normal(0.0, p.darkness_jitter, k), lo, hi)
+    for i, m in enumerate(marks):
+        marks[i] = replace(m, pen=pencil.name, darkness=round(float(dark[i]), 3))
+
+    ink_pen, ink_use = None, "none"
+    writing_pen, writing_darkness = pencil.name, darkness
+    if p.p_ink_sheet > 0 and rng.random() < p.p_ink_sheet:
+        pen = pen_by_name(p.pens, _choose(rng, p.ink_pens, p.ink_weights))
+        ink_pen = pen.name
+        ink_dark = float(rng.uniform(*pen.density))
+        answers = [i for i, m in enumerate(marks) if m.field in form.answer_blocks]
+        if rng.random() < p.p_ink_corrections:
+            ink_use = "corrections"
+            lo_n, hi_n = p.ink_corrections_per_sheet
+            n = int(rng.integers(lo_n, hi_n + 1))
+            order = rng.permutation(len(answers))
+            inked = [answers[j] for j in order[: min(n, len(answers))]]
+        elif rng.random() < p.p_ink_identity:
+            ink_use = "all"
+            inked = list(range(k))
+            writing_pen, writing_darkness = pen.name, ink_dark
+        else:
+            ink_use = "answers"
+            inked = answers
+        jitter = rng.normal(0.0, p.ink_darkness_jitter, len(inked))
+        for i, j in zip(inked, jitter, strict=True):
+            d = float(np.clip(ink_dark + j, *pen.density))
+            marks[i] = replace(marks[i], pen=pen.name, darkness=round(d, 3))
+    return replace(
+        plan,
+        marks=tuple(marks),
+        darkness=float(darkness),
+        grain=grain,
+        pencil=pencil.name,
+        hand=round(hand, 3),
+        ink_pen=ink_pen,
+        ink_use=ink_use,
+        writing_pen=writing_pen,
+        writing_darkness=float(writing_darkness),
+    )
+
+
 def _count(rng: np.random.Generator, p: float, per_sheet: tuple[int, int]) -> int:
     """How many marks of a feature a sheet carries: 0 unless the sheet is picked (share ``p``)."""
     if p <= 0 or rng.random() >= p:
@@ -487,6 +607,7 @@ def _plan_erasures(
                 darkness=round(float(strength * plan.darkness), 3),
                 coverage=1.0,
                 kind="erasure",
+                pen=plan.pencil,
             )
         )
     return tuple(out)

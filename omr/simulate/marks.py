@@ -1,21 +1,30 @@
-"""Draw pencil on a grayscale page: filled bubbles, handwritten digits, a signature.
+"""Draw pencil on a page: filled bubbles, handwritten digits, a signature.
 
 Graphite is neutral grey and absorbs light, so every function here darkens
 the page multiplicatively, ``I_new = I * (1 - alpha)``, with ``alpha`` the
 share of light the graphite takes at each pixel. All functions return a new
 page and leave the input untouched. Coordinates are pixels of the page,
 points in (x, y) order.
+
+Pages are grey ``(M, N)`` or RGB ``(M, N, 3)`` uint8 arrays; graphite darkens
+the three channels alike. Given a pen (``pens=``/``pen=``, see
+:mod:`omr.simulate.pens`), fills, symbols, digits and signatures take that
+pen's colour, density and texture instead of the generic pencil's grain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from omr.simulate.pens import PENCIL, Pen, apply_pen, bleed, pen_texture
+
 HARMONICS = np.array([2.0, 3.0, 4.0])  # outline irregularity: low-order lobes
 SCRIPT_FONT = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+PX_PER_MM = 300 / 25.4  # the simulator draws at 300 dpi
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +62,41 @@ class MarkShape:
             wobble=np.zeros((k, 3)),
             phase=np.zeros((k, 3)),
         )
+
+
+def _check_page(page: np.ndarray) -> None:
+    grey = page.ndim == 2
+    rgb = page.ndim == 3 and page.shape[2] == 3
+    if not (grey or rgb) or page.dtype != np.uint8:
+        raise ValueError(
+            f"page must be a 2-D or (M, N, 3) uint8 array, got {page.dtype} {page.shape}"
+        )
+
+
+def _lay(
+    page: np.ndarray,
+    shape: np.ndarray,
+    x0: int,
+    y0: int,
+    *,
+    pen: Pen,
+    darkness: float,
+    rng: np.random.Generator,
+    grain: float,
+    px_per_mm: float,
+    limit: np.ndarray | None = None,
+) -> None:
+    """Lay a mark of ``shape`` (0..1, a patch at (x0, y0)) in ``pen`` on ``page``, in place.
+
+    The pen's bleed spreads the shape (kept within ``limit``), its texture
+    modulates it; a pencil takes ``grain``, an ink draws its own.
+    """
+    amount = bleed(shape, pen, rng, px_per_mm=px_per_mm)
+    if limit is not None:
+        amount = np.minimum(amount, limit)
+    g = grain if pen.medium == PENCIL else None
+    amount = amount * pen_texture(pen, amount.shape, rng, px_per_mm=px_per_mm, grain=g)
+    apply_pen(page, amount, x0, y0, pen=pen, darkness=darkness)
 
 
 def _ramp(signed_distance: np.ndarray, softness: float) -> np.ndarray:
@@ -146,13 +190,15 @@ def draw_marks(
     rng: np.random.Generator | None = None,
     softness: float = 1.5,
     max_extent: float = 1.12,
+    pens: Sequence[Pen] | None = None,
+    px_per_mm: float = PX_PER_MM,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fill bubbles with pencil.
+    """Fill bubbles with pencil, or with the pens given.
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page.
     centers_xy : (K, 2) ndarray
         Bubble centres in pixels, (x, y) order, pixel centres at integers
         (OpenCV's convention).
@@ -172,16 +218,21 @@ def draw_marks(
         Width of the soft edge, pixels.
     max_extent : float
         Graphite stays within this many radii of the bubble centre.
+    pens : sequence of Pen, optional
+        One pen per bubble: its colour, density and texture replace the
+        generic pencil's (``grain`` then goes to graphite pens only); needs
+        ``rng``. An ink pen needs an RGB page to show its colour.
+    px_per_mm : float
+        Resolution of the page (pens' stroke spacing and bleed are in mm).
 
     Returns
     -------
-    marked : (M, N) ndarray of uint8
+    marked : ndarray of uint8
         The page with the marks.
     covered : (K,) ndarray
         Share of each bubble's pixels covered (blob opacity at least 0.5).
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    _check_page(page)
     centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
     k = len(centers_xy)
     radius = np.broadcast_to(np.asarray(radius, dtype=float), (k,))
@@ -208,19 +259,42 @@ def draw_marks(
             softness=softness,
             max_extent=max_extent,
         )
+        if pens is not None:
+            if rng is None:
+                raise ValueError("drawing with pens needs an rng")
+            dist = np.hypot(rel[..., 0], rel[..., 1])
+            limit = _ramp(max_extent * radius[i] - softness / 2 - dist, softness)
+            _lay(
+                out,
+                blob,
+                int(x0),
+                int(y0),
+                pen=pens[i],
+                darkness=float(darkness[i]),
+                rng=rng,
+                grain=grain,
+                px_per_mm=px_per_mm,
+                limit=limit,
+            )
+            continue
         alpha = darkness[i] * blob * _texture(blob.shape, grain, rng)
         _apply_alpha(out, np.clip(alpha, 0.0, 0.99), int(x0), int(y0))
     return out, covered
 
 
 def _apply_alpha(page: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> None:
-    """Darken ``page`` in place by ``alpha`` placed with its top-left at (x0, y0), clipped."""
-    h, w = page.shape
+    """Darken ``page`` in place by ``alpha`` placed with its top-left at (x0, y0), clipped.
+
+    On an RGB page every channel darkens alike (graphite is neutral).
+    """
+    h, w = page.shape[:2]
     ah, aw = alpha.shape
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + aw, w), min(y0 + ah, h)
     if cx0 >= cx1 or cy0 >= cy1:
         return
     a = alpha[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    if page.ndim == 3:
+        a = a[..., None]
     patch = page[cy0:cy1, cx0:cx1].astype(np.float32) * (1.0 - a)
     page[cy0:cy1, cx0:cx1] = np.clip(np.rint(patch), 0, 255).astype(np.uint8)
 
@@ -235,13 +309,15 @@ def draw_digits(
     height_px: tuple[float, float] = (35.0, 45.0),
     thickness: tuple[int, int] = (2, 3),
     grain: float = 0.0,
+    pen: Pen | None = None,
+    px_per_mm: float = PX_PER_MM,
 ) -> np.ndarray:
     """Handwrite one digit in each write-in box.
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page.
     digits : str
         One character per box.
     boxes : (K, 4) ndarray
@@ -254,12 +330,15 @@ def draw_digits(
         Range of the digits' height, pixels.
     thickness : (int, int)
         Range of the stroke width, pixels (inclusive).
+    pen : Pen, optional
+        Write with this pen (its colour and texture) instead of the generic pencil.
 
     Returns
     -------
-    (M, N) ndarray of uint8
+    ndarray of uint8
         The page with the digits written.
     """
+    _check_page(page)
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     if len(digits) != len(boxes):
         raise ValueError(f"{len(digits)} digits for {len(boxes)} boxes")
@@ -280,6 +359,23 @@ def draw_digits(
         m[0, 1] += shear
         m[0, 2] -= shear * side / 2
         canvas = cv2.warpAffine(canvas, m, (side, side), flags=cv2.INTER_LINEAR)
+        if pen is not None:
+            jitter = rng.uniform(-0.08, 0.08, 2) * (bw, bh)
+            x0 = int(round(bx + bw / 2 - side / 2 + jitter[0]))
+            y0 = int(round(by + bh / 2 - side / 2 + jitter[1]))
+            shape = canvas.astype(np.float32) / 255.0
+            _lay(
+                out,
+                shape,
+                x0,
+                y0,
+                pen=pen,
+                darkness=darkness,
+                rng=rng,
+                grain=grain,
+                px_per_mm=px_per_mm,
+            )
+            continue
         alpha = canvas.astype(np.float32) / 255.0 * darkness
         alpha *= _texture(alpha.shape, grain, rng)
         jitter = rng.uniform(-0.08, 0.08, 2) * (bw, bh)
@@ -296,25 +392,32 @@ def draw_signature(
     darkness: float,
     rng: np.random.Generator,
     thickness: tuple[int, int] = (2, 3),
+    pen: Pen | None = None,
+    grain: float = 0.0,
+    px_per_mm: float = PX_PER_MM,
 ) -> np.ndarray:
     """Scribble a cursive-looking signature inside ``rect``.
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page.
     rect : (x, y, width, height)
         The signature box in pixels, top-left corner first.
     darkness : float
         Pencil darkness, 0..1.
     rng : numpy.random.Generator
         Source of the signature's shape.
+    pen : Pen, optional
+        Sign with this pen (colour and texture; ``grain`` for graphite);
+        default the generic pencil, without grain.
 
     Returns
     -------
-    (M, N) ndarray of uint8
+    ndarray of uint8
         The page with the signature.
     """
+    _check_page(page)
     x, y, w, h = (float(v) for v in rect)
     t = np.linspace(0.0, 1.0, 400)
     loops = rng.uniform(4, 9)
@@ -341,8 +444,22 @@ def draw_signature(
         pts = np.clip(pts, 2, [canvas.shape[1] - 3, canvas.shape[0] - 3])
         pts = np.rint(pts * 16).astype(np.int32)
         cv2.polylines(canvas, [pts], False, 255, tw, cv2.LINE_AA, shift=4)
-    alpha = canvas.astype(np.float32) / 255.0 * darkness
     out = page.copy()
+    if pen is not None:
+        shape = canvas.astype(np.float32) / 255.0
+        _lay(
+            out,
+            shape,
+            x0,
+            y0,
+            pen=pen,
+            darkness=darkness,
+            rng=rng,
+            grain=grain,
+            px_per_mm=px_per_mm,
+        )
+        return out
+    alpha = canvas.astype(np.float32) / 255.0 * darkness
     _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
     return out
 
@@ -472,13 +589,15 @@ def draw_symbols(
     dot_radius: tuple[float, float] = (0.2, 0.4),
     grain: float = 0.0,
     softness: float = 1.5,
+    pens: Sequence[Pen] | None = None,
+    px_per_mm: float = PX_PER_MM,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mark bubbles with ticks, crosses, circles or dots (see :func:`symbol_alpha`).
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page.
     centers_xy : (K, 2) ndarray
         Bubble centres in pixels, (x, y) order.
     radius : (K,) ndarray or float
@@ -493,16 +612,17 @@ def draw_symbols(
         Pencil line width, pixels.
     reach : (K,) ndarray or float
         Nothing is drawn beyond this many radii from each bubble centre.
+    pens : sequence of Pen, optional
+        One pen per bubble, as for :func:`draw_marks`.
 
     Returns
     -------
-    marked : (M, N) ndarray of uint8
+    marked : ndarray of uint8
         The page with the symbols.
     covered : (K,) ndarray
         Share of each bubble's pixels under the symbol (opacity at least 0.5).
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    _check_page(page)
     centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
     k = len(centers_xy)
     radius = np.broadcast_to(np.asarray(radius, dtype=float), (k,))
@@ -523,8 +643,24 @@ def draw_symbols(
             reach=reach[i],
             softness=softness,
         )
-        inside = np.hypot(rel[..., 0], rel[..., 1]) <= radius[i]
+        dist = np.hypot(rel[..., 0], rel[..., 1])
+        inside = dist <= radius[i]
         covered[i] = float((alpha[inside] >= 0.5).mean())
+        if pens is not None:
+            limit = _ramp(reach[i] * radius[i] - softness / 2 - dist, softness)
+            _lay(
+                out,
+                alpha,
+                x0,
+                y0,
+                pen=pens[i],
+                darkness=float(darkness[i]),
+                rng=rng,
+                grain=grain,
+                px_per_mm=px_per_mm,
+                limit=limit,
+            )
+            continue
         alpha = darkness[i] * alpha * _texture(alpha.shape, grain, rng)
         _apply_alpha(out, np.clip(alpha, 0.0, 0.99), x0, y0)
     return out, covered
@@ -613,8 +749,8 @@ def draw_erasures(
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page (graphite darkens every channel alike).
     centers_xy : (K, 2) ndarray
         Bubble centres in pixels, (x, y) order.
     radius : (K,) ndarray or float
@@ -631,13 +767,12 @@ def draw_erasures(
 
     Returns
     -------
-    marked : (M, N) ndarray of uint8
+    marked : ndarray of uint8
         The page with the residue.
     covered : (K,) ndarray
         Share of each bubble's pixels under the smear (shape at least 0.5).
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    _check_page(page)
     centers_xy = np.asarray(centers_xy, dtype=float).reshape(-1, 2)
     k = len(centers_xy)
     radius, darkness, size, streaks, reach = (
@@ -678,8 +813,8 @@ def draw_strokes(
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        Grayscale page.
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        Grey or RGB page (graphite darkens every channel alike).
     polylines_xy : list of (P, 2) ndarray
         The strokes, pixels, (x, y) order.
     darkness : (K,) ndarray
@@ -689,11 +824,10 @@ def draw_strokes(
 
     Returns
     -------
-    (M, N) ndarray of uint8
+    ndarray of uint8
         The page with the strokes.
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    _check_page(page)
     darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (len(polylines_xy),))
     out = page.copy()
     pad = width / 2 + softness + 1

@@ -11,7 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from omr.simulate.pens import PENS, Pen
+
 Range = tuple[float, float]
+INK_PENS = (
+    "blue-ballpoint",
+    "black-ballpoint",
+    "red-ballpoint",
+    "green-ballpoint",
+    "black-gel",
+    "blue-gel",
+    "felt-tip",
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +35,9 @@ class Profile:
     "Share of sheets" probabilities pick the sheets that carry a feature;
     ``*_per_sheet`` ranges are inclusive counts on such a sheet. Habits (faint,
     half, tick, cross, circle, dot) apply to answer-block marks only: identity
-    and group marks stay fills.
+    and group marks stay fills. The pen models (``pen_model``, ``p_ink_sheet``)
+    and the scanner's colour response (``response_*``) are off in those
+    profiles too, and draw from streams of their own.
 
     Attributes
     ----------
@@ -179,6 +192,48 @@ class Profile:
         Sensor noise of the photo, grey levels.
     photo_jpeg_quality : (int, int)
         JPEG quality of the photo (inclusive).
+    pen_model : bool
+        Draw with the pen models of ``pens`` (graphite hardness and hand,
+        sheen, ink colour and texture, on an RGB canvas when a sheet carries
+        ink). Off in the older profiles, which draw their generic pencil as
+        they always did; their truth labels it ``HB`` below a candidate
+        darkness of 0.7 and ``2B`` from there. With the pen models, a
+        candidate's pencil darkness comes from the pen and the ``hand``, not
+        from ``darkness`` (``darkness_jitter`` still applies per mark).
+    pens : tuple of omr.simulate.pens.Pen
+        The pen catalogue: colour, density and texture of each pen (see
+        :data:`omr.simulate.pens.PENS`).
+    pencil_pens, pencil_weights : tuple
+        The graphite a candidate writes with, and how often each is chosen.
+    hand : (float, float)
+        A candidate's pressure: where their marks fall in the pen's density
+        range (0 the lightest, 1 the heaviest hand).
+    hand_light, hand_normal, hand_heavy : (float, float)
+        The light, normal and heavy hands of the calibration sheet's blocks.
+    p_ink_sheet : float
+        Share of sheets carrying marks in a pen other than pencil (article 7.7).
+    ink_pens, ink_weights : tuple
+        The pens those candidates use, and how often each is chosen.
+    p_ink_corrections : float
+        Share of ink sheets where only a few answers are corrections in ink
+        (the rest pencil); on the others every answer mark is ink.
+    ink_corrections_per_sheet : (int, int)
+        Answer marks in ink on a corrections sheet (inclusive).
+    p_ink_identity : float
+        Share of all-answers ink sheets whose group and identity marks,
+        handwritten digits and signature are in that pen too.
+    ink_darkness_jitter : float
+        Per-mark standard deviation of an ink's darkness around the sheet's.
+    response_gain, response_gamma, response_black : (float, float, float)
+        The scanner's colour response per channel (R, G, B): on a level ``v``
+        of 0..1, ``black + (1 - black) * gain * v ** gamma`` (identity
+        ``(1, 1, 1)``, ``(1, 1, 1)``, ``(0, 0, 0)``). A warm cast lifts and
+        keeps red, cuts blue. Grey scans get the luminance-weighted mean.
+    response_saturation : float
+        Colour saturation kept after that (1 keeps it, 0 turns the scan grey).
+    response_jitter : float
+        Per-scan standard deviation of each channel's gain around
+        ``response_gain`` (lamp and sensor drift).
     """
 
     name: str
@@ -286,6 +341,39 @@ class Profile:
     photo_motion_px: Range = (0.0, 4.0)
     photo_noise_sigma: Range = (2.0, 6.0)
     photo_jpeg_quality: tuple[int, int] = (70, 92)
+    # pens (the pen models are off unless a profile sets pen_model)
+    pen_model: bool = False
+    pens: tuple[Pen, ...] = PENS
+    pencil_pens: tuple[str, ...] = ("HB", "2B")
+    pencil_weights: tuple[float, ...] = (0.6, 0.4)
+    hand: Range = (0.0, 1.0)
+    hand_light: Range = (0.0, 0.12)
+    hand_normal: Range = (0.35, 0.65)
+    hand_heavy: Range = (0.88, 1.0)
+    p_ink_sheet: float = 0.0
+    ink_pens: tuple[str, ...] = INK_PENS
+    ink_weights: tuple[float, ...] = (0.3, 0.22, 0.08, 0.05, 0.12, 0.1, 0.13)
+    p_ink_corrections: float = 0.3
+    ink_corrections_per_sheet: tuple[int, int] = (1, 3)
+    p_ink_identity: float = 0.6
+    ink_darkness_jitter: float = 0.01
+    # the scanner's colour response (identity unless a profile sets it)
+    response_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    response_gamma: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    response_black: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    response_saturation: float = 1.0
+    response_jitter: float = 0.0
+
+    @property
+    def colour_response(self) -> bool:
+        """Whether the scanner's colour response differs from the identity."""
+        return (
+            self.response_gain != (1.0, 1.0, 1.0)
+            or self.response_gamma != (1.0, 1.0, 1.0)
+            or self.response_black != (0.0, 0.0, 0.0)
+            or self.response_saturation != 1.0
+            or self.response_jitter > 0
+        )
 
 
 PROFILES: dict[str, Profile] = {
@@ -343,5 +431,33 @@ PROFILES: dict[str, Profile] = {
         name="photo",
         p_erasure_sheet=0.15,
         p_photo=1.0,
+    ),
+    # The standard students, 30 % of whom wrote with a pen other than pencil
+    # (article 7.7), on an office scanner in colour: 200–300 dpi, JPEG 80–95.
+    "ink": Profile(
+        name="ink",
+        pen_model=True,
+        p_ink_sheet=0.3,
+        p_colour=1.0,
+        dpi_choices=(200, 240, 300),
+        dpi_weights=(0.4, 0.2, 0.4),
+        jpeg_quality=(80, 95),
+    ),
+    # The same students and pens through another scanner: a warm colour cast
+    # (black level lifted in red, blue gain cut), its own gamma per channel and
+    # washed-out colour; the case a scanner's own calibration is for.
+    "ink-scanner-b": Profile(
+        name="ink-scanner-b",
+        pen_model=True,
+        p_ink_sheet=0.3,
+        p_colour=1.0,
+        dpi_choices=(200, 240, 300),
+        dpi_weights=(0.4, 0.2, 0.4),
+        jpeg_quality=(80, 95),
+        response_gain=(1.0, 0.95, 0.84),
+        response_gamma=(0.9, 1.0, 1.15),
+        response_black=(0.07, 0.05, 0.02),
+        response_saturation=0.7,
+        response_jitter=0.01,
     ),
 }

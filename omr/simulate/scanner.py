@@ -1,7 +1,10 @@
 """Turn a marked page into a scan: placement on the glass, resolution, optics, noise, colour.
 
 Also the harder scanners: folds in the paper, the lid's shadow along an edge,
-1-bit (bilevel) storage. Coordinates: page points are millimetres from the
+1-bit (bilevel) storage; and a scanner's own colour response (gains, gamma,
+black level, saturation per channel). A page with ink arrives in RGB: a
+colour scan keeps its colour, a grey scan sees its luminance, a 1-bit scan
+only what survives the threshold. Coordinates: page points are millimetres from the
 top-left corner (x right, y down); image points are pixels with pixel centres
 at integer coordinates (OpenCV's convention), so millimetres ``xy`` sit at
 pixel ``xy * dpi / 25.4 - 0.5``.
@@ -16,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from omr.simulate.pens import LUMA
 from omr.simulate.profile import Profile
 
 MM_PER_INCH = 25.4
@@ -63,6 +67,53 @@ class Shadow:
 
 
 @dataclass(frozen=True)
+class Response:
+    """A scanner's colour response: how it maps the light it sees to stored levels.
+
+    On levels ``v`` of 0..1 per channel (R, G, B): ``black + (1 - black) *
+    gain * v ** gamma``, then colour saturation scaled by ``saturation``
+    around the luminance. A grey scan applies the luminance-weighted mean of
+    gain, gamma and black level.
+    """
+
+    gain: tuple[float, float, float]
+    gamma: tuple[float, float, float]
+    black: tuple[float, float, float]
+    saturation: float
+
+    def to_truth(self) -> dict:
+        """The response as JSON-ready values."""
+        return {
+            "gain": list(self.gain),
+            "gamma": list(self.gamma),
+            "black": list(self.black),
+            "saturation": self.saturation,
+        }
+
+
+def apply_response(img: np.ndarray, response: Response) -> np.ndarray:
+    """``img`` (grey (H, W) or RGB (H, W, 3) float levels 0..255) through ``response``.
+
+    Returns
+    -------
+    ndarray of float32
+        The same shape, levels 0..255 (not rounded).
+    """
+    v = np.clip(img, 0.0, 255.0) / 255.0
+    gain, gamma, black = (
+        np.asarray(x, dtype=np.float32) for x in (response.gain, response.gamma, response.black)
+    )
+    if img.ndim == 2:
+        gain, gamma, black = (np.float32(LUMA @ x) for x in (gain, gamma, black))
+        return (255.0 * (black + (1.0 - black) * gain * v**gamma)).astype(np.float32)
+    v = black + (1.0 - black) * gain * v**gamma
+    if response.saturation != 1.0:
+        y = (v @ LUMA.astype(np.float32))[..., None]
+        v = y + np.float32(response.saturation) * (v - y)
+    return (255.0 * v).astype(np.float32)
+
+
+@dataclass(frozen=True)
 class ScanParams:
     """How one sheet went through the scanner.
 
@@ -76,7 +127,9 @@ class ScanParams:
     The harder scanners add ``fold`` (creases in the paper), ``shadow`` (the
     lid's) and ``bilevel`` storage: thresholded at ``bilevel_threshold``,
     dithered when ``dither``, always grey, ``jpeg_quality`` None. A phone
-    photo carries its :class:`omr.simulate.photo.Photo` in ``photo``.
+    photo carries its :class:`omr.simulate.photo.Photo` in ``photo``. A
+    scanner with a colour response of its own carries it in ``response``
+    (None: the identity).
     """
 
     dpi: int
@@ -96,6 +149,7 @@ class ScanParams:
     bilevel_threshold: float | None = None
     dither: bool = False
     photo: object | None = None  # omr.simulate.photo.Photo (kept loose: no import cycle)
+    response: Response | None = None
 
     def to_truth(self) -> dict:
         """The parameters as JSON-ready values."""
@@ -104,6 +158,7 @@ class ScanParams:
         d["tint"] = list(self.tint)
         d["fold"] = [f.to_truth() for f in self.fold]
         d["photo"] = self.photo.to_truth() if self.photo is not None else None
+        d["response"] = self.response.to_truth() if self.response is not None else None
         return d
 
 
@@ -185,6 +240,29 @@ def draw_scan_extras(
     if folds or shadow is not None:
         params = replace(params, fold=folds, shadow=shadow)
     return params
+
+
+def draw_scan_response(
+    params: ScanParams, profile: Profile, rng: np.random.Generator
+) -> ScanParams:
+    """Give ``params`` the profile's colour response (unchanged when the profile has none).
+
+    ``rng`` is a stream of its own, used only when the response is on: each
+    channel's gain varies by ``response_jitter`` from scan to scan.
+    """
+    p = profile
+    if not p.colour_response:
+        return params
+    gain = np.asarray(p.response_gain, dtype=float)
+    if p.response_jitter > 0:
+        gain = gain * (1.0 + rng.normal(0.0, p.response_jitter, 3))
+    response = Response(
+        gain=tuple(round(float(g), 4) for g in gain),
+        gamma=tuple(float(g) for g in p.response_gamma),
+        black=tuple(float(b) for b in p.response_black),
+        saturation=float(p.response_saturation),
+    )
+    return replace(params, response=response)
 
 
 def _draw_fold(
@@ -297,8 +375,9 @@ def scan_page(
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        The sheet rendered at ``source_dpi``, grayscale, top-left at pixel (0, 0).
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        The sheet rendered at ``source_dpi``, grey or RGB (ink), top-left at
+        pixel (0, 0). A grey scan of an RGB page sees its luminance.
     params : ScanParams
         The scanner's behaviour for this sheet.
     page_mm : (float, float)
@@ -314,8 +393,15 @@ def scan_page(
         The scan at ``params.dpi`` (RGB when ``params.colour == "colour"``),
         with ``(W, H) == scan_size(page_mm, params.dpi)``.
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    rgb = page.ndim == 3 and page.shape[2] == 3
+    if not (page.ndim == 2 or rgb) or page.dtype != np.uint8:
+        raise ValueError(
+            f"page must be a 2-D or (M, N, 3) uint8 array, got {page.dtype} {page.shape}"
+        )
+    if rgb and params.colour != "colour":
+        page = luminance(page)
+    elif rgb:
+        return _scan_rgb(page, params, page_mm=page_mm, source_dpi=source_dpi, rng=rng)
     src = page
     # page pixel -> page mm, for the (possibly reduced) source
     fx = fy = MM_PER_INCH / source_dpi
@@ -351,6 +437,62 @@ def scan_page(
         img = cv2.GaussianBlur(img, (0, 0), params.blur_sigma)
     if rng is not None and params.noise_sigma > 0:
         img += params.noise_sigma * rng.standard_normal(img.shape, dtype=np.float32)
+    if params.response is not None:
+        img = apply_response(img, params.response)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Grey ``(M, N)`` uint8 luminance (ITU-R BT.601) of an RGB ``(M, N, 3)`` uint8 image."""
+    grey = rgb.astype(np.float32) @ LUMA.astype(np.float32)
+    return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+
+
+def _scan_rgb(
+    page: np.ndarray,
+    params: ScanParams,
+    *,
+    page_mm: tuple[float, float],
+    source_dpi: float,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """:func:`scan_page` of an RGB page in colour: the same steps, channel by channel."""
+    src = page
+    fx = fy = MM_PER_INCH / source_dpi
+    if params.dpi < source_dpi:
+        size = (
+            max(1, round(page.shape[1] * params.dpi / source_dpi)),
+            max(1, round(page.shape[0] * params.dpi / source_dpi)),
+        )
+        src = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        fx = fx * page.shape[1] / size[0]
+        fy = fy * page.shape[0] / size[1]
+    to_mm = np.array([[fx, 0.0, 0.5 * fx], [0.0, fy, 0.5 * fy], [0.0, 0.0, 1.0]])
+    m = placement_matrix(params, page_mm) @ to_mm
+    width, height = scan_size(page_mm, params.dpi)
+    img = src.astype(np.float32)
+    if params.fold:
+        img *= fold_field(src.shape[:2], (fx, fy), params.fold)[..., None]
+    img = cv2.warpAffine(
+        img,
+        m,
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255.0, 255.0, 255.0),
+    )
+    img *= params.paper_white / 255.0
+    # the paper's tint, as on a grey page: bright (paper) levels take it, dark ones do not
+    tint = np.asarray(params.tint, dtype=np.float32)
+    img *= 1.0 - img / 255.0 * (1.0 - tint)
+    if params.shadow is not None:
+        img *= shadow_field(width, height, params.dpi, params.shadow)[..., None]
+    if params.blur_sigma > 0.05:
+        img = cv2.GaussianBlur(img, (0, 0), params.blur_sigma)
+    if rng is not None and params.noise_sigma > 0:
+        img += params.noise_sigma * rng.standard_normal(img.shape, dtype=np.float32)
+    if params.response is not None:
+        img = apply_response(img, params.response)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
