@@ -241,6 +241,38 @@ def run(session, out, calibration, fresh, jobs) -> None:
 
 
 @cli.command()
+@click.argument("scans", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Profile to write, e.g. calibration/scanner-b.yaml.",
+)
+@click.option("--name", default=None, help="Profile name (default: the file's stem).")
+def calibrate(scans, out, name) -> None:
+    """Fit a scanner profile from scans of the calibration sheet.
+
+    Print the sheet with 'omr forms render calibration/calibration-sheet.yaml',
+    fill each block with the pen it names, scan it on the scanner to profile
+    (in colour), then fit. Use the profile with 'omr run --calibration NAME'.
+
+    \b
+    Example:
+        omr calibrate scans/calib.pdf --out calibration/scanner-b.yaml
+    """
+    from omr.calibrate import fit_calibration, write_calibration
+
+    profile = fit_calibration(list(scans), name or out.stem)
+    write_calibration(profile, out)
+    click.echo(f"wrote {out}: {profile.description}")
+    click.echo(
+        f"marks: empty below {profile.marks.empty_floor}, marked above {profile.marks.mark_floor}; "
+        f"ink: saturation above {profile.ink.saturation_max}, black pen density above "
+        f"{profile.ink.black_density_min}"
+    )
+
+
+@cli.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--session",

@@ -121,13 +121,14 @@ def load_calibration(path: Path) -> Calibration:
 
 
 def find_calibration(name_or_path: str | Path = "default") -> Calibration:
-    """Load a profile by built-in name or by path."""
+    """Load a profile by path, by name in ``./calibration/``, or by built-in name."""
     path = Path(name_or_path)
     if path.suffix in {".yaml", ".yml"} and path.is_file():
         return load_calibration(path)
-    candidate = data_dir("calibration") / f"{name_or_path}.yaml"
-    if candidate.is_file():
-        return load_calibration(candidate)
+    for folder in (Path("calibration"), data_dir("calibration")):  # the user's, then shipped
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return load_calibration(candidate)
     known = sorted(p.stem for p in data_dir("calibration").glob("*.yaml"))
     raise InputFileError(
         f"no calibration profile {str(name_or_path)!r}: known profiles are {', '.join(known)}"
