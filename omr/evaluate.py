@@ -142,7 +142,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             raise InputFileError(f"{path}: not found (run 'omr run' first?)")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))["sheets"]
     with Store(store_path) as store:
-        reads = {r.sheet_id: r for r in store.reads()}
+        reads = {r.sheet_id: r for r in store.reads(measures=False)}
         form = find_form(store.meta().get("form_ref", ""))
     labels = {name: f.option_labels for name, f in form.layout.fields.items()}
     statuses = _sheet_statuses(results_csv)

@@ -199,7 +199,7 @@ def run_session(
         )
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
-        reads = store.reads(wanted)
+        reads = store.reads(wanted, measures=False)
         evidence = store.evidence()
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
@@ -219,7 +219,7 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
         raise InputFileError(f"{out}: no {STORE_NAME} (run 'omr run' first)")
     with Store(store_path) as store:
         meta = store.meta()
-        reads = store.reads()
+        reads = store.reads(measures=False)
         evidence = store.evidence()
     if session_root is None:  # the session around OUT, else the one the run recorded
         beside = out.resolve().parent

@@ -90,9 +90,14 @@ class SheetRead:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> SheetRead:
-        """Inverse of :meth:`to_json`."""
+    def from_json(cls, text: str, *, measures: bool = True) -> SheetRead:
+        """Inverse of :meth:`to_json`; ``measures=False`` leaves out the per-bubble numbers.
+
+        Scoring needs only the decisions, and a session of thousands of sheets
+        then fits in little memory.
+        """
         data = json.loads(text)
+        keep = (lambda rows: tuple(tuple(r) for r in rows)) if measures else (lambda rows: ())
         data["fields"] = {
             name: FieldRead(
                 kind=f["kind"],
@@ -106,9 +111,9 @@ class SheetRead:
                     )
                     for i in f["items"]
                 ),
-                darkness=tuple(tuple(row) for row in f["darkness"]),
-                ring=tuple(tuple(row) for row in f.get("ring", ())),
-                cover=tuple(tuple(row) for row in f.get("cover", ())),
+                darkness=keep(f["darkness"]),
+                ring=keep(f.get("ring", ())),
+                cover=keep(f.get("cover", ())),
             )
             for name, f in data["fields"].items()
         }

@@ -101,12 +101,18 @@ class Store:
                     "INSERT INTO evidence VALUES (?, ?)", (read.sheet_id, read.evidence)
                 )
 
-    def reads(self, sheet_ids: Iterable[str] | None = None) -> list[SheetRead]:
-        """The stored reads, in stack order (source, page); only ``sheet_ids`` if given."""
+    def reads(
+        self, sheet_ids: Iterable[str] | None = None, *, measures: bool = True
+    ) -> list[SheetRead]:
+        """The stored reads, in stack order (source, page); only ``sheet_ids`` if given.
+
+        ``measures=False`` leaves out the per-bubble numbers (see
+        :meth:`SheetRead.from_json`).
+        """
         rows = self.db.execute("SELECT sheet_id, record FROM pages ORDER BY source, page")
         wanted = set(sheet_ids) if sheet_ids is not None else None
         return [
-            SheetRead.from_json(record)
+            SheetRead.from_json(record, measures=measures)
             for sheet_id, record in rows
             if wanted is None or sheet_id in wanted
         ]

@@ -41,3 +41,22 @@ def test_reads_round_trip_and_replace(tmp_path):
         assert reads[1] == _read("s.pdf:2")
         assert store.fingerprints() == {"s.pdf:1": "10:2", "s.pdf:2": "10:2"}
         assert [r.sheet_id for r in store.reads(["s.pdf:2"])] == ["s.pdf:2"]
+
+
+def test_reads_without_measures_keep_every_decision(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save(_read(), "1:1")
+        (light,) = store.reads(measures=False)
+    field = light.fields["course1"]
+    assert field.items == _read().fields["course1"].items
+    assert field.darkness == () and field.ring == ()
+
+
+def test_evidence_is_kept_beside_the_read_and_replaced_with_it(tmp_path):
+    import dataclasses
+
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save(dataclasses.replace(_read(), evidence=b"\x89PNG one"), "1:1")
+        assert store.evidence() == {"s.pdf:1": b"\x89PNG one"}
+        store.save(_read(), "1:2")  # read again, nothing flagged any more
+        assert store.evidence() == {}

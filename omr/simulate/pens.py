@@ -189,8 +189,8 @@ PENS: tuple[Pen, ...] = (
         density=(0.9, 0.97),
         grain=(0.0, 0.01),
         mottle=0.015,
-        bleed_mm=(0.08, 0.2),
-        bleed_strength=0.7,
+        bleed_mm=(0.06, 0.15),
+        bleed_strength=0.6,
     ),
 )
 """The default pen catalogue (:attr:`omr.simulate.profile.Profile.pens`)."""
@@ -242,14 +242,17 @@ def pen_texture(
     h, w = shape
     tex = np.ones(shape, dtype=np.float32)
     if pen.stroke_contrast[1] > 0:
-        # the strokes of a fill: parallel lines at one angle, slightly wavering
+        # the strokes of a fill: back-and-forth passes of parallel lines, the
+        # return pass a little turned, each wavering
         angle = rng.uniform(0.0, np.pi)
-        spacing = rng.uniform(*pen.stroke_spacing_mm) * px_per_mm
         contrast = rng.uniform(*pen.stroke_contrast)
         yy, xx = np.mgrid[:h, :w].astype(np.float32)
-        across = xx * np.cos(angle) + yy * np.sin(angle)
-        across += 0.3 * spacing * _smooth(shape, 3, rng)
-        lines = 0.5 + 0.5 * np.cos(2 * np.pi * across / spacing)
+        lines = np.zeros(shape, dtype=np.float32)
+        for turn in (0.0, rng.normal(0.0, np.deg2rad(12.0))):
+            spacing = rng.uniform(*pen.stroke_spacing_mm) * px_per_mm
+            across = xx * np.cos(angle + turn) + yy * np.sin(angle + turn)
+            across += 0.3 * spacing * _smooth(shape, 3, rng)
+            lines += 0.25 + 0.25 * np.cos(2 * np.pi * across / spacing + rng.uniform(0, 2 * np.pi))
         tex *= (1.0 - contrast * lines) / (1.0 - contrast / 2)
     if pen.mottle > 0:
         tex *= 1.0 + pen.mottle * _smooth(shape, 4, rng)
@@ -263,7 +266,8 @@ def pen_texture(
         tex *= 1.0 + g * noise
     if pen.sheen > 0:
         depth = rng.uniform(*pen.sheen_depth)
-        tex *= np.where(_specks(shape, pen.sheen, rng), np.float32(1.0 - depth), np.float32(1.0))
+        specks = cv2.GaussianBlur(_specks(shape, pen.sheen, rng).astype(np.float32), (0, 0), 0.6)
+        tex *= 1.0 - depth * np.clip(1.6 * specks, 0.0, 1.0)
     return tex.astype(np.float32)
 
 

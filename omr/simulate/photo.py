@@ -209,8 +209,9 @@ def photograph_page(
 
     Parameters
     ----------
-    page : (M, N) ndarray of uint8
-        The sheet rendered at ``source_dpi``, grayscale, top-left at pixel (0, 0).
+    page : (M, N) or (M, N, 3) ndarray of uint8
+        The sheet rendered at ``source_dpi``, grey or RGB (ink), top-left at
+        pixel (0, 0).
     photo : Photo
         Where the page lands and how it is lit, blurred and noised.
     page_mm : (float, float)
@@ -227,8 +228,11 @@ def photograph_page(
     (H, W, 3) ndarray of uint8
         The upright photo, ``(W, H) == photo.frame_px``.
     """
-    if page.ndim != 2 or page.dtype != np.uint8:
-        raise ValueError(f"page must be a 2-D uint8 array, got {page.dtype} {page.shape}")
+    rgb = page.ndim == 3 and page.shape[2] == 3
+    if not (page.ndim == 2 or rgb) or page.dtype != np.uint8:
+        raise ValueError(
+            f"page must be a 2-D or (M, N, 3) uint8 array, got {page.dtype} {page.shape}"
+        )
     fw, fh = photo.frame_px
     # reduce the page first, to a little more than its largest size in the photo
     corners = np.asarray(photo.corners_px)
@@ -241,7 +245,8 @@ def photograph_page(
     fx, fy = page_mm[0] / src.shape[1], page_mm[1] / src.shape[0]
     sheet = src.astype(np.float32)
     if folds:
-        sheet *= fold_field(src.shape, (fx, fy), folds)
+        crease = fold_field(src.shape[:2], (fx, fy), folds)
+        sheet *= crease[..., None] if rgb else crease
     sheet *= paper_white / 255.0
     to_mm = np.array([[fx, 0.0, 0.5 * fx], [0.0, fy, 0.5 * fy], [0.0, 0.0, 1.0]])
     h = photo.homography(page_mm) @ to_mm
@@ -249,7 +254,7 @@ def photograph_page(
     # that convention, the input's half-pixel shift is in ``to_mm``
     warp = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     sheet = cv2.warpPerspective(sheet, h, (fw, fh), **warp)
-    mask = cv2.warpPerspective(np.ones(src.shape, np.float32), h, (fw, fh), **warp)
+    mask = cv2.warpPerspective(np.ones(src.shape[:2], np.float32), h, (fw, fh), **warp)
     # light on the scene: brightness, a linear gradient and a vignette
     u = (np.arange(fw, dtype=np.float32) - fw / 2) / (fw / 2)
     v = (np.arange(fh, dtype=np.float32) - fh / 2) / (fh / 2)
@@ -260,11 +265,24 @@ def photograph_page(
     # channel c: lit sheet tinted as a scanner tints it, sheet * (1 - sheet / 255 * (1 - t_c)),
     # over the lit desk; computed from grey planes, the colour only at the end
     lit_sheet = field * mask
-    lit_square = lit_sheet * (sheet * sheet / 255.0)
-    lit_sheet *= sheet
-    lit_desk = field * (1.0 - mask) * _desk(fw, fh, rng)
-    planes = zip(tint, photo.desk_rgb, strict=True)
-    img = np.stack([lit_sheet - (1 - t) * lit_square + c * lit_desk for t, c in planes], axis=-1)
+    if rgb:  # an RGB sheet: the same per channel, from its own plane
+        lit_desk = field * (1.0 - mask) * _desk(fw, fh, rng)
+        planes = zip(tint, photo.desk_rgb, range(3), strict=True)
+        img = np.stack(
+            [
+                lit_sheet * sheet[..., i] * (1.0 - (1 - t) * sheet[..., i] / 255.0) + c * lit_desk
+                for t, c, i in planes
+            ],
+            axis=-1,
+        )
+    else:
+        lit_square = lit_sheet * (sheet * sheet / 255.0)
+        lit_sheet *= sheet
+        lit_desk = field * (1.0 - mask) * _desk(fw, fh, rng)
+        planes = zip(tint, photo.desk_rgb, strict=True)
+        img = np.stack(
+            [lit_sheet - (1 - t) * lit_square + c * lit_desk for t, c in planes], axis=-1
+        )
     if photo.motion_px >= 1.0:
         img = cv2.filter2D(img, -1, _motion_kernel(photo.motion_px, photo.motion_angle_deg))
     if photo.defocus_sigma > 0.05:

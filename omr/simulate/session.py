@@ -5,8 +5,11 @@ so a session is the same whatever the number of worker processes. The roster
 and the exam draw from the session stream ``[seed, SESSION_STREAM]``. The
 harder students and scanners (erasures, odd marks, strays, folds, shadows,
 bilevel scans, photos) draw from ``[seed, index, EXTRA_STREAM]`` and whether a
-sheet is photographed from ``[seed, index, PHOTO_STREAM]``: a profile without
-them draws exactly what it drew before they existed.
+sheet is photographed from ``[seed, index, PHOTO_STREAM]``; the pen models
+(which pen each mark is in, and all drawing when they are on) from
+``[seed, index, PEN_STREAM]`` and a scanner's colour response from
+``[seed, index, RESPONSE_STREAM]``: a profile without them draws exactly what
+it drew before they existed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from omr.simulate.candidates import (
     make_roster,
     miscode_group,
     plan_habits,
+    plan_pens,
     plan_sheet,
     sheet_status,
 )
@@ -49,6 +53,7 @@ from omr.simulate.marks import (
     draw_strokes,
     draw_symbols,
 )
+from omr.simulate.pens import PENCIL, Pen, pen_by_name
 from omr.simulate.photo import draw_photo, encode_photo, photograph_page
 from omr.simulate.profile import PROFILES, Profile
 from omr.simulate.scanner import (
@@ -56,6 +61,7 @@ from omr.simulate.scanner import (
     ScanParams,
     draw_scan_extras,
     draw_scan_params,
+    draw_scan_response,
     encode_bilevel_png,
     encode_jpeg,
     scan_page,
@@ -69,6 +75,9 @@ SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
 EXTRA_STREAM = 1  # third word of a sheet's seed: the harder students and scanners
 PHOTO_STREAM = 2  # third word of a sheet's seed: photographed or scanned
 MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
+PEN_STREAM = 4  # third word of a sheet's seed: pens, and all drawing with the pen models
+RESPONSE_STREAM = 5  # third word of a sheet's seed: the scanner's colour response
+LEGACY_2B = 0.7  # a generic-pencil candidate this dark or darker is labelled 2B, else HB
 TRUTH_FORMAT = 1
 REACH_MARGIN = 0.05  # bubble radii kept clear of a neighbouring bubble's interior
 
@@ -136,12 +145,22 @@ def lost_to_threshold(darkness: float, params: ScanParams, grain: float) -> bool
     return bool(darkest >= params.bilevel_threshold)
 
 
-def _mark_truth(m: PlannedMark, covered: float, *, lost: bool = False) -> dict:
+def pencil_label(plan: SheetPlan) -> str:
+    """The candidate's graphite: their pen, or for the generic pencil ``HB``/``2B`` by darkness."""
+    if plan.pencil is not None:
+        return plan.pencil
+    return "2B" if plan.darkness >= LEGACY_2B else "HB"
+
+
+def _mark_truth(
+    m: PlannedMark, covered: float, *, pen: Pen | None, pencil: str, lost: bool = False
+) -> dict:
     record = {
         "field": m.field,
         "item": m.item,
         "option": m.option,
-        "medium": "pencil",
+        "medium": pen.medium if pen is not None else PENCIL,
+        "pen": pen.name if pen is not None else pencil,
         "darkness": m.darkness,
         "coverage": round(float(covered), 3),
         "kind": m.kind,
@@ -205,6 +224,12 @@ class SheetMaker:
             [self.seed, index, EXTRA_STREAM]
         ).spawn(3)
         plan = plan_sheet(form, self.exam, candidate, plan_rng, p)
+        if p.pen_model:
+            # the pens decide, and draw, from a stream of their own
+            pen_rng, ink_rng, extra_ink_rng = np.random.default_rng(
+                [self.seed, index, PEN_STREAM]
+            ).spawn(3)
+            plan = plan_pens(form, plan, pen_rng, p)
         plan = plan_habits(form, plan, habit_rng, p)
         if p.p_group_miscoded > 0:
             plan = miscode_group(
@@ -216,6 +241,9 @@ class SheetMaker:
         page_mm = (form.page.width, form.page.height)
         photo = is_photo(p, self.seed, index)
         params = draw_scan_extras(params, p, extra_scan_rng, page_mm=page_mm, photo=photo)
+        if p.colour_response and not photo:
+            response_rng = np.random.default_rng([self.seed, index, RESPONSE_STREAM])
+            params = draw_scan_response(params, p, response_rng)
         if photo:
             shot, turn = draw_photo(
                 p, extra_scan_rng, page_mm=page_mm, upside_down=params.upside_down
@@ -260,16 +288,21 @@ class SheetMaker:
             else:
                 data = encode_jpeg(scan, quality=params.jpeg_quality, dpi=params.dpi)
 
-        marks = [
-            _mark_truth(m, c, lost=lost_to_threshold(m.darkness, params, plan.grain))
-            for m, c in zip(plan.marks + plan.erasures, covered, strict=True)
-        ]
+        pencil = pencil_label(plan)
+        marks = []
+        for m, c in zip(plan.marks + plan.erasures, covered, strict=True):
+            pen = self._pen(m.pen)
+            grey = m.darkness if pen is None else pen.grey_darkness(m.darkness)
+            grain = plan.grain if pen is None or pen.medium == PENCIL else pen.grain[1]
+            lost = lost_to_threshold(grey, params, grain)
+            marks.append(_mark_truth(m, c, pen=pen, pencil=pencil, lost=lost))
         marks += [
             {
                 "field": s.field,
                 "item": s.item,
                 "option": None,
-                "medium": "pencil",
+                "medium": PENCIL,
+                "pen": pencil,
                 "darkness": s.darkness,
                 "coverage": 0.0,
                 "kind": "stray",
@@ -287,9 +320,19 @@ class SheetMaker:
             "boxes": {name: False for name, box in form.boxes if box is not None},
             "answers": {block: list(marked) for block, marked in plan.answers.items()},
             "marks": marks,
+            "ink": plan.ink,
+            "ink_use": plan.ink_use,
+            "ink_pen": plan.ink_pen,
+            "pencil": pencil,
+            "hand": plan.hand,
+            "writing_pen": plan.writing_pen or pencil,
             "scan": params.to_truth(),
         }
         return data, truth
+
+    def _pen(self, name: str | None) -> Pen | None:
+        """The catalogue pen called ``name`` (None: the generic pencil)."""
+        return None if name is None else pen_by_name(self.profile.pens, name)
 
     def _draw_pencil(
         self, plan: SheetPlan, ink_rng: np.random.Generator, extra_rng: np.random.Generator
@@ -298,11 +341,17 @@ class SheetMaker:
 
         Fills (also faint and half) draw from ``ink_rng`` as they always did,
         then the digits and the signature; symbols, erasure residue and stray
-        strokes draw from ``extra_rng``.
+        strokes draw from ``extra_rng``. Marks with a pen (the pen models) are
+        drawn in it, on an RGB page when anything on the sheet is ink; the
+        page stays grey otherwise.
         """
         form, p = self.form, self.profile
         layout = form.layout
         k = RENDER_DPI / MM_PER_INCH
+        pens = [self._pen(m.pen) for m in plan.marks] if p.pen_model else None
+        canvas = self.blank
+        if plan.ink:
+            canvas = np.repeat(self.blank[..., None], 3, axis=2)
         bubbles = np.array([m.bubble for m in plan.marks], dtype=int)
         blobs = np.array([m.kind not in SYMBOL_KINDS for m in plan.marks], dtype=bool)
         centres = _to_px(layout.centers_xy[bubbles])
@@ -310,7 +359,7 @@ class SheetMaker:
         covered = np.zeros(len(plan.marks))
         shape = plan.shape if blobs.all() else _subset(plan.shape, np.flatnonzero(blobs))
         page, covered[blobs] = draw_marks(
-            self.blank,
+            canvas,
             centres[blobs],
             radii[blobs],
             darkness=np.array([m.darkness for m in plan.marks])[blobs],
@@ -320,6 +369,8 @@ class SheetMaker:
             rng=ink_rng,
             softness=p.softness_px,
             max_extent=p.mark_max_extent,
+            pens=None if pens is None else [pens[i] for i in np.flatnonzero(blobs)],
+            px_per_mm=k,
         )
         width = extra_rng.uniform(*p.stroke_width_mm) * k if not blobs.all() or plan.strays else 0
         if not blobs.all():
@@ -337,6 +388,8 @@ class SheetMaker:
                 dot_radius=p.dot_radius,
                 grain=plan.grain,
                 softness=p.softness_px,
+                pens=None if pens is None else [pens[i] for i in symbols],
+                px_per_mm=k,
             )
         erased = np.zeros(len(plan.erasures))
         if plan.erasures:
@@ -365,22 +418,33 @@ class SheetMaker:
                 softness=p.softness_px,
             )
         height = (p.handwriting_height_mm[0] * k, p.handwriting_height_mm[1] * k)
+        writer = self._pen(plan.writing_pen) if p.pen_model else None
+        writing = plan.darkness if plan.writing_darkness is None else plan.writing_darkness
         for name, boxes in self._write_ins():
             page = draw_digits(
                 page,
                 plan.identity[name],
                 boxes,
-                darkness=plan.darkness,
+                darkness=writing,
                 rng=ink_rng,
                 height_px=height,
                 thickness=p.handwriting_thickness_px,
                 grain=plan.grain,
+                pen=writer,
+                px_per_mm=k,
             )
         if form.signature is not None:
             s = form.signature
             rect = (*_to_px(s.origin), s.size[0] * k, s.size[1] * k)
             page = draw_signature(
-                page, rect, darkness=plan.darkness, rng=ink_rng, thickness=p.signature_thickness_px
+                page,
+                rect,
+                darkness=writing,
+                rng=ink_rng,
+                thickness=p.signature_thickness_px,
+                pen=writer,
+                grain=plan.grain,
+                px_per_mm=k,
             )
         return page, np.concatenate([covered, erased])
 
