@@ -102,6 +102,9 @@ class InkModel(Strict):
     black_texture_max: float = Field(
         0.12, gt=0, description="below this grain a dense mark is a pen, not graphite"
     )
+    min_density: float = Field(
+        0.1, gt=0, description="marks lighter than this inside the bubble: medium unknown"
+    )
 
 
 class Calibration(Strict):

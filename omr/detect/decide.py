@@ -92,6 +92,7 @@ def mark_residue(
     levels: SheetLevels,
     model: MarkModel,
     patch: np.ndarray | None = None,
+    spill: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Set aside erasure residue beside a clear mark; doubt a much lighter second mark.
 
@@ -112,13 +113,17 @@ def mark_residue(
     strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
     limit = np.minimum(model.residue_share * strong, model.residue_max)
     residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
+    if spill is not None:
+        # A smudge that spills outside its bubble and is far lighter than the
+        # question's clear mark: two signs of an eraser, so residue.
+        residue |= (states == UNSURE) & spill & (above < model.second_share * strong)
     if patch is not None:  # a dark patch (a dot, a stroke) is not what an eraser leaves
         residue &= ~patch
     # A second "mark" far lighter than the first is as likely an erasure as an
     # answer: never read it as a second answer (that would make a right answer wrong).
     weak_second = (states == MARKED) & (above < model.second_share * strong)
     out = np.where(residue, RESIDUE, np.where(weak_second, UNSURE, states)).astype(np.int8)
-    conf = np.where(residue, np.clip((limit - above) / np.maximum(limit, 1e-6), 0, 1), 1.0)
+    conf = np.where(residue, np.clip((limit - above) / np.maximum(limit, 1e-6), 0.1, 1), 1.0)
     return out, conf
 
 
@@ -208,10 +213,12 @@ def classify_marks(
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
-    Returns the new states (N,) and confidences (N,).
+    Returns the new states (N,), confidences (N,), and the ``patch`` (a dark
+    patch inside) and ``spill`` (smudged outside) masks (N,).
     """
     if measures.ring is None:
-        return states, confidence
+        none = np.zeros(states.shape, dtype=bool)
+        return states, confidence, none, none
     empty = states == EMPTY
     ring_base = _field_baseline(measures.ring, empty, layout)
     sector_base = _field_baseline(measures.ring_by_sector, empty, layout)
@@ -238,7 +245,7 @@ def classify_marks(
     )
     out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
-    return out.astype(np.int8), conf
+    return out.astype(np.int8), conf, patch, spill
 
 
 def decide_fields(
@@ -253,15 +260,15 @@ def decide_fields(
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
-    refined, refined_conf = classify_marks(measures, states, confidence, levels, model, layout)
+    refined, refined_conf, patch, spill = classify_marks(
+        measures, states, confidence, levels, model, layout
+    )
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
-    cover_blank, cover_noise = _robust(measures.coverage[states == EMPTY])
-    patch = measures.coverage - cover_blank >= max(model.dot_cover, 6 * cover_noise)
     fields = {}
     for name, f in layout.fields.items():
         field_states, residue_conf = mark_residue(
-            states[f.index], darkness[f.index], levels, model, patch[f.index]
+            states[f.index], darkness[f.index], levels, model, patch[f.index], spill[f.index]
         )
         fields[name] = FieldRead(
             kind=f.kind,

@@ -96,7 +96,8 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
     The score is the largest of two margins, each 1.0 at its threshold:
     colour (saturation over ``saturation_max``) and black pen (density over
     ``black_density_min`` while the texture is below ``black_texture_max``).
-    A mark scoring 1 or more is ink.
+    A mark scoring 1 or more is ink; one with less than ``min_density`` inside
+    its bubble is ``unknown``.
     """
     colour_score = colour.saturation / model.saturation_max
     black_score = np.where(
@@ -106,6 +107,8 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
     )
     score = np.maximum(colour_score, black_score)
     medium = np.where(score >= 1.0, INK, PENCIL)
+    # Too little inside the bubble (a ring drawn round it, a dot) to tell its colour.
+    medium = np.where(colour.density < model.min_density, UNKNOWN, medium)
     return medium, score
 
 

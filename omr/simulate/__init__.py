@@ -7,10 +7,27 @@ reader is measured against.
 ``truth.json`` holds, per sheet id (``stack.pdf:3``, or ``photo-0001.jpg:1``
 for a photographed sheet), the candidate, ``intended_group``, ``group_marks``,
 ``status``, ``identity``, ``boxes``, ``answers`` (what the candidate means:
-the options per question, ``""`` blank), ``marks`` and ``scan``.
+the options per question, ``""`` blank), ``marks``, the pens (below) and
+``scan``.
+
+Pens (article 7.7, pencil only): ``ink`` is true when anything on the sheet
+is in a pen other than pencil; ``ink_pen`` names that pen (null if none) and
+``ink_use`` says how it was used: ``none``, ``answers`` (every answer mark),
+``all`` (answers, group and identity marks, the handwritten digits and the
+signature) or ``corrections`` (a few answer marks, the rest pencil);
+``pencil`` is the candidate's graphite (``HB`` or ``2B``), ``hand`` their
+pressure (0 lightest .. 1 heaviest; null in profiles without the pen models,
+whose generic pencil is labelled ``HB`` below a darkness of 0.7 and ``2B``
+from there) and ``writing_pen`` the pen of the digits and the signature.
+The pens' colours, densities and textures are in :mod:`omr.simulate.pens`.
 
 Each entry of ``marks`` has ``field``, ``item`` (0-based), ``option``,
-``medium``, ``darkness``, ``coverage`` and ``kind``:
+``medium`` (``pencil`` or ``ink``), ``pen`` (``HB``, ``2B``,
+``blue-ballpoint``, ``black-ballpoint``, ``red-ballpoint``,
+``green-ballpoint``, ``black-gel``, ``blue-gel`` or ``felt-tip``; erasure
+residue and stray strokes are always the candidate's pencil), ``darkness``
+(for ink: the share of light a full stroke takes in its most absorbed
+channel), ``coverage`` and ``kind``:
 
 - answers, listed first and exactly as ``group_marks``, ``identity`` and
   ``answers`` say: ``fill`` (the usual full or partial fill), ``faint``
@@ -41,12 +58,18 @@ bilevel), ``dither`` and ``photo`` (null, or the photo's
 and bottom-left corners in the upright photo, ``exif_orientation``, light,
 desk, blur, noise and ``jpeg_quality``; ``dpi`` is then the page's mean
 resolution in the photo and ``rotation_deg`` its turn before the corners
-moved).
+moved), and ``response`` (null, or the scanner's own colour response:
+``gain``, ``gamma`` and ``black`` per channel R, G, B, and ``saturation``).
+
+:func:`omr.simulate.calibration.simulate_calibration_scan` scans the
+calibration sheet (``calibration/calibration-sheet.yaml``), every block
+filled with its pen, with the same truth records.
 """
 
 from __future__ import annotations
 
+from omr.simulate.calibration import simulate_calibration_scan
 from omr.simulate.profile import PROFILES, Profile
 from omr.simulate.session import simulate_session
 
-__all__ = ["PROFILES", "Profile", "simulate_session"]
+__all__ = ["PROFILES", "Profile", "simulate_calibration_scan", "simulate_session"]

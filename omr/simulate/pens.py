@@ -277,7 +277,9 @@ def _smooth(shape: tuple[int, int], cells: int, rng: np.random.Generator) -> np.
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
 
 
-def bleed(amount: np.ndarray, pen: Pen, rng: np.random.Generator, *, px_per_mm: float):
+def bleed(
+    amount: np.ndarray, pen: Pen, rng: np.random.Generator, *, px_per_mm: float
+) -> np.ndarray:
     """``amount`` with the pen's halo spread around it (unchanged for a pen that does not bleed).
 
     Parameters

@@ -211,6 +211,26 @@ class SheetMaker:
             )
             yield name, boxes
 
+    def plan(self, index: int) -> SheetPlan:
+        """What the candidate of sheet ``index`` puts on it (as :meth:`__call__` draws it).
+
+        No pixel is drawn: the first of the three generators spawned from each
+        of the sheet's streams plans, the others draw and scan.
+        """
+        form, p = self.form, self.profile
+        plan_rng = np.random.default_rng([self.seed, index]).spawn(3)[0]
+        habit_rng = np.random.default_rng([self.seed, index, EXTRA_STREAM]).spawn(3)[0]
+        plan = plan_sheet(form, self.exam, self.roster[index], plan_rng, p)
+        if p.pen_model:
+            pen_rng = np.random.default_rng([self.seed, index, PEN_STREAM]).spawn(3)[0]
+            plan = plan_pens(form, plan, pen_rng, p)
+        plan = plan_habits(form, plan, habit_rng, p)
+        if p.p_group_miscoded > 0:
+            plan = miscode_group(
+                form, plan, np.random.default_rng([self.seed, index, MISCODE_STREAM]), p
+            )
+        return plan
+
     def __call__(self, index: int) -> tuple[bytes, dict]:
         """Image bytes of sheet ``index`` and its truth record.
 
@@ -219,21 +239,15 @@ class SheetMaker:
         """
         form, p = self.form, self.profile
         candidate = self.roster[index]
-        plan_rng, ink_rng, scan_rng = np.random.default_rng([self.seed, index]).spawn(3)
-        habit_rng, extra_ink_rng, extra_scan_rng = np.random.default_rng(
+        plan = self.plan(index)
+        _, ink_rng, scan_rng = np.random.default_rng([self.seed, index]).spawn(3)
+        _, extra_ink_rng, extra_scan_rng = np.random.default_rng(
             [self.seed, index, EXTRA_STREAM]
         ).spawn(3)
-        plan = plan_sheet(form, self.exam, candidate, plan_rng, p)
         if p.pen_model:
-            # the pens decide, and draw, from a stream of their own
-            pen_rng, ink_rng, extra_ink_rng = np.random.default_rng(
-                [self.seed, index, PEN_STREAM]
-            ).spawn(3)
-            plan = plan_pens(form, plan, pen_rng, p)
-        plan = plan_habits(form, plan, habit_rng, p)
-        if p.p_group_miscoded > 0:
-            plan = miscode_group(
-                form, plan, np.random.default_rng([self.seed, index, MISCODE_STREAM]), p
+            # with the pen models, the marks draw from the pens' stream
+            _, ink_rng, extra_ink_rng = np.random.default_rng([self.seed, index, PEN_STREAM]).spawn(
+                3
             )
         page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng)
 
