@@ -132,7 +132,9 @@ def find_calibration(name_or_path: str | Path = "default") -> Calibration:
         candidate = folder / f"{name_or_path}.yaml"
         if candidate.is_file():
             return load_calibration(candidate)
-    known = sorted(p.stem for p in data_dir("calibration").glob("*.yaml"))
+    known = sorted(
+        p.stem for p in data_dir("calibration").glob("*.yaml") if p.stem != "calibration-sheet"
+    )
     raise InputFileError(
         f"no calibration profile {str(name_or_path)!r}: known profiles are {', '.join(known)}"
     )

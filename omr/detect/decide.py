@@ -245,6 +245,7 @@ def classify_marks(
     )
     out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
+    conf = np.where(out == ODD, 0.0, conf)
     return out.astype(np.int8), conf, patch, spill
 
 

@@ -52,7 +52,9 @@ def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
 RING_SECTORS = 8
 
 
-def ring_points(layout: BubbleLayout, *, gaps_mm=(0.3, 0.5), per_sector: int = 4) -> np.ndarray:
+def ring_points(
+    layout: BubbleLayout, *, gaps_mm=(0.3, 0.55, 0.8, 1.05), per_sector: int = 4
+) -> np.ndarray:
     """Sample points (N, 8 * per_sector * len(gaps_mm), 2) in mm on rings just outside each bubble.
 
     Points are ordered sector by sector, so a reshape to

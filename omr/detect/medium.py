@@ -29,7 +29,8 @@ class MarkColour:
 
     ``saturation``: how unevenly the mark absorbs the three channels (0 for a
     neutral grey), relative to its mean absorbance. ``hue``: the direction of
-    that unevenness in degrees (about 200–260 blue inks, 0–40 or 320–360 red).
+    that unevenness in degrees, on absorbance (the complement of the colour
+    seen): about 50–60 for blue inks, 190–200 for red.
     ``density``: mean absorbance of the mark's dark samples. ``texture``:
     spread of darkness among them, relative to their mean (graphite grain).
     """

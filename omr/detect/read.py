@@ -171,7 +171,11 @@ def read_page(
         # shares of dark samples measure marks, not halftone; blank bubbles are
         # pure white there, so a little black inside one is already evidence.
         gray = cv2.GaussianBlur(gray, (0, 0), 0.12 * reg.px_per_mm)
-        model = model.model_copy(update={"empty_floor": model.bilevel_empty_floor})
+        # A light even grey there is an eraser's or a pencil's scatter of dots:
+        # never accepted as a clean faint fill without a person.
+        model = model.model_copy(
+            update={"empty_floor": model.bilevel_empty_floor, "faint_accept": 1.0}
+        )
     inside, ring = _points(form)
     measures = measure_bubbles(gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring)
     fields, levels = decide_fields(measures, form.layout, model)
