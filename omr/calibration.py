@@ -96,11 +96,21 @@ class InkModel(Strict):
     saturation_max: float = Field(
         0.25, gt=0, description="colour saturation above which a mark is coloured ink"
     )
+    mark_mad_k: float = Field(
+        8.0, ge=0, description="a mark's saturation must also clear the sheet's median + k MAD"
+    )
+    sheet_saturation: float = Field(
+        0.10, gt=0, description="mean colour vector of a sheet's marks that makes it a pen sheet"
+    )
+    sheet_min_marks: int = Field(8, ge=1, description="marks needed for the sheet-level test")
     black_density_min: float = Field(
         2.0, gt=0, description="absorbance above which a smooth dark mark is a black pen"
     )
     black_texture_max: float = Field(
         0.12, gt=0, description="below this grain a dense mark is a pen, not graphite"
+    )
+    min_jpeg_quality: int = Field(
+        45, ge=1, le=100, description="below this JPEG quality, colour is not trusted for ink"
     )
     min_density: float = Field(
         0.1, gt=0, description="marks lighter than this inside the bubble: medium unknown"

@@ -8,6 +8,7 @@ stays flat however long the stack is.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,13 +45,37 @@ class PageRef:
         return f"{self.name}:{self.index + 1}"
 
 
+# IJG (libjpeg) standard luminance quantisation table, zig-zag order as Pillow gives it.
+_IJG_LUMA = np.array(
+    [16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49,
+     35, 37, 29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56,
+     80, 109, 81, 87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99],
+    dtype=float,
+)  # fmt: skip
+
+
+def jpeg_quality(img: Image.Image) -> int | None:
+    """The IJG quality (1–100) a JPEG was saved at, estimated from its luminance table."""
+    tables = getattr(img, "quantization", None)
+    if not tables or 0 not in tables:
+        return None
+    scale = 100.0 * float(np.mean(np.asarray(tables[0], dtype=float))) / float(_IJG_LUMA.mean())
+    quality = (200.0 - scale) / 2.0 if scale <= 100 else 5000.0 / scale
+    return int(round(min(max(quality, 1.0), 100.0)))
+
+
 @dataclass(frozen=True, eq=False)
 class PageImage:
-    """A loaded page: ``pixels`` is (H, W) grey or (H, W, 3) RGB, uint8."""
+    """A loaded page: ``pixels`` is (H, W) grey or (H, W, 3) RGB, uint8.
+
+    ``jpeg_quality`` is the estimated quality of a JPEG-compressed page (None
+    for lossless pages): heavy compression invents colour around dark marks.
+    """
 
     ref: PageRef
     pixels: np.ndarray
     dpi: float | None
+    jpeg_quality: int | None = None
 
     @property
     def gray(self) -> np.ndarray:
@@ -140,7 +165,7 @@ def _load_pdf_page(ref: PageRef) -> PageImage:
     scan = _single_scan_image(page)
     if scan is not None:
         pixels = _as_gray_or_rgb(scan.get_bitmap(render=False).to_pil())
-        return PageImage(ref, pixels, _page_dpi(page, pixels))
+        return PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
     bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
     return PageImage(ref, _as_gray_or_rgb(bitmap.to_pil()), float(RENDER_DPI))
 
@@ -156,6 +181,16 @@ def _single_scan_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
     return objects[0] if covers else None
 
 
+def _embedded_jpeg_quality(image: pdfium.PdfImage) -> int | None:
+    if "DCTDecode" not in image.get_filters():
+        return None
+    try:
+        with Image.open(io.BytesIO(bytes(image.get_data(decode_simple=False)))) as img:
+            return jpeg_quality(img)
+    except (OSError, ValueError, UnidentifiedImageError):
+        return None
+
+
 def _page_dpi(page: pdfium.PdfPage, pixels: np.ndarray) -> float:
     width, height = page.get_size()
     long_px = max(pixels.shape[:2])
@@ -167,10 +202,11 @@ def _load_image_page(ref: PageRef) -> PageImage:
         if ref.index:
             img.seek(ref.index)
         dpi = img.info.get("dpi")
+        quality = jpeg_quality(img) if img.format == "JPEG" else None
         upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
         pixels = _as_gray_or_rgb(upright)
     resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
-    return PageImage(ref, pixels, resolution)
+    return PageImage(ref, pixels, resolution, quality)
 
 
 def _as_gray_or_rgb(img: Image.Image) -> np.ndarray:

@@ -103,6 +103,7 @@ def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRea
         page=ref.index + 1,
         dpi=round(page.dpi, 1) if page.dpi else None,
         colour=page.pixels if page.pixels.ndim == 3 else None,
+        jpeg_quality=page.jpeg_quality,
     )
 
 

@@ -92,21 +92,41 @@ def _masked_cv(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:
-    """Medium (``pencil`` or ``ink``) and an ink score of each mark.
+    """Medium (``pencil``, ``ink`` or ``unknown``) and an ink score of each mark of one sheet.
 
-    The score is the largest of two margins, each 1.0 at its threshold:
-    colour (saturation over ``saturation_max``) and black pen (density over
-    ``black_density_min`` while the texture is below ``black_texture_max``).
-    A mark scoring 1 or more is ink; one with less than ``min_density`` inside
-    its bubble is ``unknown``.
+    Three tests, each scored 1.0 at its threshold:
+
+    - **colour**: a mark's saturation above both ``saturation_max`` and the
+      sheet's own spread (median + ``mark_mad_k`` × MAD of its marks'
+      saturation): a coloured pen, or one correction in pen among pencil;
+    - **a sheet in pen**: at least ``sheet_min_marks`` marks whose colours add
+      up (their mean colour vector) to ``sheet_saturation``: a black pen's
+      faint, steady cast, which noise does not have because its hue wanders;
+    - **black pen density**: a mark denser than ``black_density_min`` with
+      grain below ``black_texture_max`` (off unless a calibration enables it).
+
+    A mark with less than ``min_density`` inside its bubble is ``unknown``.
     """
-    colour_score = colour.saturation / model.saturation_max
+    sat = colour.saturation
+    n = len(sat)
+    median = float(np.median(sat)) if n else 0.0
+    mad = float(1.4826 * np.median(np.abs(sat - median))) if n else 0.0
+    mark_limit = max(model.saturation_max, median + model.mark_mad_k * mad)
+    colour_score = sat / mark_limit
+    hue = np.radians(colour.hue)
+    resultant = float(np.hypot(np.mean(sat * np.cos(hue)), np.mean(sat * np.sin(hue)))) if n else 0
+    pen_sheet = n >= model.sheet_min_marks and resultant >= model.sheet_saturation
+    sheet_score = np.where(
+        pen_sheet,
+        np.minimum(sat / (0.8 * model.sheet_saturation), resultant / model.sheet_saturation),
+        0.0,
+    )
     black_score = np.where(
         colour.texture <= model.black_texture_max,
         colour.density / model.black_density_min,
         0.0,
     )
-    score = np.maximum(colour_score, black_score)
+    score = np.maximum.reduce([colour_score, sheet_score, black_score])
     medium = np.where(score >= 1.0, INK, PENCIL)
     # Too little inside the bubble (a ring drawn round it, a dot) to tell its colour.
     medium = np.where(colour.density < model.min_density, UNKNOWN, medium)

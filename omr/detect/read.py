@@ -139,6 +139,7 @@ def read_page(
     page: int = 0,
     dpi: float | None = None,
     colour: np.ndarray | None = None,
+    jpeg_quality: int | None = None,
 ) -> SheetRead:
     """Everything that can be read from one page, or the reason it cannot.
 
@@ -149,6 +150,9 @@ def read_page(
     colour : (M, N, 3) ndarray of uint8, optional
         The same page in colour, when it was scanned in colour: marks are then
         checked for ink (article 7.7); without it their medium is ``unknown``.
+    jpeg_quality : int, optional
+        Estimated JPEG quality of the page; below the calibration's
+        ``min_jpeg_quality`` the colour is too damaged to judge ink by.
     form, calibration
         What the sheet should look like and the scanner's thresholds.
     """
@@ -185,8 +189,13 @@ def read_page(
         signed = share >= SIGNED_SHARE
         item = ItemRead("x" if signed else "", ItemState.one if signed else ItemState.blank, 1.0)
         fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
+    too_compressed = jpeg_quality is not None and jpeg_quality < calibration.ink.min_jpeg_quality
     usable = colour if (colour is not None and not photo and not bilevel) else None
+    if too_compressed:
+        usable = None
     media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
+    if too_compressed and colour is not None:
+        media["why"] = f"JPEG quality about {jpeg_quality}: too compressed to tell ink by colour"
     evidence = ink_evidence(usable, reg.matrix, media, form) if usable is not None else b""
     return SheetRead(
         **base,
