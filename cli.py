@@ -121,7 +121,8 @@ def forms_render(form: str, output: Path) -> None:
     "--profile",
     default="standard",
     show_default=True,
-    help="Mix of student and scanner behaviour: standard, clean, stress, photo, demo.",
+    help="Mix of student and scanner behaviour: standard, clean, stress, photo, ink, "
+    "ink-scanner-b, demo.",
 )
 @click.option(
     "--format",
@@ -132,13 +133,20 @@ def forms_render(form: str, output: Path) -> None:
     help="Container of the scanned stack.",
 )
 @click.option(
+    "--calibration-sheet",
+    is_flag=True,
+    help="Instead of a session, scan one filled calibration sheet (OUT/scan.pdf, OUT/truth.json).",
+)
+@click.option(
     "--per-file",
     type=click.IntRange(min=1),
     default=None,
     help="Split the stack into files of at most this many sheets.",
 )
 @jobs_option
-def simulate(form_name, sheets, seed, out, profile, image_format, per_file, jobs) -> None:
+def simulate(
+    form_name, sheets, seed, out, profile, image_format, calibration_sheet, per_file, jobs
+) -> None:
     """Make a synthetic exam session with known truth (deterministic for a seed).
 
     Writes OUT/scans/ (the stack), OUT/exam.yaml, OUT/roster.csv and
@@ -153,6 +161,13 @@ def simulate(form_name, sheets, seed, out, profile, image_format, per_file, jobs
 
     if profile not in PROFILES:
         raise click.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--profile")
+    if calibration_sheet:
+        from omr.calibrate import calibration_sheet as sheet_form
+        from omr.simulate import simulate_calibration_scan
+
+        simulate_calibration_scan(sheet_form(), profile, seed, out)
+        click.echo(f"wrote {out / 'scan.pdf'} and {out / 'truth.json'}")
+        return
     truth = simulate_session(
         find_form(form_name),
         sheets,
@@ -231,9 +246,9 @@ def run(session, out, calibration, fresh, jobs) -> None:
     click.echo(f"results: {summary.out_dir / 'results.csv'}")
     if summary.without_colour:
         click.echo(
-            f"note: {summary.without_colour} sheet(s) were scanned in grey or 1-bit, where pencil "
-            "cannot be told from ink (article 7.7): their marks' medium is 'unknown'. "
-            "Scan in colour to check it."
+            f"note: {summary.without_colour} sheet(s) have no usable colour (grey or 1-bit scans, "
+            "or JPEG compressed below quality 45), where pencil cannot be told from ink "
+            "(article 7.7): their marks' medium is 'unknown'. Scan in colour to check it."
         )
     if summary.review:
         click.echo(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")

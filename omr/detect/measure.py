@@ -68,6 +68,21 @@ def ring_points(
     return pts.reshape(len(layout), -1, 2)
 
 
+def ring_mask(layout: BubbleLayout, ring_mm: np.ndarray, *, margin_mm: float = 0.3) -> np.ndarray:
+    """(N, R) bool: ring points clear of every other bubble (and its outline).
+
+    Where bubbles sit close, a ring reaches into the neighbour; a filled
+    neighbour would then look like a ring drawn round this bubble.
+    """
+    keep = np.ones(ring_mm.shape[:2], dtype=bool)
+    reach = layout.radius + margin_mm
+    for k in range(len(layout)):
+        d = np.linalg.norm(ring_mm[k][:, None, :] - layout.centers_xy[None, :, :], axis=-1)
+        d[:, k] = np.inf
+        keep[k] = (d > reach[None, :]).all(axis=1)
+    return keep
+
+
 def measure_bubbles(
     gray: np.ndarray,
     matrix: np.ndarray,
@@ -75,6 +90,7 @@ def measure_bubbles(
     *,
     ink: float,
     ring_mm: np.ndarray | None = None,
+    ring_keep: np.ndarray | None = None,
 ) -> BubbleMeasures:
     """Darkness and coverage of every bubble.
 
@@ -90,6 +106,8 @@ def measure_bubbles(
         Grey level of the page's printed solid marks (its black reference).
     ring_mm : (B, R, 2) ndarray, optional
         Ring sample points (see :func:`ring_points`).
+    ring_keep : (B, R) ndarray of bool, optional
+        Which ring points to use (see :func:`ring_mask`); all when None.
     """
     grey = sample_image(gray, apply_transform(matrix, points_mm))
     paper = float(np.percentile(grey, 90))
@@ -99,8 +117,11 @@ def measure_bubbles(
     if ring_mm is not None:
         ring_grey = sample_image(gray, apply_transform(matrix, ring_mm))
         ring_dark = np.clip((paper - ring_grey) / contrast, -0.5, 1.5)
-        by_sector = ring_dark.reshape(len(ring_dark), RING_SECTORS, -1).mean(axis=2)
-        ring = ring_dark.mean(axis=1)
+        keep = np.ones(ring_dark.shape, bool) if ring_keep is None else ring_keep
+        weight = keep.reshape(len(ring_dark), RING_SECTORS, -1)
+        values = ring_dark.reshape(weight.shape) * weight
+        by_sector = values.sum(axis=2) / np.maximum(weight.sum(axis=2), 1)
+        ring = values.sum(axis=(1, 2)) / np.maximum(weight.sum(axis=(1, 2)), 1)
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),

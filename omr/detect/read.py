@@ -13,6 +13,7 @@ from omr.detect.measure import (
     ink_share,
     measure_bubbles,
     rect_points,
+    ring_mask,
     ring_points,
 )
 from omr.detect.medium import UNKNOWN, classify_media, is_colour, mark_colour, paper_colour
@@ -24,16 +25,17 @@ from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 PHOTO_RETRY = {"marks-not-found", "registration-weak"}
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
-_POINTS: dict[int, tuple[Form, np.ndarray, np.ndarray]] = {}
+_POINTS: dict[int, tuple] = {}
 
 
-def _points(form: Form) -> tuple[np.ndarray, np.ndarray]:
-    """Interior and ring sample points of the form's bubbles, computed once per form."""
+def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interior points, ring points and the ring's usable mask, computed once per form."""
     cached = _POINTS.get(id(form))
     if cached is None or cached[0] is not form:
         layout = form.layout
-        cached = _POINTS[id(form)] = (form, bubble_points(layout), ring_points(layout))
-    return cached[1], cached[2]
+        ring = ring_points(layout)
+        cached = _POINTS[id(form)] = (form, bubble_points(layout), ring, ring_mask(layout, ring))
+    return cached[1], cached[2], cached[3]
 
 
 def is_bilevel(gray: np.ndarray) -> bool:
@@ -180,8 +182,10 @@ def read_page(
         model = model.model_copy(
             update={"empty_floor": model.bilevel_empty_floor, "faint_accept": 1.0}
         )
-    inside, ring = _points(form)
-    measures = measure_bubbles(gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring)
+    inside, ring, ring_keep = _points(form)
+    measures = measure_bubbles(
+        gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring, ring_keep=ring_keep
+    )
     fields, levels = decide_fields(measures, form.layout, model)
     if form.signature is not None:
         pts = rect_points(form.signature.origin, form.signature.size)
