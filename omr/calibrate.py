@@ -50,6 +50,7 @@ class Samples:
 
     darkness: dict[str, list[float]] = field(default_factory=dict)
     saturation: dict[str, list[float]] = field(default_factory=dict)
+    hue: dict[str, list[float]] = field(default_factory=dict)
     density: dict[str, list[float]] = field(default_factory=dict)
     texture: dict[str, list[float]] = field(default_factory=dict)
     pages: int = 0
@@ -91,6 +92,7 @@ def measure_calibration_pages(scans: list[Path], form: Form) -> Samples:
             if colour is not None and medium != "empty":
                 ev = mark_colour(colour, reg.matrix, points[idx], paper_rgb=paper_colour(colour))
                 samples.add("saturation", medium, ev.saturation)
+                samples.add("hue", medium, ev.hue)
                 samples.add("density", medium, ev.density)
                 samples.add("texture", medium, ev.texture)
     if not samples.pages:
@@ -107,18 +109,40 @@ def fit_marks(samples: Samples, base: MarkModel) -> MarkModel:
     blank_top = float(np.percentile(empty, 99.9))
     light = float(np.percentile(pencil, 1))
     empty_floor = float(np.clip(blank_top + 0.04, 0.05, 0.15))
-    mark_floor = float(np.clip(0.6 * light, empty_floor + 0.05, 0.3))
+    mark_floor = float(np.clip(0.6 * light, empty_floor + 0.05, 0.25))
     return base.model_copy(
         update={"empty_floor": round(empty_floor, 3), "mark_floor": round(mark_floor, 3)}
     )
 
 
+def _neutralised(samples: Samples, medium: str, a0: float, b0: float) -> np.ndarray:
+    sat, hue = samples.get("saturation", medium), np.radians(samples.get("hue", medium))
+    return np.hypot(sat * np.cos(hue) - a0, sat * np.sin(hue) - b0)
+
+
 def fit_ink(samples: Samples, base: InkModel) -> tuple[InkModel, list[str]]:
-    """Ink thresholds between this scanner's pencil and its pens, and notes on what failed."""
+    """Ink thresholds between this scanner's pencil and its pens, and notes on what failed.
+
+    The pencil's mean colour vector is the scanner's cast; it is taken away
+    from every mark before saturations are compared.
+    """
     notes = []
-    pencil_sat = samples.get("saturation", "pencil")
-    colour_sat = samples.get("saturation", "colour-ink")
     update = {}
+    sat, hue = samples.get("saturation", "pencil"), np.radians(samples.get("hue", "pencil"))
+    a0 = float(np.median(sat * np.cos(hue))) if sat.size else 0.0
+    b0 = float(np.median(sat * np.sin(hue))) if sat.size else 0.0
+    update["neutral_a"], update["neutral_b"] = round(a0, 4), round(b0, 4)
+    pencil_sat = _neutralised(samples, "pencil", a0, b0)
+    colour_sat = _neutralised(samples, "colour-ink", a0, b0)
+    black_sat = _neutralised(samples, "black-pen", a0, b0)
+    if pencil_sat.size and black_sat.size:
+        spread = float(np.percentile(pencil_sat, 99.5))
+        pen = float(np.median(black_sat))
+        if pen > 2 * spread:
+            update["sheet_saturation"] = round(max((spread + pen) / 2, 0.03), 3)
+        else:
+            update["sheet_saturation"] = round(max(2 * spread, base.sheet_saturation), 3)
+            notes.append("black pens show no colour of their own on this scanner")
     if pencil_sat.size and colour_sat.size:
         hi, lo = float(np.percentile(pencil_sat, 99.5)), float(np.percentile(colour_sat, 0.5))
         update["saturation_max"] = round(max(hi * 1.1, (hi + lo) / 2) if lo > hi else hi * 1.2, 3)

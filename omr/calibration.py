@@ -93,6 +93,8 @@ class MarkModel(Strict):
 class InkModel(Strict):
     """What tells ink from pencil on this scanner's colour scans (see :mod:`omr.detect.medium`)."""
 
+    neutral_a: float = Field(0.0, description="the scanner's cast on pencil, red–cyan axis")
+    neutral_b: float = Field(0.0, description="the scanner's cast on pencil, yellow–blue axis")
     saturation_max: float = Field(
         0.25, gt=0, description="colour saturation above which a mark is coloured ink"
     )

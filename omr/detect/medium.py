@@ -40,6 +40,15 @@ class MarkColour:
     density: np.ndarray
     texture: np.ndarray
 
+    def neutralised(self, a0: float, b0: float) -> MarkColour:
+        """The same marks with a scanner's cast (its pencil's colour vector) taken away."""
+        hue = np.radians(self.hue)
+        a = self.saturation * np.cos(hue) - a0
+        b = self.saturation * np.sin(hue) - b0
+        return MarkColour(
+            np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360, self.density, self.texture
+        )
+
 
 def mark_colour(
     rgb: np.ndarray,
@@ -106,7 +115,9 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
       grain below ``black_texture_max`` (off unless a calibration enables it).
 
     A mark with less than ``min_density`` inside its bubble is ``unknown``.
+    Colours are first neutralised by the calibration's pencil cast.
     """
+    colour = colour.neutralised(model.neutral_a, model.neutral_b)
     sat = colour.saturation
     n = len(sat)
     median = float(np.median(sat)) if n else 0.0

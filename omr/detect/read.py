@@ -82,6 +82,7 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
     idx = np.array([b for *_, b in found])
     evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
     medium, score = classify_media(evidence, ink_model)
+    evidence = evidence.neutralised(ink_model.neutral_a, ink_model.neutral_b)
     for k, (n, i, o, _) in enumerate(found):
         out["marks"].append(
             {
