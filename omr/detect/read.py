@@ -172,6 +172,10 @@ def read_page(
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
     model = calibration.marks
+    if photo:
+        # Evening out a photo's light also flattens a smudge's halo, the sign of
+        # an eraser: a light even fill there is shown to a person, not accepted.
+        model = model.model_copy(update={"faint_accept": 1.0})
     bilevel = is_bilevel(gray)
     if bilevel:
         # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
