@@ -9,6 +9,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from simhelpers import scan_params
 
 from omr.exam import check_exam_against_form, load_exam
 from omr.forms import find_form
@@ -338,21 +339,7 @@ def test_marks_never_reach_the_neighbouring_bubble():
 
 
 def _params(**kw) -> ScanParams:
-    base = dict(
-        dpi=150,
-        rotation_deg=0.0,
-        shift_mm=(0.0, 0.0),
-        scale=1.0,
-        upside_down=False,
-        colour="grey",
-        paper_white=255.0,
-        tint=(1.0, 1.0, 1.0),
-        blur_sigma=0.0,
-        noise_sigma=0.0,
-        jpeg_quality=80,
-    )
-    base.update(kw)
-    return ScanParams(**base)
+    return scan_params(**({} | kw))
 
 
 def _page_with_blob(x_mm: float, y_mm: float) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from simhelpers import scan_params
 
 from omr.forms import check_geometry, find_form
 from omr.render import render_form_pdf
@@ -318,21 +319,7 @@ def test_pens_need_an_rng_and_pages_are_grey_or_rgb():
 
 
 def _params(**kw) -> ScanParams:
-    base = dict(
-        dpi=150,
-        rotation_deg=0.0,
-        shift_mm=(0.0, 0.0),
-        scale=1.0,
-        upside_down=False,
-        colour="colour",
-        paper_white=250.0,
-        tint=(1.0, 1.0, 1.0),
-        blur_sigma=0.0,
-        noise_sigma=0.0,
-        jpeg_quality=90,
-    )
-    base.update(kw)
-    return ScanParams(**base)
+    return scan_params(**({"colour": "colour", "paper_white": 250.0, "jpeg_quality": 90} | kw))
 
 
 def _a4_with_blob(pen_name: str, x_mm: float = 50, y_mm: float = 60) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageOps
+from simhelpers import scan_params
 
 from omr.forms import find_form
 from omr.simulate import PROFILES, simulate_session
@@ -280,21 +281,7 @@ def test_reach_keeps_pencil_out_of_the_neighbours(central, quiz):
 
 
 def _params(**kw) -> ScanParams:
-    base = dict(
-        dpi=150,
-        rotation_deg=0.0,
-        shift_mm=(0.0, 0.0),
-        scale=1.0,
-        upside_down=False,
-        colour="grey",
-        paper_white=240.0,
-        tint=(1.0, 1.0, 1.0),
-        blur_sigma=0.0,
-        noise_sigma=0.0,
-        jpeg_quality=80,
-    )
-    base.update(kw)
-    return ScanParams(**base)
+    return scan_params(**({"paper_white": 240.0} | kw))
 
 
 def test_fold_darkens_a_line_and_shades_one_side():
