@@ -101,6 +101,46 @@ def forms_render(form: str, output: Path) -> None:
     click.echo(f"wrote {output}")
 
 
+@forms.command("check")
+@click.argument("form")
+@click.argument("scan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Overlay PNG to write (default: SCAN's name with .check.png).",
+)
+def forms_check(form: str, scan: Path, output: Path | None) -> None:
+    """Check a form definition on a scan: registration error in mm and an overlay image.
+
+    The overlay draws every bubble of FORM (green) and its registration marks
+    (red) where the reader will look for them on the first page of SCAN.
+
+    \b
+    Example:
+        omr forms check central-a4 scans/stack.pdf -o check.png
+    """
+    from omr.forms import find_form
+    from omr.pipeline import check_form_on_scan
+
+    result = check_form_on_scan(find_form(form), scan)
+    out = output or scan.with_suffix(".check.png")
+    out.write_bytes(result.png)
+    if not result.ok:
+        click.echo(f"not registered: {result.message}")
+        click.echo(f"wrote {out} (the page, nothing drawn)")
+        sys.exit(int(ExitCode.review_needed))
+    r = result.registration
+    click.echo(
+        f"registered: {r['marks_found']} of {r['marks_expected']} marks, "
+        f"misfit {r['residual_mm']} mm, turned {r['rotation_deg']} degrees"
+    )
+    for name, fit in result.fields.items():
+        click.echo(f"  {name:<16} outline fit {fit:.2f}")
+    click.echo(f"wrote {out}")
+
+
 @cli.command()
 @click.option(
     "--form",

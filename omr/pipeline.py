@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from omr.calibration import Calibration, find_calibration
 from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError
@@ -251,3 +253,43 @@ def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:
                 counts[kind] += 1
                 break
     return counts
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """What ``omr forms check`` reports: the fit and an overlay picture (PNG bytes)."""
+
+    ok: bool
+    message: str
+    registration: dict
+    fields: dict[str, float]
+    png: bytes
+
+
+def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
+    """Register the first page of ``scan`` on ``form`` and draw the form over it."""
+    import cv2
+
+    from omr.detect.overlay import overlay
+    from omr.detect.register import grey_percentiles, outline_contrasts, register_page
+
+    refs, problems = find_pages([scan])
+    if problems or not refs:
+        raise InputFileError(problems[0].message if problems else f"{scan}: no pages")
+    try:
+        page = load_page(refs[0])
+    except PageLoadError as exc:
+        raise InputFileError(str(exc)) from exc
+    reg = register_page(page.gray, form)
+    if not reg:
+        ok, png = cv2.imencode(".png", page.gray)
+        return FormCheck(False, reg.message, {}, {}, png.tobytes())
+    darkest, paper = grey_percentiles(page.gray, (0.5, 90))
+    per_bubble = outline_contrasts(page.gray, reg.matrix, form, paper=paper, ink=darkest)
+    fields = {
+        name: float(np.median(per_bubble[f.index.ravel()]))
+        for name, f in form.layout.fields.items()
+    }
+    drawn = overlay(page.pixels, reg.matrix, form)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    return FormCheck(True, "", reg.summary(), fields, png.tobytes())

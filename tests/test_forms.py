@@ -116,3 +116,30 @@ def test_cli_reports_invalid_form_with_its_exit_code(tmp_path):
     assert result.exit_code == ExitCode.invalid_form
     assert "page.width" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_forms_check_reports_the_fit_and_draws_the_overlay(tmp_path, central):
+    import numpy as np
+    from conftest import blank_sheet, transform
+    from PIL import Image
+
+    Image.fromarray(transform(blank_sheet(central, 150), degrees=1.0)).save(tmp_path / "p.png")
+    out = tmp_path / "check.png"
+    result = CliRunner().invoke(
+        cli, ["forms", "check", "central-a4", str(tmp_path / "p.png"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "registered: 7 of 7 marks" in result.output
+    assert "course1" in result.output
+    drawn = np.asarray(Image.open(out))
+    green = (drawn[..., 1] > 150) & (drawn[..., 0] < 80) & (drawn[..., 2] < 80)
+    assert green.sum() > 10_000  # every bubble outlined
+
+
+def test_forms_check_on_a_page_of_another_kind_says_so(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (1240, 1754), 250).save(tmp_path / "blank.png")
+    result = CliRunner().invoke(cli, ["forms", "check", "central-a4", str(tmp_path / "blank.png")])
+    assert result.exit_code == ExitCode.review_needed
+    assert "not registered: the page is blank" in result.output
