@@ -173,10 +173,12 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
 
 
 def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout) -> np.ndarray:
-    """Per bubble: the median of ``values`` over the empty bubbles of its own field.
+    """Per bubble: the median of ``values`` over the empty bubbles of its field and option.
 
-    Fields differ in how close their bubbles sit, so what surrounds a blank
-    bubble differs too.
+    What surrounds a blank bubble depends on where it sits: fields differ in
+    spacing, and within a field each option has its own neighbours (the top
+    digit of a grid sits under the write-in boxes, option A beside the
+    question numbers).
     """
     base = np.full(values.shape, float(np.median(values[empty])) if empty.any() else 0.0)
     for f in layout.fields.values():
@@ -184,6 +186,11 @@ def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout)
         mine = empty[idx]
         if mine.sum() >= 3:
             base[idx] = np.median(values[idx][mine], axis=0)
+        for j in range(f.index.shape[1]):
+            col = f.index[:, j]
+            ok = empty[col]
+            if ok.sum() >= 3:
+                base[col] = np.median(values[col][ok], axis=0)
     return base
 
 
