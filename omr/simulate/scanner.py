@@ -363,6 +363,23 @@ def placement_matrix(params: ScanParams, page_mm: tuple[float, float]) -> np.nda
     return np.column_stack([a, b])
 
 
+def _source_and_placement(page, params, page_mm, source_dpi):
+    """The page reduced towards the scan's dpi (never enlarged), its mm per pixel, and the
+    matrix from its pixels to the scan's (page pixel -> page mm -> scan)."""
+    src = page
+    fx = fy = MM_PER_INCH / source_dpi
+    if params.dpi < source_dpi:
+        size = (
+            max(1, round(page.shape[1] * params.dpi / source_dpi)),
+            max(1, round(page.shape[0] * params.dpi / source_dpi)),
+        )
+        src = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        fx = fx * page.shape[1] / size[0]
+        fy = fy * page.shape[0] / size[1]
+    to_mm = np.array([[fx, 0.0, 0.5 * fx], [0.0, fy, 0.5 * fy], [0.0, 0.0, 1.0]])
+    return src, fx, fy, placement_matrix(params, page_mm) @ to_mm
+
+
 def scan_page(
     page: np.ndarray,
     params: ScanParams,
@@ -402,19 +419,7 @@ def scan_page(
         page = luminance(page)
     elif rgb:
         return _scan_rgb(page, params, page_mm=page_mm, source_dpi=source_dpi, rng=rng)
-    src = page
-    # page pixel -> page mm, for the (possibly reduced) source
-    fx = fy = MM_PER_INCH / source_dpi
-    if params.dpi < source_dpi:
-        size = (
-            max(1, round(page.shape[1] * params.dpi / source_dpi)),
-            max(1, round(page.shape[0] * params.dpi / source_dpi)),
-        )
-        src = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
-        fx = fx * page.shape[1] / size[0]
-        fy = fy * page.shape[0] / size[1]
-    to_mm = np.array([[fx, 0.0, 0.5 * fx], [0.0, fy, 0.5 * fy], [0.0, 0.0, 1.0]])
-    m = placement_matrix(params, page_mm) @ to_mm
+    src, fx, fy, m = _source_and_placement(page, params, page_mm, source_dpi)
     width, height = scan_size(page_mm, params.dpi)
     if params.fold:
         src = src.astype(np.float32) * fold_field(src.shape, (fx, fy), params.fold)
@@ -457,18 +462,7 @@ def _scan_rgb(
     rng: np.random.Generator | None,
 ) -> np.ndarray:
     """:func:`scan_page` of an RGB page in colour: the same steps, channel by channel."""
-    src = page
-    fx = fy = MM_PER_INCH / source_dpi
-    if params.dpi < source_dpi:
-        size = (
-            max(1, round(page.shape[1] * params.dpi / source_dpi)),
-            max(1, round(page.shape[0] * params.dpi / source_dpi)),
-        )
-        src = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
-        fx = fx * page.shape[1] / size[0]
-        fy = fy * page.shape[0] / size[1]
-    to_mm = np.array([[fx, 0.0, 0.5 * fx], [0.0, fy, 0.5 * fy], [0.0, 0.0, 1.0]])
-    m = placement_matrix(params, page_mm) @ to_mm
+    src, fx, fy, m = _source_and_placement(page, params, page_mm, source_dpi)
     width, height = scan_size(page_mm, params.dpi)
     img = src.astype(np.float32)
     if params.fold:
