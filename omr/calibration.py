@@ -40,6 +40,18 @@ class MarkModel(Strict):
     second_share: float = Field(
         0.5, gt=0, lt=1, description="a second mark below this share of the first is doubted"
     )
+    double_smear_ring: float = Field(
+        0.02, ge=0, description="ring darkness above blank that makes a second mark a smear"
+    )
+    double_clean_ring: float = Field(
+        0.01, ge=0, description="at most this ring darkness: a second mark drawn inside its bubble"
+    )
+    double_stroke_cover: float = Field(
+        0.1, gt=0, description="dark share inside that makes a second mark pencil strokes"
+    )
+    double_dark: float = Field(
+        0.24, gt=0, description="darkness above blank that makes a clean second mark a fill"
+    )
     residue_share: float = Field(
         0.35,
         gt=0,

@@ -149,3 +149,22 @@ def test_residue_alone_is_not_an_answer_and_not_residue():
     # Without a clear mark in the question there is nothing to compare with: a person looks.
     item = _decide([0.05, 0.05, 0.05, 0.05, 0.16])
     assert item.state == ItemState.unsure and item.reason == "faint"
+
+
+def test_doubtful_second_marks_are_judged_by_shape_where_it_is_plain():
+    from omr.detect.decide import RESIDUE, judge_seconds
+
+    states = np.array(
+        [
+            [MARKED, UNSURE, EMPTY],  # a smear beside the answer: residue
+            [MARKED, UNSURE, EMPTY],  # a clean, drawn second mark: a second answer
+            [MARKED, UNSURE, EMPTY],  # neither: a person
+            [EMPTY, UNSURE, EMPTY],  # no clear answer to compare with: unchanged
+        ],
+        dtype=np.int8,
+    )
+    smear = np.array([[0, 1, 0], [0, 0, 0], [0, 0, 0], [0, 1, 0]], bool)
+    deliberate = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0], [0, 1, 0]], bool)
+    out = judge_seconds(states, smear, deliberate)
+    assert out[:, 1].tolist() == [RESIDUE, MARKED, UNSURE, UNSURE]
+    assert (out[:, [0, 2]] == states[:, [0, 2]]).all()

@@ -127,6 +127,27 @@ def mark_residue(
     return out, conf
 
 
+def judge_seconds(states: np.ndarray, smear: np.ndarray, deliberate: np.ndarray) -> np.ndarray:
+    """Decide a doubtful second mark beside a clear answer by its shape, where it is plain.
+
+    A light mark that smears outside its bubble with no strokes inside is what
+    an eraser leaves: RESIDUE. One that stays clean inside its outline and is
+    either drawn in strokes (a tick, a cross, a half fill) or as dark as a
+    faint pencil fill was meant: a second answer, MARKED (article 7.18 makes
+    the question wrong). Anything between stays UNSURE for a person.
+
+    Parameters
+    ----------
+    states : (I, K) ndarray of int8
+    smear, deliberate : (I, K) ndarray of bool
+    """
+    has_answer = (states == MARKED).any(axis=1, keepdims=True)
+    doubtful = (states == UNSURE) & has_answer
+    out = np.where(doubtful & smear, RESIDUE, states)
+    out = np.where(doubtful & ~smear & deliberate, MARKED, out)
+    return out.astype(np.int8)
+
+
 def _rounded(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(round(float(x), 3) for x in row) for row in values)
 
@@ -220,12 +241,14 @@ def classify_marks(
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
-    Returns the new states (N,), confidences (N,), and the ``patch`` (a dark
-    patch inside) and ``spill`` (smudged outside) masks (N,).
+    Returns the new states (N,), confidences (N,), the ``patch`` (a dark
+    patch inside) and ``spill`` (smudged outside) masks (N,), and the ring
+    and dark-share excesses over blank (N,).
     """
     if measures.ring is None:
         none = np.zeros(states.shape, dtype=bool)
-        return states, confidence, none, none
+        zero = np.zeros(states.shape)
+        return states, confidence, none, none, zero, zero
     empty = states == EMPTY
     ring_base = _field_baseline(measures.ring, empty, layout)
     sector_base = _field_baseline(measures.ring_by_sector, empty, layout)
@@ -253,7 +276,7 @@ def classify_marks(
     out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
-    return out.astype(np.int8), conf, patch, spill
+    return out.astype(np.int8), conf, patch, spill, ring, cover
 
 
 def decide_fields(
@@ -268,8 +291,13 @@ def decide_fields(
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
-    refined, refined_conf, patch, spill = classify_marks(
+    refined, refined_conf, patch, spill, ring_ex, cover_ex = classify_marks(
         measures, states, confidence, levels, model, layout
+    )
+    dark_ex = darkness - levels.blank
+    smear = (ring_ex >= model.double_smear_ring) & (cover_ex < model.double_stroke_cover)
+    deliberate = (ring_ex <= model.double_clean_ring) & (
+        (cover_ex >= model.double_stroke_cover) | (dark_ex >= model.double_dark)
     )
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
@@ -278,6 +306,7 @@ def decide_fields(
         field_states, residue_conf = mark_residue(
             states[f.index], darkness[f.index], levels, model, patch[f.index], spill[f.index]
         )
+        field_states = judge_seconds(field_states, smear[f.index], deliberate[f.index])
         fields[name] = FieldRead(
             kind=f.kind,
             items=decide_items(

@@ -175,7 +175,9 @@ def read_page(
     if photo:
         # Evening out a photo's light also flattens a smudge's halo, the sign of
         # an eraser: a light even fill there is shown to a person, not accepted.
-        model = model.model_copy(update={"faint_accept": 1.0})
+        model = model.model_copy(
+            update={"faint_accept": 1.0, "double_clean_ring": -1.0, "double_smear_ring": 9.0}
+        )
     bilevel = is_bilevel(gray)
     if bilevel:
         # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
@@ -185,7 +187,12 @@ def read_page(
         # A light even grey there is an eraser's or a pencil's scatter of dots:
         # never accepted as a clean faint fill without a person.
         model = model.model_copy(
-            update={"empty_floor": model.bilevel_empty_floor, "faint_accept": 1.0}
+            update={
+                "empty_floor": model.bilevel_empty_floor,
+                "faint_accept": 1.0,
+                "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
+                "double_smear_ring": 9.0,
+            }
         )
     inside, ring, ring_keep = _points(form)
     measures = measure_bubbles(
