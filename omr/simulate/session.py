@@ -64,6 +64,7 @@ from omr.simulate.scanner import (
     draw_scan_response,
     encode_bilevel_png,
     encode_jpeg,
+    placement_matrix,
     scan_page,
     scan_size,
     to_bilevel,
@@ -74,6 +75,7 @@ RENDER_DPI = 300
 SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
 EXTRA_STREAM = 1  # third word of a sheet's seed: the harder students and scanners
 PHOTO_STREAM = 2  # third word of a sheet's seed: photographed or scanned
+LOST_BLACK_PIXELS = 2  # at most this many black pixels in a bubble's middle: the mark is lost
 MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
 PEN_STREAM = 4  # third word of a sheet's seed: pens, and all drawing with the pen models
 RESPONSE_STREAM = 5  # third word of a sheet's seed: the scanner's colour response
@@ -143,6 +145,34 @@ def lost_to_threshold(darkness: float, params: ScanParams, grain: float) -> bool
         return False
     darkest = params.paper_white * (1.0 - darkness * (1.0 + grain)) - 2 * params.noise_sigma
     return bool(darkest >= params.bilevel_threshold)
+
+
+def black_in_bubble(
+    white: np.ndarray,
+    params: ScanParams,
+    page_mm: tuple[float, float],
+    centre_mm: np.ndarray,
+    radius_mm: float,
+    *,
+    inner: float = 0.72,
+) -> int:
+    """Black pixels of a 1-bit scan inside the middle of a bubble (where a reader looks).
+
+    Parameters
+    ----------
+    white : (M, N) ndarray of bool
+        The 1-bit scan, True where white.
+    """
+    m = placement_matrix(params, page_mm)
+    x, y = m @ np.array([centre_mm[0], centre_mm[1], 1.0])
+    r = inner * radius_mm * params.dpi / 25.4 * params.scale
+    x0, x1 = max(int(x - r), 0), min(int(x + r) + 2, white.shape[1])
+    y0, y1 = max(int(y - r), 0), min(int(y + r) + 2, white.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return 0
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    disc = (xx - x) ** 2 + (yy - y) ** 2 <= r * r
+    return int((~white[y0:y1, x0:x1] & disc).sum())
 
 
 def pencil_label(plan: SheetPlan) -> str:
@@ -258,6 +288,7 @@ class SheetMaker:
         if p.colour_response and not photo:
             response_rng = np.random.default_rng([self.seed, index, RESPONSE_STREAM])
             params = draw_scan_response(params, p, response_rng)
+        bilevel_page = None
         if photo:
             shot, turn = draw_photo(
                 p, extra_scan_rng, page_mm=page_mm, upside_down=params.upside_down
@@ -299,16 +330,28 @@ class SheetMaker:
             if params.bilevel:
                 white = to_bilevel(scan, threshold=params.bilevel_threshold, dither=params.dither)
                 data = encode_bilevel_png(white, dpi=params.dpi)
+                bilevel_page = white
             else:
                 data = encode_jpeg(scan, quality=params.jpeg_quality, dpi=params.dpi)
 
         pencil = pencil_label(plan)
         marks = []
+        layout = form.layout
         for m, c in zip(plan.marks + plan.erasures, covered, strict=True):
             pen = self._pen(m.pen)
             grey = m.darkness if pen is None else pen.grey_darkness(m.darkness)
             grain = plan.grain if pen is None or pen.medium == PENCIL else pen.grain[1]
             lost = lost_to_threshold(grey, params, grain)
+            if not lost and bilevel_page is not None and not params.dither:
+                # Measured, not only estimated: nothing black left where a reader looks.
+                black = black_in_bubble(
+                    bilevel_page,
+                    params,
+                    page_mm,
+                    layout.centers_xy[m.bubble],
+                    float(layout.radius[m.bubble]),
+                )
+                lost = black <= LOST_BLACK_PIXELS
             marks.append(_mark_truth(m, c, pen=pen, pencil=pencil, lost=lost))
         marks += [
             {
