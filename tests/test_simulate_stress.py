@@ -569,3 +569,19 @@ def test_miscoded_groups_are_recorded_and_follow_the_real_booklet(tmp_path):
             assert sheet["status"] == "scored"  # article 7.6: the coded group is binding
         else:
             assert sheet["miscoded_group"] is False
+
+
+def test_black_in_bubble_counts_only_the_middle_of_the_bubble():
+    from simhelpers import scan_params
+
+    from omr.simulate.session import black_in_bubble
+
+    params = scan_params(dpi=254)  # 10 px per mm, no turn, no shift
+    white = np.ones((300, 300), bool)
+    centre = np.array([10.0, 10.0])  # pixel (99.5, 99.5)
+    assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 0
+    white[95:105, 95:105] = False  # a 1 mm black dot in the middle: 100 pixels
+    assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 100
+    white[:] = True
+    white[99, 80] = False  # on the outline (2 mm out): not where a reader looks
+    assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 0
