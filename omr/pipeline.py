@@ -17,8 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from omr.calibration import Calibration, find_calibration
 from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError
@@ -271,7 +269,7 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     import cv2
 
     from omr.detect.overlay import overlay
-    from omr.detect.register import grey_percentiles, outline_contrasts, register_page
+    from omr.detect.register import field_fits, grey_percentiles, register_page
 
     refs, problems = find_pages([scan])
     if problems or not refs:
@@ -285,11 +283,7 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
         ok, png = cv2.imencode(".png", page.gray)
         return FormCheck(False, reg.message, {}, {}, png.tobytes())
     darkest, paper = grey_percentiles(page.gray, (0.5, 90))
-    per_bubble = outline_contrasts(page.gray, reg.matrix, form, paper=paper, ink=darkest)
-    fields = {
-        name: float(np.median(per_bubble[f.index.ravel()]))
-        for name, f in form.layout.fields.items()
-    }
+    _, fields = field_fits(page.gray, reg.matrix, form, paper=paper, ink=darkest)
     drawn = overlay(page.pixels, reg.matrix, form)
     ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     return FormCheck(True, "", reg.summary(), fields, png.tobytes())

@@ -330,6 +330,24 @@ def outline_contrast(
     return float(np.median(outline_contrasts(gray, matrix, form, paper=paper, ink=ink)))
 
 
+def field_fits(
+    gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
+) -> tuple[float, dict[str, float]]:
+    """How well the printed outlines sit under ``matrix``: over the page, and per field.
+
+    Medians of :func:`outline_contrasts` over the round bubbles, and over
+    each field's bubbles. A transform right at the marks but wrong in between
+    (a bent or photographed sheet) shows in one field before any bubble is read.
+    """
+    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
+    overall = float(np.median(per_bubble[~form.layout.square]))
+    fits = {
+        name: float(np.median(per_bubble[f.index.ravel()]))
+        for name, f in form.layout.fields.items()
+    }
+    return overall, fits
+
+
 def check_fit(
     gray: np.ndarray,
     matrix: np.ndarray,
@@ -351,8 +369,7 @@ def check_fit(
     ``min_share`` as well as the page does (and above ``min_fit``). Where they
     are not (1-bit scans lose light print), ``blind_landmarks`` marks are needed.
     """
-    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
-    overall = float(np.median(per_bubble[~form.layout.square]))
+    overall, fits = field_fits(gray, matrix, form, paper=paper, ink=ink)
     if overall < visible:
         if landmarks < blind_landmarks:
             return (
@@ -360,28 +377,7 @@ def check_fit(
                 "to check the fit"
             )
         return ""
-    for name, f in form.layout.fields.items():
-        if f.index.size < 8:
-            continue
-        fit = float(np.median(per_bubble[f.index.ravel()]))
-        if fit < max(min_fit, min_share * overall):
+    for name, fit in fits.items():
+        if form.layout.fields[name].index.size >= 8 and fit < max(min_fit, min_share * overall):
             return f"the printed bubbles of {name} are not where the marks put them"
     return ""
-
-
-def worst_field_fit(
-    gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
-) -> tuple[str, float]:
-    """The field whose printed outlines fit ``matrix`` worst, and its median contrast.
-
-    A transform that is right at the marks but wrong in between (a bent or
-    photographed sheet) shows here, before any bubble is read.
-    """
-    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
-    fits = {
-        name: float(np.median(per_bubble[f.index.ravel()]))
-        for name, f in form.layout.fields.items()
-        if f.kind != "box"
-    }
-    name = min(fits, key=fits.get)
-    return name, fits[name]
