@@ -168,3 +168,17 @@ def test_doubtful_second_marks_are_judged_by_shape_where_it_is_plain():
     out = judge_seconds(states, smear, deliberate)
     assert out[:, 1].tolist() == [RESIDUE, MARKED, UNSURE, UNSURE]
     assert (out[:, [0, 2]] == states[:, [0, 2]]).all()
+
+
+def test_ring_mask_drops_exactly_the_points_inside_other_bubbles(central):
+    from omr.detect.measure import ring_mask, ring_points
+
+    layout = central.layout
+    ring = ring_points(layout)
+    mask = ring_mask(layout, ring)
+    reach = layout.radius + 0.3
+    for k in (0, 5, 200, 400, len(layout) - 3):  # group, identity and answer bubbles
+        d = np.linalg.norm(ring[k][:, None, :] - layout.centers_xy[None, :, :], axis=-1)
+        d[:, k] = np.inf
+        assert (mask[k] == (d > reach[None, :]).all(axis=1)).all()
+    assert 0.8 < mask.mean() < 1.0  # dense digit grids lose some ring points, not most

@@ -76,10 +76,16 @@ def ring_mask(layout: BubbleLayout, ring_mm: np.ndarray, *, margin_mm: float = 0
     """
     keep = np.ones(ring_mm.shape[:2], dtype=bool)
     reach = layout.radius + margin_mm
-    for k in range(len(layout)):
-        d = np.linalg.norm(ring_mm[k][:, None, :] - layout.centers_xy[None, :, :], axis=-1)
-        d[:, k] = np.inf
-        keep[k] = (d > reach[None, :]).all(axis=1)
+    centres = layout.centers_xy
+    # Only bubbles whose disc could touch this bubble's outermost ring matter.
+    outer = np.linalg.norm(ring_mm - centres[:, None, :], axis=-1).max(axis=1)
+    gaps = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
+    near = gaps < outer[:, None] + reach[None, :]
+    np.fill_diagonal(near, False)
+    for k in np.flatnonzero(near.any(axis=1)):
+        others = np.flatnonzero(near[k])
+        d = np.linalg.norm(ring_mm[k][:, None, :] - centres[others][None, :, :], axis=-1)
+        keep[k] = (d > reach[others][None, :]).all(axis=1)
     return keep
 
 
