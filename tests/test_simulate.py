@@ -16,7 +16,7 @@ from omr.forms import find_form
 from omr.simulate import PROFILES, simulate_session
 from omr.simulate.candidates import make_national_id, national_id_check_digits
 from omr.simulate.marks import MarkShape, draw_marks
-from omr.simulate.scanner import ScanParams, placement_matrix, scan_page, scan_size
+from omr.simulate.scanner import placement_matrix, scan_page, scan_size
 
 A4_MM = (210.0, 297.0)
 A4_PT = (210 / 25.4 * 72, 297 / 25.4 * 72)
@@ -338,8 +338,7 @@ def test_marks_never_reach_the_neighbouring_bubble():
 # ---------------------------------------------------------------- scanner
 
 
-def _params(**kw) -> ScanParams:
-    return scan_params(**({} | kw))
+_params = scan_params
 
 
 def _page_with_blob(x_mm: float, y_mm: float) -> np.ndarray:
