@@ -11,10 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from PIL import Image, UnidentifiedImageError
+from pydantic import (
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from omr.definitions import Strict, read_yaml, validate
 from omr.errors import InputFileError, InvalidFormError
@@ -42,18 +50,109 @@ class Page(Strict):
     height: PositiveFloat = Field(description="page height, mm")
 
 
-class Registration(Strict):
-    """Solid square marks printed near the page edges.
+class CornerMarks(Strict):
+    """Solid marks printed near the page edges: squares, circles or L-shapes.
 
     ``marks`` are placed symmetrically (a half turn maps the set onto itself);
-    the single ``orientation_mark`` is not, so it tells an upside-down sheet.
+    the single ``orientation_mark``, when there is one, is not, so it tells an
+    upside-down sheet. Without it, the printed bubbles tell (they sit where the
+    form says under one half turn only). An L-shape's centre is the centre of
+    its bounding box; its arms point into the page.
     """
 
-    kind: Literal["corner-squares"] = "corner-squares"
-    mark_size: PositiveFloat = Field(5.0, description="side of each square mark, mm")
-    marks: list[Point] = Field(min_length=4, description="centres of the square marks, mm")
-    orientation_mark: Point = Field(description="centre of the orientation square, mm")
+    kind: Literal["corner-squares", "corner-marks"] = "corner-squares"
+    shape: Literal["square", "circle", "l-shape"] = "square"
+    mark_size: PositiveFloat = Field(5.0, description="side (or diameter) of each mark, mm")
+    marks: list[Point] = Field(min_length=4, description="centres of the marks, mm")
+    orientation_mark: Point | None = Field(None, description="centre of the orientation square")
     orientation_size: PositiveFloat = Field(3.0, description="side of the orientation square")
+    l_thickness: PositiveFloat = Field(1.5, description="arm thickness of an L-shape, mm")
+
+    def landmarks_mm(self) -> np.ndarray:
+        """Centres (K, 2) of every printed registration mark, in mm."""
+        extra = [self.orientation_mark] if self.orientation_mark is not None else []
+        return np.asarray(self.marks + extra, dtype=float)
+
+
+class Track(Strict):
+    """One timing track: ``count`` identical dashes evenly spaced from ``first`` to ``last``."""
+
+    first: Point = Field(description="centre of the first dash, mm")
+    last: Point = Field(description="centre of the last dash, mm")
+    count: int = Field(ge=2, description="number of dashes")
+
+    def centres(self) -> np.ndarray:
+        """Dash centres (count, 2), mm, in order from ``first`` to ``last``."""
+        t = np.linspace(0.0, 1.0, self.count)[:, None]
+        return np.asarray(self.first) + t * (np.asarray(self.last) - np.asarray(self.first))
+
+
+class TimingTrack(Strict):
+    """The dashes along a sheet's edge that hardware readers clock rows by.
+
+    Every dash is a landmark; a track along one edge only (dashes in a line)
+    fixes position, turn and scale, and the bubble outlines check the rest.
+    """
+
+    kind: Literal["timing-track"]
+    dash: Point = Field(description="width and height of one dash, mm")
+    tracks: list[Track] = Field(min_length=1)
+
+    def landmarks_mm(self) -> np.ndarray:
+        """Centres (K, 2) of every dash, track after track, in mm."""
+        return np.concatenate([t.centres() for t in self.tracks])
+
+
+class ReferenceImage(Strict):
+    """No marks at all: the scan is aligned on a scan of the blank sheet by its features.
+
+    Form millimetres are the reference image's pixels divided by ``dpi / 25.4``.
+    """
+
+    kind: Literal["reference-image"]
+    image: str = Field(description="the blank sheet's image, relative to the form file")
+    dpi: PositiveFloat = Field(description="resolution of the reference image")
+
+    def landmarks_mm(self) -> np.ndarray:
+        """No printed landmarks: an empty (0, 2) array."""
+        return np.empty((0, 2))
+
+
+Registration = Annotated[CornerMarks | TimingTrack | ReferenceImage, Field(discriminator="kind")]
+
+
+class BubbleShape(Strict):
+    """The printed outline of every bubble when it is not a plain circle."""
+
+    shape: Literal["circle", "ellipse", "rounded-rect"] = "circle"
+    size: Point = Field(description="width and height of the outline, mm")
+
+
+def _steps_from_ends(first, last, n_a: int, n_b: int, a_across: bool):
+    """Steps along the two directions of a grid from its first and last bubble centres.
+
+    ``a`` runs across (x) when ``a_across``, else down; ``b`` the other way.
+    """
+    dx, dy = last[0] - first[0], last[1] - first[1]
+    if a_across:
+        return (dx / max(n_a - 1, 1), 0.0), (0.0, dy / max(n_b - 1, 1))
+    return (0.0, dy / max(n_a - 1, 1)), (dx / max(n_b - 1, 1), 0.0)
+
+
+def _from_ends(data, *, a: str, n_a, b: str | None, n_b, a_across: bool):
+    """Fill ``origin`` and steps from ``first``/``last`` in raw data (a compact grid)."""
+    if not isinstance(data, dict) or "first" not in data:
+        return data
+    data = dict(data)
+    first, last = data.pop("first"), data.pop("last", None)
+    if last is None:
+        raise ValueError("'last' is required with 'first'")
+    data["origin"] = first
+    step_a, step_b = _steps_from_ends(first, last, n_a, n_b, a_across)
+    data[a] = step_a
+    if b is not None:
+        data[b] = step_b
+    return data
 
 
 class GroupField(Strict):
@@ -64,6 +163,18 @@ class GroupField(Strict):
     options: list[str] = Field(min_length=2)
     option_step: Point = Field(description="offset from one bubble to the next, mm")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, data):
+        """``first`` and ``last`` bubble centres instead of ``origin`` and ``option_step``."""
+        if isinstance(data, dict) and "first" in data and "last" in data:
+            data = dict(data)
+            first, last = data.pop("first"), data.pop("last")
+            n = max(len(data.get("options") or []) - 1, 1)
+            data["origin"] = first
+            data["option_step"] = ((last[0] - first[0]) / n, (last[1] - first[1]) / n)
+        return data
+
 
 class DigitsField(Strict):
     """A digit grid: one column per digit position, bubbles 0–9 down each column."""
@@ -73,6 +184,26 @@ class DigitsField(Strict):
     digits: PositiveInt = Field(le=20)
     digit_step: Point = Field(description="offset from one digit column to the next, mm")
     option_step: Point = Field(description="offset from bubble 0 to bubble 1, mm")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, data):
+        """``first`` (bubble 0 of the first digit) and ``last`` (bubble 9 of the last digit).
+
+        Digits run across and 0–9 down, unless ``digits_down: true``.
+        """
+        if isinstance(data, dict) and "first" in data:
+            data = dict(data)
+            across = not data.pop("digits_down", False)
+            data = _from_ends(
+                data,
+                a="digit_step",
+                n_a=data.get("digits", 1),
+                b="option_step",
+                n_b=10,
+                a_across=across,
+            )
+        return data
 
 
 class AnswerBlock(Strict):
@@ -87,6 +218,39 @@ class AnswerBlock(Strict):
     per_column: PositiveInt | None = Field(None, description="questions per column")
     column_step: Point | None = Field(None, description="offset between columns, mm")
     first_number: int = Field(1, description="printed number of the first question")
+    numbering: Literal["continue", "restart"] = Field(
+        "continue", description="whether each column's printed numbers restart at first_number"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, data):
+        """``first`` and ``last`` bubble centres of the first column instead of origin and steps.
+
+        ``first`` is option 1 of the first question, ``last`` the last option of
+        the column's last question; options run across and questions down,
+        unless ``options_down: true``.
+        """
+        if isinstance(data, dict) and "first" in data:
+            data = dict(data)
+            across = not data.pop("options_down", False)
+            per = data.get("per_column") or data.get("questions") or 1
+            data = _from_ends(
+                data,
+                a="option_step",
+                n_a=len(data.get("options") or []) or 1,
+                b="question_step",
+                n_b=per,
+                a_across=across,
+            )
+        return data
+
+    def item_numbers(self) -> list[int]:
+        """Printed number of every question, in block order."""
+        q = np.arange(self.questions)
+        if self.numbering == "restart" and self.per_column:
+            q = q % self.per_column
+        return [int(n) for n in q + self.first_number]
 
     @field_validator("column_step")
     @classmethod
@@ -142,9 +306,14 @@ class Form(Strict):
 
     format: Literal[1] = Field(description="version of this file format")
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    unit: Literal["mm", "px"] = Field(
+        "mm", description="unit of the positions in the file; px needs dpi (held here in mm)"
+    )
+    dpi: PositiveFloat | None = Field(None, description="resolution of px positions")
     title: Label
     page: Page
     bubble_diameter: PositiveFloat = Field(4.0, description="bubble diameter, mm")
+    bubble: BubbleShape | None = Field(None, description="outline of non-circular bubbles")
     registration: Registration
     group: GroupField
     identity: Identity = Identity()
@@ -156,6 +325,26 @@ class Form(Strict):
     boxes: Boxes = Boxes()
     signature: Rect | None = None
     texts: list[Text] = []
+    _source_dir: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data):
+        """Default registration kind; positions given in pixels turned into millimetres."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        reg = data.get("registration")
+        if isinstance(reg, dict) and "kind" not in reg:
+            data["registration"] = {"kind": "corner-squares", **reg}
+        if data.get("unit") == "px":
+            dpi = data.get("dpi")
+            if not isinstance(dpi, int | float) or dpi <= 0:
+                raise ValueError("unit: px needs dpi: the resolution the positions were taken at")
+            data = {
+                k: (v if k in {"unit", "dpi"} else _px_to_mm(v, dpi, k)) for k, v in data.items()
+            }
+        return data
 
     @model_validator(mode="after")
     def _field_names_unique(self) -> Form:
@@ -170,10 +359,82 @@ class Form(Strict):
         """The identity or score digit grid called ``name``."""
         return getattr(self.identity, name, None) or self.score_fields.get(name)
 
+    def reference_path(self) -> Path | None:
+        """The reference image file of a ``reference-image`` form, or None."""
+        reg = self.registration
+        if not isinstance(reg, ReferenceImage):
+            return None
+        path = Path(reg.image)
+        if not path.is_absolute() and self._source_dir is not None:
+            path = self._source_dir / path
+        return path
+
+    @cached_property
+    def reference_gray(self) -> np.ndarray | None:
+        """The reference image in grey levels (M, N) uint8, or None when the form has none."""
+        path = self.reference_path()
+        if path is None:
+            return None
+        try:
+            with Image.open(path) as img:
+                return np.asarray(img.convert("L")).copy()
+        except (OSError, UnidentifiedImageError) as exc:
+            raise InvalidFormError(
+                str(path), [("registration.image", f"cannot read the reference image: {exc}")]
+            ) from exc
+
     @cached_property
     def layout(self) -> BubbleLayout:
         """Every bubble of the form, indexed by field (see :func:`bubble_layout`)."""
         return bubble_layout(self)
+
+
+# Keys whose numbers are lengths on the page (converted with unit: px); font sizes
+# of ``texts`` are points and stay as they are.
+_LENGTH_KEYS = {
+    "width",
+    "height",
+    "origin",
+    "option_step",
+    "question_step",
+    "column_step",
+    "digit_step",
+    "center",
+    "size",
+    "at",
+    "marks",
+    "orientation_mark",
+    "mark_size",
+    "orientation_size",
+    "l_thickness",
+    "first",
+    "last",
+    "dash",
+    "bubble_diameter",
+}
+
+
+def _px_to_mm(value, dpi: float, key: str | None):
+    """``value`` with every length under a length key divided by ``dpi / 25.4``."""
+    if isinstance(value, dict):
+        return {k: _px_to_mm(v, dpi, k) for k, v in value.items() if k != "dpi"} | (
+            {"dpi": value["dpi"]} if "dpi" in value else {}
+        )
+    if isinstance(value, list):
+        if key == "texts":
+            return [
+                {
+                    **_px_to_mm({k: v for k, v in t.items() if k != "size"}, dpi, None),
+                    **({"size": t["size"]} if "size" in t else {}),
+                }
+                if isinstance(t, dict)
+                else t
+                for t in value
+            ]
+        return [_px_to_mm(v, dpi, key) for v in value]
+    if key in _LENGTH_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+        return value * 25.4 / dpi
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,14 +456,19 @@ class FieldLayout:
 class BubbleLayout:
     """All bubbles of a form as flat arrays, plus the fields that index them.
 
-    ``centers_xy`` is ``(N, 2)`` in (x, y) millimetres; ``radius`` is ``(N,)``;
-    ``square`` marks the bubbles that are proctor boxes.
+    ``centers_xy`` is ``(N, 2)`` in (x, y) millimetres; ``half_axes`` ``(N, 2)``
+    the half width and half height of each outline; ``radius`` ``(N,)`` the
+    radius of the circle of the same area; ``square`` marks the bubbles that
+    are proctor boxes and ``rectangular`` every bubble sampled as a rectangle
+    (proctor boxes and rounded-rectangle bubbles).
     """
 
     centers_xy: np.ndarray
     radius: np.ndarray
     square: np.ndarray
     fields: dict[str, FieldLayout]
+    half_axes: np.ndarray
+    rectangular: np.ndarray
 
     def __len__(self) -> int:
         return len(self.radius)
@@ -229,17 +495,23 @@ def _answer_centers(block: AnswerBlock) -> np.ndarray:
 def bubble_layout(form: Form) -> BubbleLayout:
     """Flatten every bubble-like field of ``form`` into arrays."""
     centers: list[np.ndarray] = []
-    radii: list[np.ndarray] = []
+    axes: list[np.ndarray] = []
     squares: list[np.ndarray] = []
+    rects: list[np.ndarray] = []
     fields: dict[str, FieldLayout] = {}
-    radius = form.bubble_diameter / 2
+    half = np.full(2, form.bubble_diameter / 2)
+    rounded = False
+    if form.bubble is not None:
+        half = np.asarray(form.bubble.size, dtype=float) / 2
+        rounded = form.bubble.shape == "rounded-rect"
 
-    def add(name, kind, labels, grid, numbers, r=radius, square=False):
+    def add(name, kind, labels, grid, numbers, h=half, square=False):
         start = sum(len(c) for c in centers)
         n_items, n_options = grid.shape[:2]
         centers.append(grid.reshape(-1, 2))
-        radii.append(np.full(n_items * n_options, r))
+        axes.append(np.tile(np.broadcast_to(h, (2,)), (n_items * n_options, 1)))
         squares.append(np.full(n_items * n_options, square))
+        rects.append(np.full(n_items * n_options, square or rounded))
         index = start + np.arange(n_items * n_options).reshape(n_items, n_options)
         fields[name] = FieldLayout(name, kind, tuple(labels), index, tuple(numbers))
 
@@ -250,17 +522,19 @@ def bubble_layout(form: Form) -> BubbleLayout:
             grid = _grid(d.origin, d.digits, 10, d.digit_step, d.option_step)
             add(name, "digits", DIGITS, grid, range(1, d.digits + 1))
     for name, block in form.answer_blocks.items():
-        numbers = range(block.first_number, block.first_number + block.questions)
-        add(name, "answers", block.options, _answer_centers(block), numbers)
+        add(name, "answers", block.options, _answer_centers(block), block.item_numbers())
     for name, box in form.boxes:
         if box is not None:
             grid = np.asarray(box.center, dtype=float).reshape(1, 1, 2)
-            add(name, "box", ("x",), grid, [1], r=box.size / 2, square=True)
+            add(name, "box", ("x",), grid, [1], h=np.full(2, box.size / 2), square=True)
+    half_axes = np.concatenate(axes).astype(float)
     return BubbleLayout(
         centers_xy=np.concatenate(centers).astype(float),
-        radius=np.concatenate(radii).astype(float),
+        radius=np.sqrt(half_axes[:, 0] * half_axes[:, 1]),
         square=np.concatenate(squares),
         fields=fields,
+        half_axes=half_axes,
+        rectangular=np.concatenate(rects),
     )
 
 
@@ -273,44 +547,81 @@ def check_geometry(form: Form) -> list[tuple[str, str]]:
     for f in layout.fields.values():
         for i in f.index.ravel():
             owner[int(i)] = f.name
-    path_of = {
-        "group": "group",
-        **{n: f"identity.{n}" for n in Identity.model_fields},
-        **{n: f"answer_blocks.{n}" for n in form.answer_blocks},
-        **{n: f"score_fields.{n}" for n in form.score_fields},
-        **{n: f"boxes.{n}" for n in Boxes.model_fields},
-    }
-    xy, r = layout.centers_xy, layout.radius
-    outside = (xy[:, 0] - r < 0) | (xy[:, 1] - r < 0) | (xy[:, 0] + r > w) | (xy[:, 1] + r > h)
+    xy, ax = layout.centers_xy, layout.half_axes
+    outside = (
+        (xy[:, 0] - ax[:, 0] < 0)
+        | (xy[:, 1] - ax[:, 1] < 0)
+        | (xy[:, 0] + ax[:, 0] > w)
+        | (xy[:, 1] + ax[:, 1] > h)
+    )
     for name in sorted({owner[int(i)] for i in np.flatnonzero(outside)}):
-        problems.append((path_of[name], "bubbles fall outside the page"))
-    dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+        problems.append((_path_of(form, name), "bubbles fall outside the page"))
+    # Distance in units of the two outlines' summed half axes: below 1 they touch.
+    reach = ax[:, None, :] + ax[None, :, :]
+    dist = np.hypot(*((xy[:, None, :] - xy[None, :, :]) / reach).transpose(2, 0, 1))
     np.fill_diagonal(dist, np.inf)
-    clash = dist < (r[:, None] + r[None, :]) * 1.05
+    clash = dist < 1.05
     seen = set()
     for a, b in zip(*np.nonzero(clash), strict=True):
         pair = tuple(sorted((owner[int(a)], owner[int(b)])))
         if pair not in seen:
             seen.add(pair)
             what = "bubbles overlap each other" if pair[0] == pair[1] else f"overlaps {pair[1]}"
-            problems.append((path_of[pair[0]], what))
-    reg = form.registration
-    marks = np.asarray(reg.marks + [reg.orientation_mark], dtype=float)
-    half = np.r_[np.full(len(reg.marks), reg.mark_size), reg.orientation_size] / 2
-    near = np.abs(xy[:, None, :] - marks[None, :, :]).max(axis=-1) < (r[:, None] + half[None, :])
-    for name in sorted({owner[int(i)] for i in np.nonzero(near)[0]}):
-        problems.append((path_of[name], "overlaps a registration mark"))
-    mirror = np.array([w, h]) - np.asarray(reg.orientation_mark)
-    if np.abs(mirror - reg.orientation_mark).max() < reg.orientation_size * 2:
-        problems.append(("registration.orientation_mark", "must not sit at the page centre"))
+            problems.append((_path_of(form, pair[0]), what))
+    problems += _registration_problems(form, xy, ax)
     return problems
+
+
+def _registration_problems(form: Form, xy: np.ndarray, half_axes: np.ndarray) -> list:
+    """Bubbles on a registration mark or dash; an orientation mark at the page centre."""
+    reg = form.registration
+    if isinstance(reg, ReferenceImage):
+        return []
+    marks = reg.landmarks_mm()
+    if isinstance(reg, TimingTrack):
+        half = np.tile(np.asarray(reg.dash) / 2, (len(marks), 1))
+    else:
+        sizes = np.full(len(reg.marks), reg.mark_size)
+        if reg.orientation_mark is not None:
+            sizes = np.r_[sizes, reg.orientation_size]
+        half = np.repeat(sizes[:, None] / 2, 2, axis=1)
+    gap = np.abs(xy[:, None, :] - marks[None, :, :]) - half_axes[:, None, :] - half[None, :, :]
+    near = (gap < 0).all(axis=-1)
+    owner = {int(i): f.name for f in form.layout.fields.values() for i in f.index.ravel()}
+    out = [
+        (_path_of(form, name), "overlaps a registration mark")
+        for name in sorted({owner[int(i)] for i in np.nonzero(near)[0]})
+    ]
+    if isinstance(reg, CornerMarks) and reg.orientation_mark is not None:
+        w, h = form.page.width, form.page.height
+        mirror = np.array([w, h]) - np.asarray(reg.orientation_mark)
+        if np.abs(mirror - reg.orientation_mark).max() < reg.orientation_size * 2:
+            out.append(("registration.orientation_mark", "must not sit at the page centre"))
+    return out
+
+
+def _path_of(form: Form, name: str) -> str:
+    """Key path of field ``name`` in the form file."""
+    if name in Identity.model_fields:
+        return f"identity.{name}"
+    if name in Boxes.model_fields:
+        return f"boxes.{name}"
+    if name in form.answer_blocks:
+        return f"answer_blocks.{name}"
+    if name in form.score_fields:
+        return f"score_fields.{name}"
+    return name
 
 
 def load_form(path: Path) -> Form:
     """Read and validate a form file; raise :class:`InvalidFormError` listing every problem."""
     data = read_yaml(path, InvalidFormError)
     form = validate(data, Form, str(path), InvalidFormError)
+    form._source_dir = Path(path).resolve().parent
     problems = check_geometry(form)
+    ref = form.reference_path()
+    if ref is not None and not ref.is_file():
+        problems.append(("registration.image", f"no such file: {ref}"))
     if problems:
         raise InvalidFormError(str(path), problems)
     return form

@@ -269,7 +269,8 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     import cv2
 
     from omr.detect.overlay import overlay
-    from omr.detect.register import field_fits, grey_percentiles, register_page
+    from omr.detect.read import register
+    from omr.detect.register import field_fits, grey_percentiles
 
     refs, problems = find_pages([scan])
     if problems or not refs:
@@ -278,7 +279,7 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
         page = load_page(refs[0])
     except PageLoadError as exc:
         raise InputFileError(str(exc)) from exc
-    reg = register_page(page.gray, form)
+    reg = register(page.gray, form)
     if not reg:
         ok, png = cv2.imencode(".png", page.gray)
         return FormCheck(False, reg.message, {}, {}, png.tobytes())

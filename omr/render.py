@@ -10,7 +10,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from omr.forms import DigitsField, Form, Label
+from omr.forms import CornerMarks, DigitsField, Form, Label, TimingTrack
 from omr.resources import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -31,6 +31,11 @@ class _Page:
         self.c = canvas
         self.h = form.page.height
         self.r = form.bubble_diameter / 2
+        self.shape = form.bubble.shape if form.bubble is not None else "circle"
+        size = form.bubble.size if form.bubble is not None else (2 * self.r, 2 * self.r)
+        self.half = (size[0] / 2, size[1] / 2)
+        if form.bubble is not None:
+            self.r = min(self.half)
 
     def xy(self, x: float, y: float) -> tuple[float, float]:
         return x * mm, (self.h - y) * mm
@@ -56,8 +61,27 @@ class _Page:
         self.c.setStrokeGray(OUTLINE_GREY)
         self.c.setLineWidth(0.6)
         px, py = self.xy(x, y)
-        self.c.circle(px, py, self.r * mm, stroke=1, fill=0)
+        a, b = self.half
+        if self.shape == "circle":
+            self.c.circle(px, py, self.r * mm, stroke=1, fill=0)
+        elif self.shape == "ellipse":
+            self.c.ellipse(px - a * mm, py - b * mm, px + a * mm, py + b * mm, stroke=1, fill=0)
+        else:
+            self.c.roundRect(
+                px - a * mm, py - b * mm, 2 * a * mm, 2 * b * mm, 0.35 * b * mm, stroke=1, fill=0
+            )
         self.text(x, y + self.r * 0.45, letter, size=self.r * 2.6, grey=LETTER_GREY, centre=True)
+
+    def disc(self, x: float, y: float, diameter: float) -> None:
+        self.c.setFillGray(0)
+        px, py = self.xy(x, y)
+        self.c.circle(px, py, diameter / 2 * mm, stroke=0, fill=1)
+
+    def solid(self, x: float, y: float, w: float, h: float) -> None:
+        """A solid black rectangle of ``w`` × ``h`` centred on (x, y)."""
+        self.c.setFillGray(0)
+        px, py = self.xy(x - w / 2, y + h / 2)
+        self.c.rect(px, py, w * mm, h * mm, stroke=0, fill=1)
 
     def square(self, x: float, y: float, side: float, fill: bool, line: float = 0.8) -> None:
         px, py = self.xy(x - side / 2, y + side / 2)
@@ -93,9 +117,26 @@ def render_form_pdf(form: Form) -> bytes:
 
 def _draw_registration(page: _Page, form: Form) -> None:
     reg = form.registration
+    if isinstance(reg, TimingTrack):
+        for x, y in reg.landmarks_mm():
+            page.solid(x, y, *reg.dash)
+        return
+    if not isinstance(reg, CornerMarks):
+        return  # aligned on a reference image: nothing of ours is printed
+    s, t = reg.mark_size, reg.l_thickness
     for x, y in reg.marks:
-        page.square(x, y, reg.mark_size, fill=True)
-    page.square(*reg.orientation_mark, reg.orientation_size, fill=True)
+        if reg.shape == "circle":
+            page.disc(x, y, s)
+        elif reg.shape == "l-shape":
+            # Two arms meeting at the corner nearest the page edge.
+            sx = -1 if x < form.page.width / 2 else 1
+            sy = -1 if y < form.page.height / 2 else 1
+            page.solid(x, y + sy * (s - t) / 2, s, t)
+            page.solid(x + sx * (s - t) / 2, y, t, s)
+        else:
+            page.square(x, y, s, fill=True)
+    if reg.orientation_mark is not None:
+        page.square(*reg.orientation_mark, reg.orientation_size, fill=True)
 
 
 def _draw_fields(page: _Page, form: Form) -> None:

@@ -44,8 +44,8 @@ def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
     # in expectation and every row keeps one shape.
     disc_full = np.resize(disc, (size, 2))
     square_full = np.resize(square, (size, 2))
-    pattern = np.where(layout.square[:, None, None], square_full, disc_full)
-    pts[:] = layout.centers_xy[:, None, :] + pattern * layout.radius[:, None, None]
+    pattern = np.where(layout.rectangular[:, None, None], square_full, disc_full)
+    pts[:] = layout.centers_xy[:, None, :] + pattern * layout.half_axes[:, None, :]
     return pts
 
 
@@ -63,8 +63,8 @@ def ring_points(
     n_angles = RING_SECTORS * per_sector
     angles = (np.arange(n_angles) + 0.5) * 2 * np.pi / n_angles
     unit = np.column_stack([np.cos(angles), np.sin(angles)])  # (A, 2), sector-major
-    radii = layout.radius[:, None, None, None] + np.asarray(gaps_mm)[None, None, :, None]
-    pts = layout.centers_xy[:, None, None, :] + unit[None, :, None, :] * radii  # (N, A, G, 2)
+    axes = layout.half_axes[:, None, None, :] + np.asarray(gaps_mm)[None, None, :, None]
+    pts = layout.centers_xy[:, None, None, :] + unit[None, :, None, :] * axes  # (N, A, G, 2)
     return pts.reshape(len(layout), -1, 2)
 
 
@@ -75,17 +75,17 @@ def ring_mask(layout: BubbleLayout, ring_mm: np.ndarray, *, margin_mm: float = 0
     neighbour would then look like a ring drawn round this bubble.
     """
     keep = np.ones(ring_mm.shape[:2], dtype=bool)
-    reach = layout.radius + margin_mm
+    reach = layout.half_axes + margin_mm  # (N, 2)
     centres = layout.centers_xy
-    # Only bubbles whose disc could touch this bubble's outermost ring matter.
+    # Only bubbles whose outline could touch this bubble's outermost ring matter.
     outer = np.linalg.norm(ring_mm - centres[:, None, :], axis=-1).max(axis=1)
     gaps = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=-1)
-    near = gaps < outer[:, None] + reach[None, :]
+    near = gaps < outer[:, None] + reach.max(axis=1)[None, :]
     np.fill_diagonal(near, False)
     for k in np.flatnonzero(near.any(axis=1)):
         others = np.flatnonzero(near[k])
-        d = np.linalg.norm(ring_mm[k][:, None, :] - centres[others][None, :, :], axis=-1)
-        keep[k] = (d > reach[others][None, :]).all(axis=1)
+        rel = (ring_mm[k][:, None, :] - centres[others][None, :, :]) / reach[others][None, :, :]
+        keep[k] = (np.hypot(rel[..., 0], rel[..., 1]) > 1).all(axis=1)
     return keep
 
 

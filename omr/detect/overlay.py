@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from omr.detect.sampling import apply_transform
-from omr.forms import Form
+from omr.forms import Form, ReferenceImage, TimingTrack
 
 
 def overlay(image: np.ndarray, matrix: np.ndarray, form: Form) -> np.ndarray:
@@ -27,18 +27,39 @@ def overlay(image: np.ndarray, matrix: np.ndarray, form: Form) -> np.ndarray:
     layout = form.layout
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
     thickness = max(1, round(scale * 0.15))
-    centres = apply_transform(matrix, layout.centers_xy)
-    for (x, y), r in zip(centres, layout.radius * scale, strict=True):
-        cv2.circle(out, (round(x), round(y)), max(1, round(r)), (0, 170, 0), thickness, cv2.LINE_AA)
-    reg = form.registration
-    squares = [(m, reg.mark_size) for m in reg.marks] + [
-        (reg.orientation_mark, reg.orientation_size)
-    ]
-    for centre, side in squares:
-        half = side / 2
-        corners = np.asarray(centre) + np.array(
-            [[-half, -half], [half, -half], [half, half], [-half, half]]
-        )
-        pts = apply_transform(matrix, corners).round().astype(np.int32)
-        cv2.polylines(out, [pts], True, (220, 0, 0), thickness, cv2.LINE_AA)
+    outlines = layout.centers_xy[:, None, :] + _outline(layout) * layout.half_axes[:, None, :]
+    for pts in apply_transform(matrix, outlines):
+        cv2.polylines(out, [pts.round().astype(np.int32)], True, GREEN, thickness, cv2.LINE_AA)
+    for pts in _landmark_outlines(form):
+        px = apply_transform(matrix, pts).round().astype(np.int32)
+        cv2.polylines(out, [px], True, RED, thickness, cv2.LINE_AA)
     return out
+
+
+GREEN, RED = (0, 170, 0), (220, 0, 0)
+_ANGLES = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+_CIRCLE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])
+_SQUARE = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+
+
+def _outline(layout) -> np.ndarray:
+    """Unit outline (N, 32, 2) per bubble: a circle, or a square (padded) for rectangles."""
+    square = np.resize(_SQUARE, (32, 2))
+    return np.where(layout.rectangular[:, None, None], square, _CIRCLE)
+
+
+def _landmark_outlines(form: Form) -> list[np.ndarray]:
+    """Polygons (P, 2) in mm around every registration mark or dash of ``form``."""
+    reg = form.registration
+    if isinstance(reg, ReferenceImage):
+        return []
+    if isinstance(reg, TimingTrack):
+        half = np.asarray(reg.dash) / 2
+        return [c + _SQUARE * half for c in reg.landmarks_mm()]
+    shapes = []
+    unit = _CIRCLE if reg.shape == "circle" else _SQUARE
+    for centre in reg.marks:
+        shapes.append(np.asarray(centre) + unit * reg.mark_size / 2)
+    if reg.orientation_mark is not None:
+        shapes.append(np.asarray(reg.orientation_mark) + _SQUARE * reg.orientation_size / 2)
+    return shapes

@@ -18,8 +18,9 @@ from omr.detect.measure import (
 )
 from omr.detect.medium import UNKNOWN, classify_media, is_colour, mark_colour, paper_colour
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
+from omr.detect.reference import ReferenceFeatures, reference_features
 from omr.detect.register import register_page
-from omr.forms import Form
+from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
 PHOTO_RETRY = {"marks-not-found", "registration-weak"}
@@ -38,6 +39,26 @@ def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cached[1], cached[2], cached[3]
 
 
+_REFERENCES: dict[int, tuple] = {}
+
+
+def _reference(form: Form) -> ReferenceFeatures | None:
+    """The features of a reference-image form's blank sheet, computed once per form."""
+    gray = form.reference_gray
+    if gray is None:
+        return None
+    cached = _REFERENCES.get(id(form))
+    if cached is None or cached[0] is not form:
+        reg = form.registration
+        cached = _REFERENCES[id(form)] = (form, reference_features(gray, reg.dpi / 25.4))
+    return cached[1]
+
+
+def register(gray: np.ndarray, form: Form):
+    """:func:`register_page` with the form's reference features when it has them."""
+    return register_page(gray, form, reference=_reference(form))
+
+
 def is_bilevel(gray: np.ndarray) -> bool:
     """True for a page of (nearly) only black and white pixels: a 1-bit scan."""
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
@@ -52,7 +73,8 @@ def _outer_marks_mm(form: Form) -> np.ndarray:
 
 def _rectified_candidates(gray: np.ndarray, form: Form):
     """Straightened versions of a photo: from the corner marks, then from the sheet's edges."""
-    quad = find_mark_quad(gray)
+    reg = form.registration
+    quad = find_mark_quad(gray) if isinstance(reg, CornerMarks) and reg.shape == "square" else None
     if quad is not None:
         yield rectify_page(gray, quad, form, corners_mm=_outer_marks_mm(form))
     quad = find_page_quad(gray)
@@ -160,12 +182,12 @@ def read_page(
         What the sheet should look like and the scanner's thresholds.
     """
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
-    reg = register_page(gray, form)
+    reg = register(gray, form)
     photo = False
-    if not reg and reg.reason in PHOTO_RETRY:
+    if not reg and reg.reason in PHOTO_RETRY and form.reference_gray is None:
         # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
         for page in _rectified_candidates(gray, form):
-            again = register_page(page, form)
+            again = register(page, form)
             if again:
                 gray, reg, photo = page, again, True
                 break

@@ -1,8 +1,12 @@
-"""Register a page on the form's square marks: rotation (any quarter turn), skew, shift, scale.
+"""Register a page on its form: rotation (any quarter turn), skew, shift, scale.
 
-The symmetric marks fix the transform; the orientation mark, which a half turn
-moves onto blank paper, tells an upside-down sheet. Failure is a value, not an
-exception: :class:`RegistrationFailed` is falsy and carries the reason.
+The form chooses how: solid corner marks (squares, circles, L-shapes), a
+timing track of dashes, or, for sheets with no marks at all, the features of
+a reference image of the blank sheet. Landmarks fix the transform; the
+orientation mark (or, without one, the printed bubble outlines) tells an
+upside-down sheet, and the outlines check every fit over the whole page.
+Failure is a value, not an exception: :class:`RegistrationFailed` is falsy and
+carries the reason.
 """
 
 from __future__ import annotations
@@ -12,8 +16,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from omr.detect.landmarks import (
+    chain_tracks,
+    find_dashes,
+    find_solid_marks,
+    refine_box_centres,
+    refine_centres,
+)
+from omr.detect.reference import ReferenceFeatures, align_on_reference
 from omr.detect.sampling import apply_transform, sample_image, square_pattern
-from omr.forms import Form
+from omr.forms import CornerMarks, Form, ReferenceImage, TimingTrack
 
 WORK_PX_PER_MM = 4.0  # resolution at which marks are searched
 
@@ -62,68 +74,9 @@ class RegistrationFailed:
         return False
 
 
-def find_square_marks(
-    gray: np.ndarray, side_px: float, *, area_range=(0.7, 1.45), min_fill: float = 0.85
-) -> np.ndarray:
-    """Centres of solid dark squares of about ``side_px`` pixels.
-
-    Parameters
-    ----------
-    gray : (M, N) ndarray of uint8
-        The page, dark marks on light paper.
-    side_px : float
-        Expected side of a mark in pixels of ``gray``.
-    area_range : (float, float)
-        Accepted area, as shares of ``side_px ** 2``: a filled 4-mm bubble is
-        about half a 5-mm mark.
-    min_fill : float
-        Least share of its bounding box a blob must fill; a disc fills 0.785, a
-        square turned by 3° about 0.9, so filled bubbles are not taken for marks.
-
-    Returns
-    -------
-    (K, 2) ndarray of float64, centres in (x, y) order.
-    """
-    if gray.ndim != 2:
-        raise ValueError("gray must be a 2-D array")
-    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 20:
-        return np.empty((0, 2))
-    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    area = stats[1:, cv2.CC_STAT_AREA].astype(float)
-    w = stats[1:, cv2.CC_STAT_WIDTH].astype(float)
-    h = stats[1:, cv2.CC_STAT_HEIGHT].astype(float)
-    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
-    inside = (
-        (left > 0) & (top > 0) & (left + w < gray.shape[1]) & (top + h < gray.shape[0])
-    )  # a mark cut by the page edge would give a biased centre
-    expected = side_px**2
-    ok = (
-        inside
-        & (area > expected * area_range[0])
-        & (area < expected * area_range[1])
-        & (area / (w * h) >= min_fill)
-        & (np.maximum(w, h) < 1.35 * np.minimum(w, h))
-    )
-    return centroids[1:][ok]
-
-
-def refine_centres(gray: np.ndarray, xy: np.ndarray, side_px: float) -> np.ndarray:
-    """Sub-pixel centres of dark squares near ``xy`` (K, 2), by local threshold and moments."""
-    out = np.array(xy, dtype=np.float64)
-    half = int(np.ceil(side_px))
-    for k, (x, y) in enumerate(out):
-        x0, y0 = max(int(x) - half, 0), max(int(y) - half, 0)
-        win = gray[y0 : int(y) + half + 1, x0 : int(x) + half + 1].astype(np.float32)
-        if win.size == 0:
-            continue
-        level = 0.5 * (float(win.min()) + float(win.max()))
-        weight = np.clip(level - win, 0, None)
-        total = weight.sum()
-        if total > 0:
-            rows, cols = np.indices(win.shape)
-            out[k] = (x0 + (weight * cols).sum() / total, y0 + (weight * rows).sum() / total)
-    return out
+def find_square_marks(gray: np.ndarray, side_px: float, **kw) -> np.ndarray:
+    """Centres (K, 2), (x, y), of solid dark squares of about ``side_px`` pixels."""
+    return find_solid_marks(gray, (side_px, side_px), "square", **kw)
 
 
 def _fit_affine(src_xy: np.ndarray, dst_xy: np.ndarray) -> np.ndarray:
@@ -131,6 +84,22 @@ def _fit_affine(src_xy: np.ndarray, dst_xy: np.ndarray) -> np.ndarray:
     a = np.column_stack([src_xy, np.ones(len(src_xy))])
     coef, *_ = np.linalg.lstsq(a, dst_xy, rcond=None)
     return np.vstack([coef.T, [0.0, 0.0, 1.0]])
+
+
+def _fit_similarity(src_xy: np.ndarray, dst_xy: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (3, 3): turn, one scale and shift; fixed by points in a line."""
+    x, y = src_xy[:, 0], src_xy[:, 1]
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    a = np.vstack([np.column_stack([x, -y, one, zero]), np.column_stack([y, x, zero, one])])
+    b = np.concatenate([dst_xy[:, 0], dst_xy[:, 1]])
+    (p, q, tx, ty), *_ = np.linalg.lstsq(a, b, rcond=None)
+    return np.array([[p, -q, tx], [q, p, ty], [0.0, 0.0, 1.0]])
+
+
+def _spread(src_xy: np.ndarray) -> float:
+    """The landmarks' smallest standard deviation along any direction, in their units."""
+    centred = src_xy - src_xy.mean(axis=0)
+    return float(np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(src_xy)))
 
 
 def _initial_guess(form: Form, shape: tuple[int, int], quarter_turns: int, scale: float):
@@ -163,8 +132,9 @@ def register_page(
     min_marks: int = 4,
     min_spread: float = 0.15,
     min_outline_gap: float = 0.1,
+    reference: ReferenceFeatures | None = None,
 ) -> Registration | RegistrationFailed:
-    """Find the form's marks on ``gray`` and fit the form→image transform.
+    """Find the form's landmarks on ``gray`` and fit the form→image transform.
 
     Parameters
     ----------
@@ -172,68 +142,61 @@ def register_page(
         The page.
     form : Form
     search_mm : float
-        How far from where a mark would sit on a centred page it may be found.
+        How far from where a landmark would sit on a centred page it may be found.
     max_residual_mm : float
-        Largest RMS misfit of the marks accepted.
+        Largest RMS misfit of the landmarks accepted.
     min_marks : int
-        Fewest landmarks (symmetric marks and the orientation mark) that must
-        be found: three fix the transform, a fourth checks it.
+        Fewest landmarks that must be found: three fix the transform, a fourth
+        checks it.
     min_spread : float
-        Least spread of the landmarks across their thinnest direction, as a
-        share of the page's shorter side (three marks in a line fix nothing).
+        Least spread of the corner marks found across their thinnest direction,
+        as a share of the page's shorter side (three marks in a line fix nothing).
     min_outline_gap : float
-        When the orientation mark is unclear, how much better the bubble
+        When nothing printed tells the orientation, how much better the bubble
         outlines must fit one half turn than the other.
+    reference : ReferenceFeatures, optional
+        The reference image's features, for a ``reference-image`` form.
     """
     if gray.ndim != 2 or min(gray.shape) < 50:
         return RegistrationFailed("unreadable-page", "the page image is empty or too small")
-    reg = form.registration
-    marks_mm = np.asarray(reg.marks, dtype=float)
     scale0 = max(gray.shape) / max(form.page.width, form.page.height)
     f = min(1.0, WORK_PX_PER_MM / scale0)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
     darkest, paper = grey_percentiles(small, (0.5, 90))
     if grey_percentiles(small, (99.5,))[0] - darkest < 40:
         return RegistrationFailed("blank-page", "the page is blank (no contrast at all)")
-    found = find_square_marks(small, reg.mark_size * scale0 * f) / f
-    if len(found) < 3:  # three fix an affine transform; a fourth landmark must check it
-        return RegistrationFailed(
-            "marks-not-found",
-            f"found {len(found)} registration mark(s) of {len(marks_mm)}: "
-            "not this form, a blank or back page, or cut off",
+    reg = form.registration
+    if isinstance(reg, ReferenceImage):
+        if reference is None:
+            raise ValueError("a reference-image form needs the reference's features")
+        fit = align_on_reference(gray, reference, px_per_mm_guess=scale0)
+        if isinstance(fit, str):
+            return RegistrationFailed("marks-not-found", fit)
+        if fit.residual_mm > max_residual_mm:
+            return RegistrationFailed(
+                "registration-weak",
+                f"the page matches its reference loosely ({fit.residual_mm:.2f} mm)",
+            )
+        fitted = (1.0, fit.matrix, fit.inliers, fit.residual_mm, darkest, np.inf)
+    else:
+        fitted = _fit_landmarks(
+            gray, small, f, form, scale0, search_mm, paper, darkest, min_outline_gap
         )
-    found = refine_centres(gray, found, reg.mark_size * scale0)
-    fits = {t: _fit_hypothesis(form, gray, found, t, scale0, search_mm, paper) for t in range(4)}
-    fits = {t: f for t, f in fits.items() if f is not None}
-    if not fits:
-        return RegistrationFailed(
-            "marks-not-found",
-            f"found {len(found)} square mark(s) but not in this form's layout",
-        )
-    turns = max(fits, key=lambda t: fits[t][0])
-    score, matrix, n_found, residual_mm, ink, spread = fits[turns]
+        if isinstance(fitted, RegistrationFailed):
+            return fitted
+    _, matrix, n_found, residual_mm, ink, spread = fitted
+    expected = len(reg.landmarks_mm())
     if n_found < min_marks or residual_mm > max_residual_mm:
         return RegistrationFailed(
             "registration-weak",
-            f"marks fit badly: {n_found} of {len(marks_mm) + 1} found, misfit {residual_mm:.2f} mm",
+            f"marks fit badly: {n_found} of {expected} found, misfit {residual_mm:.2f} mm",
         )
-    if spread < min_spread * min(form.page.width, form.page.height):
+    if isinstance(reg, CornerMarks) and spread < min_spread * min(
+        form.page.width, form.page.height
+    ):
         return RegistrationFailed(
             "registration-weak", "the marks found lie too close to a line to fix the page"
         )
-    if score < 0.35:
-        # No clear orientation mark (cut off, torn): the printed bubble outlines
-        # sit where the form says only under the right half turn.
-        other = fits.get((turns + 2) % 4)
-        here = outline_contrast(gray, matrix, form, paper=paper, ink=darkest)
-        there = outline_contrast(gray, other[1], form, paper=paper, ink=darkest) if other else 0.0
-        if here - there < min_outline_gap:
-            if there - here >= min_outline_gap:
-                score, matrix, n_found, residual_mm, ink, spread = other
-            else:
-                return RegistrationFailed(
-                    "orientation-unknown", "the orientation mark is missing or unclear"
-                )
     problem = check_fit(gray, matrix, form, n_found, paper=paper, ink=darkest)
     if problem:
         return RegistrationFailed("registration-weak", problem)
@@ -246,13 +209,169 @@ def register_page(
         upside_down=abs(angle) > 135,
         px_per_mm=float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))),
         marks_found=n_found,
-        marks_expected=len(marks_mm) + 1,  # the symmetric marks and the orientation mark
+        marks_expected=expected or n_found,
         ink=ink,
     )
 
 
+def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_outline_gap):
+    """Fit on corner marks or a timing track under every quarter turn; keep the best.
+
+    Returns the fit tuple of :func:`_fit_hypothesis`, or :class:`RegistrationFailed`.
+    """
+    reg = form.registration
+    if isinstance(reg, TimingTrack):
+        size = np.asarray(reg.dash) * scale0 * f
+        found, upright = find_dashes(small, (size[0], size[1]))
+        # The window must take in one whole dash and none of its neighbours.
+        found = refine_centres(
+            gray, found / f, (0.5 * max(reg.dash) + 0.3 * min(reg.dash)) * scale0
+        )
+        pitches = [
+            np.linalg.norm(np.subtract(t.last, t.first)) / (t.count - 1) * scale0
+            for t in reg.tracks
+        ]
+        chains = chain_tracks(found, (0.8 * min(pitches), 1.2 * max(pitches)), upright)
+        what = "timing-track dashes"
+    else:
+        side = reg.mark_size * scale0
+        found = (
+            find_solid_marks(
+                small, (side * f, side * f), reg.shape, l_thickness_px=reg.l_thickness * scale0 * f
+            )
+            / f
+        )
+        refine = refine_box_centres if reg.shape == "l-shape" else refine_centres
+        found = refine(gray, found, side)
+        chains = None
+        what = "registration mark(s)"
+    if len(found) < 3:  # three fix an affine transform; a fourth landmark must check it
+        return RegistrationFailed(
+            "marks-not-found",
+            f"found {len(found)} {what}: not this form, a blank or back page, or cut off",
+        )
+    if chains is not None:
+        candidates = [
+            fit
+            for t in range(4)
+            for fit in _fit_track_hypotheses(form, gray, chains, t, scale0, search_mm)
+        ]
+        if not candidates:
+            return RegistrationFailed(
+                "marks-not-found", f"found {len(found)} {what} but no track of this form's layout"
+            )
+        return _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap)
+    fits = {t: _fit_hypothesis(form, gray, found, t, scale0, search_mm, paper) for t in range(4)}
+    fits = {t: fit for t, fit in fits.items() if fit is not None}
+    if not fits:
+        return RegistrationFailed(
+            "marks-not-found", f"found {len(found)} {what} but not in this form's layout"
+        )
+    turns = max(fits, key=lambda t: fits[t][0])
+    if fits[turns][0] < 0.35:
+        # Nothing printed tells the half turn (no orientation mark, or it is cut
+        # off): the printed bubble outlines sit where the form says under one only.
+        other = fits.get((turns + 2) % 4)
+        here = outline_contrast(gray, fits[turns][1], form, paper=paper, ink=darkest)
+        there = outline_contrast(gray, other[1], form, paper=paper, ink=darkest) if other else 0.0
+        if here - there < min_outline_gap:
+            if there - here >= min_outline_gap:
+                return other
+            return RegistrationFailed(
+                "orientation-unknown", "nothing on the page tells which way up it is"
+            )
+    return fits[turns]
+
+
+def _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap):
+    """The one candidate fit under which clearly more rows of printed bubbles sit on their outlines.
+
+    Fits one dash apart put most bubbles on their neighbours' outlines (the
+    grid is regular); they differ by whole rows at the ends of every field.
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    rows = [rows_on_outlines(gray, c[1], form, paper=paper, ink=darkest) for c in candidates]
+    order = np.argsort(rows)[::-1]
+    n_rows = sum(len(f.index) for f in form.layout.fields.values())
+    if rows[order[0]] - rows[order[1]] < 2 or rows[order[0]] < 0.9 * n_rows:
+        return RegistrationFailed(
+            "registration-weak",
+            f"the timing track fits the page {len(candidates)} ways and the printed "
+            "bubbles are too faint to tell which (dashes cut off, or the sheet turned)",
+        )
+    return candidates[order[0]]
+
+
+def _fit_track_hypotheses(form, gray, chains, turns, scale0, search_mm) -> list[tuple]:
+    """Fits of the timing tracks under one quarter turn, one per way the dashes may correspond.
+
+    Each track of the form is matched to the longest chain of dashes found on
+    the page that lies where the turned page puts it and runs the same way.
+    A whole chain corresponds dash for dash; a chain short of some dashes (a
+    scanner cut the end of the track) may sit anywhere along the track, so
+    every placement gives a candidate and the bubble outlines choose. Returns
+    tuples as :func:`_fit_hypothesis` gives (score 0).
+    """
+    reg = form.registration
+    guess = _initial_guess(form, gray.shape, turns, scale0)
+    options = []
+    used = set()
+    for track in reg.tracks:
+        expected = apply_transform(guess, track.centres())
+        e_dir = expected[-1] - expected[0]
+        best, best_key = None, None
+        for k, chain in enumerate(chains):
+            if k in used or len(chain) > track.count or len(chain) < 0.6 * track.count:
+                continue
+            c = chain if np.dot(chain[-1] - chain[0], e_dir) > 0 else chain[::-1]
+            c_dir = c[-1] - c[0]
+            cos = np.dot(c_dir, e_dir) / (np.linalg.norm(c_dir) * np.linalg.norm(e_dir))
+            line_gap = abs(np.cross(e_dir / np.linalg.norm(e_dir), c.mean(axis=0) - expected[0]))
+            if cos > 0.97 and line_gap < search_mm * scale0:
+                key = (len(c), -line_gap)
+                if best_key is None or key > best_key:
+                    best, best_key = (k, c), key
+        if best is None:
+            return []
+        used.add(best[0])
+        chain = best[1]
+        offsets = range(track.count - len(chain) + 1)
+        options.append([(track.centres()[o : o + len(chain)], chain) for o in offsets])
+    fits = []
+    for combo in _combinations(options, limit=24):
+        src_xy = np.concatenate([src for src, _ in combo])
+        dst_xy = np.concatenate([dst for _, dst in combo])
+        fits.append(_fit_dashes(form, gray, src_xy, dst_xy))
+    return fits
+
+
+def _combinations(options: list[list], *, limit: int) -> list[tuple]:
+    """Every choice of one option per list, at most ``limit`` of them."""
+    combos: list[tuple] = [()]
+    for choices in options:
+        combos = [c + (o,) for c in combos for o in choices][:limit]
+    return combos
+
+
+def _fit_dashes(form, gray, src_xy, dst_xy) -> tuple:
+    """Fit dash centres in mm (K, 2) to their pixels (K, 2), as :func:`_fit_hypothesis` returns."""
+    reg = form.registration
+    spread_mm = _spread(src_xy)
+    if spread_mm < 0.1 * min(form.page.width, form.page.height):
+        matrix = _fit_similarity(src_xy, dst_xy)  # dashes in one line: turn and one scale
+    else:
+        matrix = _fit_affine(src_xy, dst_xy)
+    px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+    resid = apply_transform(matrix, src_xy) - dst_xy
+    residual_mm = float(np.sqrt((resid**2).sum(axis=1).mean()) / px_per_mm)
+    pattern = square_pattern(half=0.3 * min(reg.dash))
+    ink = float(np.median(sample_image(gray, apply_transform(matrix, src_xy[:, None] + pattern))))
+    return -0.001 * residual_mm, matrix, len(src_xy), residual_mm, ink, spread_mm
+
+
 def _fit_hypothesis(form, gray, found, turns, scale0, search_mm, paper):
-    """Fit under one quarter-turn hypothesis; None if the marks do not fit it.
+    """Fit corner marks under one quarter-turn hypothesis; None if the marks do not fit it.
 
     Returns (orientation score, matrix, landmarks used, residual mm, ink level,
     spread mm: the landmarks' smallest standard deviation along any direction).
@@ -269,33 +388,43 @@ def _fit_hypothesis(form, gray, found, turns, scale0, search_mm, paper):
         matrix = _fit_affine(marks_mm[ok], found[idx[ok]])
         tol = 2.0 * scale0  # after the first fit, marks must sit within 2 mm
     src, dst = marks_mm[ok], found[idx[ok]]
-    # Orientation: the orientation square is dark; where a half turn would put it, paper.
-    w, h = form.page.width, form.page.height
-    o = np.asarray(reg.orientation_mark, dtype=float)
-    pattern = square_pattern(half=0.35 * reg.orientation_size)
     marks_pattern = square_pattern(half=0.3 * reg.mark_size)
-    ink = float(
-        np.median(sample_image(gray, apply_transform(matrix, src[:, None] + marks_pattern)))
-    )
-    here = float(np.median(sample_image(gray, apply_transform(matrix, o + pattern))))
-    there = float(np.median(sample_image(gray, apply_transform(matrix, (w, h) - o + pattern))))
-    contrast = max(paper - ink, 1.0)
-    score = (there - here) / contrast
-    if score > 0.35:
-        # The orientation square is one more landmark: it lets a page with only three
-        # symmetric marks left (corners cut off by the scanner) still be checked.
-        px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
-        guess = apply_transform(matrix, o[None])
-        centre = refine_centres(gray, guess, reg.orientation_size * px_per_mm)
-        if np.linalg.norm(centre - guess) < 1.0 * px_per_mm:
-            src, dst = np.vstack([src, o]), np.vstack([dst, centre])
-            matrix = _fit_affine(src, dst)
+    if reg.shape == "l-shape":
+        marks_pattern = square_pattern(half=0.1 * reg.mark_size)  # the box centre may be paper
+        ink_points = _l_corner_points(src, reg, form)
+    else:
+        ink_points = src[:, None] + marks_pattern
+    ink = float(np.median(sample_image(gray, apply_transform(matrix, ink_points))))
+    score = 0.0
+    if reg.orientation_mark is not None:
+        # The orientation square is dark; where a half turn would put it, paper.
+        w, h = form.page.width, form.page.height
+        o = np.asarray(reg.orientation_mark, dtype=float)
+        pattern = square_pattern(half=0.35 * reg.orientation_size)
+        here = float(np.median(sample_image(gray, apply_transform(matrix, o + pattern))))
+        there = float(np.median(sample_image(gray, apply_transform(matrix, (w, h) - o + pattern))))
+        score = (there - here) / max(paper - ink, 1.0)
+        if score > 0.35:
+            # The orientation square is one more landmark: it lets a page with only three
+            # symmetric marks left (corners cut off by the scanner) still be checked.
+            px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+            guess = apply_transform(matrix, o[None])
+            centre = refine_centres(gray, guess, reg.orientation_size * px_per_mm)
+            if np.linalg.norm(centre - guess) < 1.0 * px_per_mm:
+                src, dst = np.vstack([src, o]), np.vstack([dst, centre])
+                matrix = _fit_affine(src, dst)
     px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
     resid = apply_transform(matrix, src) - dst
     residual_mm = float(np.sqrt((resid**2).sum(axis=1).mean()) / px_per_mm)
-    centred = src - src.mean(axis=0)
-    spread = float(np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(src)))
-    return score - 0.001 * residual_mm, matrix, len(src), residual_mm, ink, spread
+    return score - 0.001 * residual_mm, matrix, len(src), residual_mm, ink, _spread(src)
+
+
+def _l_corner_points(src_mm: np.ndarray, reg: CornerMarks, form: Form) -> np.ndarray:
+    """Points (K, P, 2) on the corner square of each L-shape: the arms meet toward the page edge."""
+    centre = np.array([form.page.width, form.page.height]) / 2
+    toward_edge = np.sign(src_mm - centre)  # the L's corner lies outward
+    corner = src_mm + toward_edge * (reg.mark_size - reg.l_thickness) / 2
+    return corner[:, None] + square_pattern(half=0.3 * reg.l_thickness)
 
 
 def grey_percentiles(gray: np.ndarray, qs) -> list[float]:
@@ -303,6 +432,20 @@ def grey_percentiles(gray: np.ndarray, qs) -> list[float]:
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
     cum = np.cumsum(hist) / max(hist.sum(), 1)
     return [float(np.searchsorted(cum, q / 100.0)) for q in qs]
+
+
+_ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+_ROUND_OUTLINE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])  # (24, 2) on a unit circle
+# On a unit square's sides, clear of the (maybe rounded) corners: six points a side.
+_SIDE = np.linspace(-0.6, 0.6, 6)
+_RECT_OUTLINE = np.concatenate(
+    [
+        np.column_stack([_SIDE, -np.ones(6)]),
+        np.column_stack([np.ones(6), _SIDE]),
+        np.column_stack([_SIDE, np.ones(6)]),
+        np.column_stack([-np.ones(6), _SIDE]),
+    ]
+)
 
 
 def outline_contrasts(
@@ -314,13 +457,33 @@ def outline_contrasts(
     transform puts the bubble where it is printed, about zero where it does not.
     """
     layout = form.layout
-    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-    unit = np.column_stack([np.cos(angles), np.sin(angles)])
-    r = layout.radius[:, None, None]
+    unit = np.where(layout.rectangular[:, None, None], _RECT_OUTLINE, _ROUND_OUTLINE)
     centres = layout.centers_xy[:, None, :]
-    on = sample_image(gray, apply_transform(matrix, centres + unit * r)).mean(axis=1)
-    inside = sample_image(gray, apply_transform(matrix, centres + unit * r * 0.75)).mean(axis=1)
+    axes = layout.half_axes[:, None, :]
+    on = sample_image(gray, apply_transform(matrix, centres + unit * axes)).mean(axis=1)
+    inside = sample_image(gray, apply_transform(matrix, centres + unit * axes * 0.75)).mean(axis=1)
     return (inside - on) / max(paper - ink, 1.0)
+
+
+def rows_on_outlines(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    share: float = 0.4,
+) -> int:
+    """How many item rows (all fields) sit on printed outlines under ``matrix``.
+
+    A row counts when its bubbles' mean outline contrast reaches ``share`` of
+    the page's median (and 0.05 at least).
+    """
+    per_bubble = outline_contrasts(gray, matrix, form, paper=paper, ink=ink)
+    level = max(0.05, share * float(np.median(per_bubble[~form.layout.square])))
+    return int(
+        sum((per_bubble[f.index].mean(axis=1) >= level).sum() for f in form.layout.fields.values())
+    )
 
 
 def outline_contrast(

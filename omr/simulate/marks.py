@@ -192,6 +192,7 @@ def draw_marks(
     max_extent: float = 1.12,
     pens: Sequence[Pen] | None = None,
     px_per_mm: float = PX_PER_MM,
+    aspect: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill bubbles with pencil, or with the pens given.
 
@@ -224,6 +225,9 @@ def draw_marks(
         ``rng``. An ink pen needs an RGB page to show its colour.
     px_per_mm : float
         Resolution of the page (pens' stroke spacing and bleed are in mm).
+    aspect : (K, 2) ndarray, optional
+        Half width and half height of each bubble over its ``radius``: an
+        ellipse's fill is a round fill stretched by these factors.
 
     Returns
     -------
@@ -239,14 +243,15 @@ def draw_marks(
     darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (k,))
     coverage = np.broadcast_to(np.asarray(coverage, dtype=float), (k,))
     shape = shape if shape is not None else MarkShape.round(k)
+    aspect = np.ones((k, 2)) if aspect is None else np.asarray(aspect, dtype=float)
     out = page.copy()
     covered = np.zeros(k)
     for i in range(k):
-        reach = max_extent * radius[i] + softness + 1
+        reach = max_extent * radius[i] * aspect[i] + softness + 1
         x0, y0 = np.floor(centers_xy[i] - reach).astype(int)
         x1, y1 = np.ceil(centers_xy[i] + reach).astype(int) + 1
         ys, xs = np.mgrid[y0:y1, x0:x1]
-        rel = np.stack([xs, ys], axis=-1) - centers_xy[i]
+        rel = (np.stack([xs, ys], axis=-1) - centers_xy[i]) / aspect[i]
         blob, covered[i] = mark_alpha(
             rel,
             radius[i],

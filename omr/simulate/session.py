@@ -224,7 +224,8 @@ class SheetMaker:
 
     def _write_ins(self) -> Iterator[tuple[str, np.ndarray]]:
         """Write-in boxes above each digit grid, (x, y, w, h) in pixels (as render.py draws)."""
-        r = self.form.bubble_diameter / 2
+        bubble = self.form.bubble
+        r = min(bubble.size) / 2 if bubble is not None else self.form.bubble_diameter / 2
         k = RENDER_DPI / MM_PER_INCH
         for name, field in self.form.identity:
             if field is None:
@@ -428,6 +429,7 @@ class SheetMaker:
             max_extent=p.mark_max_extent,
             pens=None if pens is None else [pens[i] for i in np.flatnonzero(blobs)],
             px_per_mm=k,
+            aspect=(layout.half_axes / layout.radius[:, None])[bubbles[blobs]],
         )
         width = extra_rng.uniform(*p.stroke_width_mm) * k if not blobs.all() or plan.strays else 0
         if not blobs.all():
