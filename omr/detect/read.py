@@ -184,7 +184,7 @@ def read_page(
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
     reg = register(gray, form)
     photo = False
-    if not reg and reg.reason in PHOTO_RETRY and form.reference_gray is None:
+    if not reg and reg.reason in PHOTO_RETRY:
         # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
         for page in _rectified_candidates(gray, form):
             again = register(page, form)

@@ -260,7 +260,10 @@ def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_
             return RegistrationFailed(
                 "marks-not-found", f"found {len(found)} {what} but no track of this form's layout"
             )
-        return _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap)
+        best = _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap)
+        if best and best[5] < 0.1 * min(form.page.width, form.page.height):
+            best = _refine_across_track(gray, form, best, paper, darkest)
+        return best
     fits = {t: _fit_hypothesis(form, gray, found, t, scale0, search_mm, paper) for t in range(4)}
     fits = {t: fit for t, fit in fits.items() if fit is not None}
     if not fits:
@@ -303,6 +306,50 @@ def _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap)
     return candidates[order[0]]
 
 
+def _refine_across_track(gray, form, fit, paper, darkest, *, span: float = 0.015):
+    """Fix the scale across a single track (which only fixes its own) on the bubble outlines.
+
+    Dashes in one line give the turn, the shift and the scale along the line;
+    scanners stretch the two directions slightly differently, so the scale
+    across is searched (within ``span``) where the printed outlines fit best.
+    """
+    score, matrix, n, residual_mm, ink, spread = fit
+    dashes = form.registration.landmarks_mm()
+    along = dashes[-1] - dashes[0]
+    along /= np.linalg.norm(along)
+    normal = np.array([-along[1], along[0]])
+    origin = dashes.mean(axis=0)
+
+    def stretched(factor: float) -> np.ndarray:
+        # p -> p + (factor - 1) * ((p - origin) . normal) * normal, in form mm
+        t = np.eye(3)
+        t[:2, :2] += (factor - 1) * np.outer(normal, normal)
+        t[:2, 2] = -(factor - 1) * np.outer(normal, normal) @ origin
+        return matrix @ t
+
+    def fit_of(factor: float) -> float:
+        per = outline_contrasts(gray, stretched(factor), form, paper=paper, ink=darkest)
+        return float(per.mean())
+
+    lo, hi = 1 - span, 1 + span
+    golden = (np.sqrt(5) - 1) / 2
+    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    fa, fb = fit_of(a), fit_of(b)
+    for _ in range(18):
+        if fa >= fb:
+            hi, b, fb = b, a, fa
+            a = hi - golden * (hi - lo)
+            fa = fit_of(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + golden * (hi - lo)
+            fb = fit_of(b)
+    factor = (lo + hi) / 2
+    if fit_of(factor) <= fit_of(1.0):
+        return fit
+    return score, stretched(factor), n, residual_mm, ink, spread
+
+
 def _fit_track_hypotheses(form, gray, chains, turns, scale0, search_mm) -> list[tuple]:
     """Fits of the timing tracks under one quarter turn, one per way the dashes may correspond.
 
@@ -327,7 +374,9 @@ def _fit_track_hypotheses(form, gray, chains, turns, scale0, search_mm) -> list[
             c = chain if np.dot(chain[-1] - chain[0], e_dir) > 0 else chain[::-1]
             c_dir = c[-1] - c[0]
             cos = np.dot(c_dir, e_dir) / (np.linalg.norm(c_dir) * np.linalg.norm(e_dir))
-            line_gap = abs(np.cross(e_dir / np.linalg.norm(e_dir), c.mean(axis=0) - expected[0]))
+            unit = e_dir / np.linalg.norm(e_dir)
+            off = c.mean(axis=0) - expected[0]
+            line_gap = abs(unit[0] * off[1] - unit[1] * off[0])  # distance from the track's line
             if cos > 0.97 and line_gap < search_mm * scale0:
                 key = (len(c), -line_gap)
                 if best_key is None or key > best_key:
