@@ -1,0 +1,263 @@
+"""Layout finder: bubbles, grids and registration on sheets drawn with cv2 at known mm positions.
+
+Sheets are drawn at 24 px/mm, turned, then reduced to the scan resolution by
+area averaging, so thin outlines come out grey and soft as on a real scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import cv2
+import numpy as np
+
+MASTER = 24.0  # px/mm of the drawing
+PAPER, PRINT, PENCIL = 245, 25, 70
+SHIFT = 4  # cv2 fractional bits
+
+
+# ------------------------------------------------------------------ drawing
+
+
+def _p(x_mm: float, y_mm: float) -> tuple[int, int]:
+    return (int(round(x_mm * MASTER * 16)), int(round(y_mm * MASTER * 16)))
+
+
+def _px(mm: float) -> int:
+    return max(1, int(round(mm * MASTER)))
+
+
+def _outline_poly(kind: str, xy, size) -> np.ndarray:
+    """Closed centre-line polygon of a bubble, (P, 2) in master px."""
+    w, h = size[0] / 2, size[1] / 2
+    t = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+    if kind in ("circle", "ellipse"):
+        pts = np.column_stack([w * np.cos(t), h * np.sin(t)])
+    else:  # rounded-rect, corner radius 1 mm
+        r = min(1.0, w, h)
+        corners = [(w - r, h - r), (-(w - r), h - r), (-(w - r), -(h - r)), (w - r, -(h - r))]
+        pts = []
+        for k, (cx, cy) in enumerate(corners):
+            a = np.linspace(k * np.pi / 2, (k + 1) * np.pi / 2, 12)
+            pts.append(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
+        pts = np.vstack(pts)
+    return (pts + xy) * MASTER
+
+
+def _poly(pts_px: np.ndarray) -> np.ndarray:
+    return np.round(pts_px * 16).astype(np.int32).reshape(-1, 1, 2)
+
+
+@dataclass
+class Sheet:
+    """A sheet in mm: bubbles, text, lines and registration marks."""
+
+    width: float = 210.0
+    height: float = 297.0
+    kind: str = "circle"
+    size: tuple[float, float] = (4.0, 4.0)
+    line: float = 0.25
+    bubbles: list = field(default_factory=list)  # (x, y) mm
+    marks: dict = field(default_factory=dict)  # index -> "filled" | "partial" | "crossed"
+    letters: bool = False
+    ops: list = field(default_factory=list)  # extra drawing: (fn, args)
+
+    def grid(self, origin, rows, cols, col_step, row_step, labels=True):
+        for r in range(rows):
+            for c in range(cols):
+                self.bubbles.append((origin[0] + c * col_step, origin[1] + r * row_step))
+            if labels and cols > 1:
+                y = origin[1] + r * row_step
+                self.text(str(r + 1), (origin[0] - 9, y + 1.2), 2.5)
+        return self
+
+    def text(self, s, xy, height_mm=2.5, thick_mm=0.3):
+        self.ops.append(("text", (s, xy, height_mm, thick_mm)))
+        return self
+
+    def square(self, xy, side):
+        x, y = xy
+        pts = np.array([[x - side / 2, y - side / 2], [x + side / 2, y - side / 2]])
+        pts = np.array([pts[0], pts[1], pts[1] + [0, side], pts[0] + [0, side]])
+        self.ops.append(("poly", (pts, True)))
+        return self
+
+    def rect(self, xy, w, h, filled=True, thick_mm=0.3):
+        x, y = xy
+        pts = np.array([[x - w / 2, y - h / 2], [x + w / 2, y - h / 2]])
+        pts = np.array([pts[0], pts[1], pts[1] + [0, h], pts[0] + [0, h]])
+        self.ops.append(("poly", (pts, filled, thick_mm)))
+        return self
+
+    def disc(self, xy, d):
+        self.ops.append(("disc", (xy, d)))
+        return self
+
+    def l_mark(self, corner_xy, arm, t, sx, sy):
+        """An L with its corner at ``corner_xy``, arms towards (sx, sy) = (±1, ±1)."""
+        x, y = corner_xy
+        self.rect((x + sx * arm / 2, y + sy * t / 2), arm, t)
+        self.rect((x + sx * t / 2, y + sy * arm / 2), t, arm)
+        return self
+
+    def render(self) -> np.ndarray:
+        img = np.full((_px(self.height), _px(self.width)), PAPER, np.uint8)
+        for fn, args in self.ops:
+            if fn == "text":
+                s, (x, y), hmm, tmm = args
+                scale = hmm * MASTER / 22.0
+                cv2.putText(
+                    img, s, (_px(x), _px(y)), cv2.FONT_HERSHEY_SIMPLEX, scale, PRINT, _px(tmm),
+                    cv2.LINE_AA,
+                )  # fmt: skip
+            elif fn == "poly":
+                pts, filled, *t = args
+                if filled:
+                    cv2.fillPoly(img, [_poly(pts * MASTER)], PRINT, cv2.LINE_AA, SHIFT)
+                else:
+                    cv2.polylines(
+                        img, [_poly(pts * MASTER)], True, PRINT, _px(t[0]), cv2.LINE_AA, SHIFT
+                    )
+            elif fn == "disc":
+                (x, y), d = args
+                cv2.circle(img, _p(x, y), int(d / 2 * MASTER * 16), PRINT, -1, cv2.LINE_AA, SHIFT)
+        for k, xy in enumerate(self.bubbles):
+            poly = _outline_poly(self.kind, np.array(xy, float), self.size)
+            mark = self.marks.get(k)
+            if mark == "filled":
+                cv2.fillPoly(img, [_poly(poly)], PENCIL, cv2.LINE_AA, SHIFT)
+            elif mark == "partial":  # the left 60 %, a little ragged
+                c = np.array(xy) * MASTER
+                keep = poly[:, 0] < c[0] + 0.1 * self.size[0] * MASTER
+                cv2.fillPoly(img, [_poly(poly[keep] * 0.9 + c * 0.1)], PENCIL, cv2.LINE_AA, SHIFT)
+            cv2.polylines(img, [_poly(poly)], True, PRINT, _px(self.line), cv2.LINE_AA, SHIFT)
+            if self.letters and mark != "filled":
+                letter = "ABCDE"[k % 5]
+                scale = 0.45 * self.size[1] * MASTER / 22.0
+                (tw, th), _ = cv2.getTextSize(letter, cv2.FONT_HERSHEY_SIMPLEX, scale, 3)
+                org = (int(xy[0] * MASTER - tw / 2), int(xy[1] * MASTER + th / 2))
+                cv2.putText(
+                    img, letter, org, cv2.FONT_HERSHEY_SIMPLEX, scale, 120, _px(0.15), cv2.LINE_AA
+                )
+            if mark == "crossed":
+                a, b = self.size[0] * 0.4, self.size[1] * 0.4
+                for s in (1, -1):
+                    p0, p1 = _p(xy[0] - a, xy[1] - s * b), _p(xy[0] + a, xy[1] + s * b)
+                    cv2.line(img, p0, p1, PENCIL, _px(0.5), cv2.LINE_AA, SHIFT)
+        return img
+
+
+def scan(
+    master: np.ndarray,
+    dpi: float,
+    *,
+    degrees: float = 0.0,
+    blur: float = 0.0,
+    noise: float = 0.0,
+    jpeg: int | None = None,
+    seed: int = 0,
+):
+    """The sheet as scanned: turned by ``degrees`` (cv2 sense), reduced, blurred, noisy.
+
+    Returns the image and a function mapping mm (K, 2) to the image's pixels.
+    """
+    h, w = master.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    img = cv2.warpAffine(master, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=PAPER)
+    s = MASTER / (dpi / 25.4)
+    out = cv2.resize(img, (int(w / s), int(h / s)), interpolation=cv2.INTER_AREA)
+    if blur:
+        out = cv2.GaussianBlur(out, (0, 0), blur)
+    if noise:
+        rng = np.random.default_rng(seed)
+        out = np.clip(out + rng.normal(0, noise, out.shape), 0, 255).astype(np.uint8)
+    if jpeg:
+        _, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, jpeg])
+        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    sx, sy = w / out.shape[1], h / out.shape[0]
+
+    def to_px(xy_mm):
+        p = np.asarray(xy_mm, float).reshape(-1, 2) * MASTER
+        p = p @ m[:, :2].T + m[:, 2]
+        # master pixel centres sit at integer coordinates; an output pixel averages s of them
+        return np.column_stack([(p[:, 0] - (sx - 1) / 2) / sx, (p[:, 1] - (sy - 1) / 2) / sy])
+
+    return out, to_px
+
+
+def _match(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Distance from each true point to the nearest found point, (K,)."""
+    if len(found) == 0:
+        return np.full(len(truth), np.inf)
+    d = np.linalg.norm(truth[:, None, :] - found[None, :, :], axis=-1)
+    return d.min(axis=1)
+
+
+# ------------------------------------------------------------------ sheets
+
+# (origin mm, rows, cols, col step, row step), top to bottom then left to right
+A4_GRIDS = [
+    ((150.0, 30.0), 1, 4, 6.0, 0.0),  # booklet
+    ((20.0, 45.0), 10, 11, 5.0, 4.7),  # student number
+    ((84.0, 45.0), 10, 3, 5.0, 4.7),  # hall
+    ((150.0, 62.0), 1, 1, 0.0, 0.0),  # proctor box
+    ((24.0, 110.0), 20, 5, 6.0, 5.5),
+    ((84.0, 110.0), 20, 5, 6.0, 5.5),
+    ((144.0, 110.0), 20, 5, 6.0, 5.5),
+    ((24.0, 232.0), 8, 4, 6.0, 5.5),
+]
+
+
+def a4_sheet(*, marks: str = "square", kind="circle", size=(4.0, 4.0), fills=False, **kw):
+    sh = Sheet(kind=kind, size=size, **kw)
+    for origin, rows, cols, cs, rs in A4_GRIDS:
+        sh.grid(origin, rows, cols, cs, rs, labels=rows > 1 and cols == 5)
+    sh.text("STUDENT NUMBER", (20, 38), 3.0).text("BOOKLET", (135, 24), 3.0)
+    sh.text("Mark one answer per question with a soft pencil.", (20, 100), 2.6)
+    sh.rect((45, 66), 58, 52, filled=False)  # a box around the student number
+    sh.ops.append(("poly", (np.array([[20, 225], [190, 225]]), False, 0.3)))
+    if marks == "square":
+        for xy in ((10, 10), (200, 10), (10, 287), (200, 287)):
+            sh.square(xy, 5.0)
+        sh.square((20, 10), 3.0)  # orientation mark
+    elif marks == "circle":
+        for xy in ((10, 10), (200, 10), (10, 287), (200, 287)):
+            sh.disc(xy, 6.0)
+    elif marks == "l-shape":
+        for (x, y), sx, sy in (
+            ((6, 6), 1, 1),
+            ((204, 6), -1, 1),
+            ((6, 291), 1, -1),
+            ((204, 291), -1, -1),
+        ):
+            sh.l_mark((x, y), 8.0, 1.5, sx, sy)
+    if fills:  # one answer per row, some partial or crossed; a few digits
+        n = 0
+        for origin, rows, cols, *_ in A4_GRIDS:
+            for r in range(rows):
+                c = (r * 7 + 3) % cols
+                how = "filled" if r % 6 else ("partial" if r % 12 else "crossed")
+                sh.marks[n + r * cols + c] = how
+            n += rows * cols
+    return sh
+
+
+def a4_truth() -> list[np.ndarray]:
+    """Lattice centres (rows, cols, 2) in mm for each of ``A4_GRIDS``."""
+    out = []
+    for (x, y), rows, cols, cs, rs in A4_GRIDS:
+        r, c = np.mgrid[0:rows, 0:cols]
+        out.append(np.stack([x + c * cs, y + r * rs], axis=-1).astype(float))
+    return out
+
+
+@cache
+def _a4_master(marks: str, kind: str, size: tuple, fills: bool, letters: bool) -> np.ndarray:
+    return a4_sheet(marks=marks, kind=kind, size=size, fills=fills, letters=letters).render()
+
+
+def a4_scan(
+    dpi, *, marks="square", kind="circle", size=(4.0, 4.0), fills=False, letters=False, **kw
+):
+    return scan(_a4_master(marks, kind, size, fills, letters), dpi, **kw)
