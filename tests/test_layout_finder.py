@@ -234,7 +234,7 @@ def a4_sheet(*, marks: str = "square", kind="circle", size=(4.0, 4.0), fills=Fal
             sh.l_mark((x, y), 8.0, 1.5, sx, sy)
     if fills:  # one answer per row, some partial or crossed; a few digits
         n = 0
-        for origin, rows, cols, *_ in A4_GRIDS:
+        for _origin, rows, cols, *_ in A4_GRIDS:
             for r in range(rows):
                 c = (r * 7 + 3) % cols
                 how = "filled" if r % 6 else ("partial" if r % 12 else "crossed")
@@ -261,3 +261,37 @@ def a4_scan(
     dpi, *, marks="square", kind="circle", size=(4.0, 4.0), fills=False, letters=False, **kw
 ):
     return scan(_a4_master(marks, kind, size, fills, letters), dpi, **kw)
+
+
+# A smaller sheet with a timing track: one dash per bubble row down the left
+# edge, one per bubble column along the top.
+TRACK_GRIDS = [((40.0, 40.0), 25, 5, 7.0, 6.0), ((95.0, 40.0), 25, 5, 7.0, 6.0)]
+
+
+def track_sheet(*, kind="ellipse", size=(5.0, 3.0), fills=False, letters=True, top=True):
+    sh = Sheet(width=150, height=200, kind=kind, size=size, letters=letters, line=0.3)
+    for origin, rows, cols, cs, rs in TRACK_GRIDS:
+        sh.grid(origin, rows, cols, cs, rs)
+    for r in range(25):
+        sh.rect((8.0, 40.0 + r * 6.0), 4.0, 1.5)
+    if top:
+        for (x0, _), _, cols, cs, _ in TRACK_GRIDS:
+            for c in range(cols):
+                sh.rect((x0 + c * cs, 8.0), 1.5, 4.0)
+    sh.text("NAME ..........................", (40, 25), 3.0)
+    if fills:
+        for g in range(2):
+            for r in range(25):
+                how = "filled" if r % 5 else "crossed"
+                sh.marks[g * 125 + r * 5 + (r * 3) % 5] = how
+    return sh
+
+
+@cache
+def _track_master(kind, size, fills, top) -> np.ndarray:
+    return track_sheet(kind=kind, size=size, fills=fills, top=top).render()
+
+
+def track_scan(dpi, *, kind="ellipse", size=(5.0, 3.0), fills=False, top=True, **kw):
+    """The timing-track sheet scanned at ``dpi``."""
+    return scan(_track_master(kind, size, fills, top), dpi, **kw)

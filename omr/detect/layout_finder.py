@@ -175,6 +175,7 @@ class _Blobs:
     solidity: np.ndarray  # (B,) filled area / hull area
     holes: np.ndarray  # (B,) share of the filled area that is holes
     hole_wh: np.ndarray  # (B, 2) box of the largest hole, px (0 if none)
+    hole_fill: np.ndarray  # (B,) area of the largest hole / its box (0 if none)
     contours: list
     hole_contours: list  # per blob, the list of its holes' contours
 
@@ -215,7 +216,7 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
         perim = cv2.arcLength(c, True)
         area = cv2.contourArea(c) + perim / 2 + 1.0
         hull = cv2.contourArea(cv2.convexHull(c)) + perim / 2 + 1.0
-        hole_area, hole_wh, big = 0.0, (0.0, 0.0), 0.0
+        hole_area, hole_wh, hole_fill, big = 0.0, (0.0, 0.0), 0.0, 0.0
         j = hier[i][2]
         kids.append([])
         while j != -1:
@@ -226,14 +227,17 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
                 big = ha
                 hw, hh = _box_wh(cv2.minAreaRect(contours[j]))
                 hole_wh = (hw - 1.0, hh - 1.0)  # hole edge pixels are not hole
+                inside = ha - cv2.arcLength(contours[j], True) / 2 + 1.0
+                hole_fill = inside / max(hole_wh[0] * hole_wh[1], 1.0)
             j = hier[j][0]
         mom = cv2.moments(c)
         cx, cy = (mom["m10"] / mom["m00"], mom["m01"] / mom["m00"]) if mom["m00"] else rect[0]
         rows.append(
             (cx, cy, bw, bh, *rect[0], area / (bw * bh), area / hull, hole_area / area, *hole_wh)
+            + (hole_fill,)
         )
         kept.append(c)
-    a = np.array(rows, dtype=np.float64).reshape(-1, 11)
+    a = np.array(rows, dtype=np.float64).reshape(-1, 12)
     return _Blobs(
         xy=a[:, 0:2],
         wh=a[:, 2:4],
@@ -242,6 +246,7 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
         solidity=a[:, 7],
         holes=a[:, 8],
         hole_wh=np.clip(a[:, 9:11], 0, None),
+        hole_fill=a[:, 11],
         contours=kept,
         hole_contours=kids,
     )
@@ -305,7 +310,8 @@ def find_bubbles(
     max_mm: float = 8.0,
     size_tol: float = 0.15,
     rect_fill: float = 0.83,
-    clear_mm: float = 0.3,
+    clear_mm: float = 0.5,
+    min_hole: float = 0.7,
     min_contrast: float = 25.0,
 ) -> FoundBubbles:
     """Find the printed bubbles of the sheet's one bubble kind.
@@ -332,6 +338,9 @@ def find_bubbles(
     clear_mm : float
         Width of the band around a bubble that must be clear of other ink; the
         letters of a word have neighbours closer than that.
+    min_hole : float
+        Least size of a blank bubble's hole, as a share of its outer size on
+        both axes: a printed outline is thin, a letter's stroke is not.
     min_contrast : float
         Least grey-level difference from the paper that counts as ink.
 
@@ -369,30 +378,36 @@ def find_bubbles(
     )
     if len(cand) == 0:
         return _empty_bubbles()
-    # The dominant class: the candidate with most others of its width and height.
+    # The dominant class: the clean ring (thin outline around one wide hole) with
+    # most candidates of its width and height. Bold letters have thick strokes;
+    # filled bubbles join the class by their size but cannot found it.
     wc, hc = w[cand], h[cand]
+    thin = np.all(b.hole_wh[cand] + 1.5 >= min_hole * b.wh[cand], axis=1)  # 1.5: rounding
+    same_shape = np.abs(b.hole_fill[cand] - b.fill[cand]) < 0.12  # the hole follows the outline
+    ring = (b.holes[cand] > 0.2) & thin & same_shape
+    if not ring.any():
+        return _empty_bubbles()
     same = (np.abs(wc[:, None] / wc[None, :] - 1) < size_tol) & (
         np.abs(hc[:, None] / hc[None, :] - 1) < size_tol
     )
-    seed = int(np.argmax(same.sum(axis=1)))
-    ref_w, ref_h = np.median(wc[same[seed]]), np.median(hc[same[seed]])
+    seed = int(np.argmax(np.where(ring, same[:, ring].sum(axis=1), -1)))
+    ref_w, ref_h = np.median(wc[same[seed] & ring]), np.median(hc[same[seed] & ring])
     ok = (np.abs(wc / ref_w - 1) < size_tol) & (np.abs(hc / ref_h - 1) < size_tol)
-    fill_ref = float(np.median(b.fill[cand[ok]]))
+    fill_ref = float(np.median(b.fill[cand[ok & ring]]))
     ok &= np.abs(b.fill[cand] - fill_ref) < 0.08
-    idx = cand[ok]
-    # Stroke: outer box minus the hole's box, over bubbles that are clear rings.
-    ring = b.holes[idx] > 0.3
-    if ring.any():
-        stroke = np.median((b.wh[idx][ring] - b.hole_wh[idx][ring]) / 2, axis=0)
-    else:
-        stroke = np.full(2, 0.25 * px_per_mm)
+    idx, ring = cand[ok], ring[ok]
+    # Stroke: outer box minus the hole's box, over the rings.
+    stroke = np.median((b.wh[idx][ring] - b.hole_wh[idx][ring]) / 2, axis=0)
     inner = np.array(
         [
             _interior_ink(ink, b.contours[i], max(stroke.max() * 1.5, 0.12 * min(w[i], h[i])))
             for i in idx
         ]
     )
-    xy, size = b.xy[idx], b.wh[idx] - stroke
+    base = float(np.median(inner[ring]))
+    filled = (inner > 0.55) | ((inner > 0.3) & (inner > base + 0.2))
+    keep = ring | filled  # a thick-stroked letter of the right size is neither
+    xy, size, filled = b.xy[idx[keep]], b.wh[idx[keep]] - stroke, filled[keep]
     # Rings merged with their neighbours (a tight digit grid on a soft scan) are
     # found by their holes, which stay apart.
     centre = np.array([ref_w, ref_h]) - stroke
@@ -406,9 +421,8 @@ def find_bubbles(
     if extra:
         xy = np.vstack([xy, [e[0] for e in extra]])
         size = np.vstack([size, [e[1] for e in extra]])
-        inner = np.concatenate([inner, [e[2] for e in extra]])
-    base = float(np.median(inner))
-    filled = (inner > 0.55) | ((inner > 0.3) & (inner > base + 0.25))
+        ink_e = np.array([e[2] for e in extra])
+        filled = np.concatenate([filled, (ink_e > 0.55) | ((ink_e > 0.3) & (ink_e > base + 0.2))])
     shape = _shape_of(fill_ref, ref_w, ref_h, split=rect_fill)
     order = np.lexsort((xy[:, 0], xy[:, 1]))
     return FoundBubbles(
