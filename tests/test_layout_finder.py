@@ -11,6 +11,16 @@ from functools import cache
 
 import cv2
 import numpy as np
+import pytest
+
+from omr.detect.layout_finder import (
+    FoundBubbles,
+    Grid,
+    estimate_skew,
+    find_bubbles,
+    find_grids,
+    find_registration,
+)
 
 MASTER = 24.0  # px/mm of the drawing
 PAPER, PRINT, PENCIL = 245, 25, 70
@@ -295,3 +305,100 @@ def _track_master(kind, size, fills, top) -> np.ndarray:
 def track_scan(dpi, *, kind="ellipse", size=(5.0, 3.0), fills=False, top=True, **kw):
     """The timing-track sheet scanned at ``dpi``."""
     return scan(_track_master(kind, size, fills, top), dpi, **kw)
+
+
+def _mm(dpi: float) -> float:
+    return dpi / 25.4
+
+
+# ------------------------------------------------------------------ bubbles
+
+
+@pytest.mark.parametrize(("dpi", "tol_mm"), [(300, 0.15), (150, 0.3)])
+def test_every_printed_bubble_is_found_at_its_centre(dpi, tol_mm):
+    img, to_px = a4_scan(dpi)
+    found = find_bubbles(img, _mm(dpi))
+    truth = to_px(np.concatenate([t.reshape(-1, 2) for t in a4_truth()]))
+    assert len(found) == len(truth) == 477  # no label, box, line or mark taken for a bubble
+    assert _match(found.xy, truth).max() < tol_mm * _mm(dpi)
+    assert found.shape == "circle"
+    np.testing.assert_allclose(found.size_mm, 4.0, atol=0.15)
+    assert not found.filled.any()
+
+
+@pytest.mark.parametrize("dpi", [300, 150])
+@pytest.mark.parametrize(
+    ("kind", "size"),
+    [("ellipse", (5.0, 3.0)), ("rounded-rect", (5.0, 3.5)), ("circle", (3.0, 3.0))],
+)
+def test_bubble_kinds_with_letters_inside(kind, size, dpi):
+    img, to_px = track_scan(dpi, kind=kind, size=size, degrees=1.0, blur=0.6, noise=5)
+    found = find_bubbles(img, _mm(dpi))
+    truth = to_px(np.array(track_sheet(kind=kind, size=size).bubbles))
+    assert len(found) == 250  # the printed "A".."E" inside are not bubbles
+    assert _match(found.xy, truth).max() < (0.15 if dpi == 300 else 0.3) * _mm(dpi)
+    assert found.shape == kind
+    np.testing.assert_allclose(np.median(found.size_mm, axis=0), size, atol=0.15)
+
+
+def test_filled_partial_and_crossed_bubbles_are_found_and_flagged():
+    sheet = a4_sheet(fills=True, letters=True)
+    img, to_px = a4_scan(150, fills=True, letters=True, degrees=-1.5, blur=0.6, noise=5, jpeg=70)
+    found = find_bubbles(img, _mm(150))
+    truth = to_px(np.array(sheet.bubbles))
+    assert len(found) == len(truth)
+    marked = np.array([k in sheet.marks for k in range(len(truth))])
+    nearest = np.linalg.norm(truth[:, None] - found.xy[None], axis=-1).argmin(axis=1)
+    assert len(set(nearest.tolist())) == len(truth)
+    np.testing.assert_array_equal(found.filled[nearest], marked)
+    assert {"filled", "partial", "crossed"} == set(sheet.marks.values())
+
+
+def test_a_page_of_text_has_no_bubble_grid_or_registration():
+    sheet = Sheet()
+    words = "OPTION 0 DO NOT WRITE OUTSIDE THE BOXES 80 Q0 BOOKLET ORDER 2024 o O @ 8 B D"
+    rng = np.random.default_rng(1)
+    y = 20.0
+    for line in range(30):
+        height = (2.5, 3.0, 4.0, 5.0, 7.0)[line % 5]
+        sheet.text(
+            " ".join(rng.choice(words.split(), 6)), (15, y), height, 0.25 + 0.05 * (line % 3)
+        )
+        y += 2.2 * height
+    sheet.rect((105, 160), 190, 270, filled=False)
+    for dpi in (300, 150):
+        img, _ = scan(sheet.render(), dpi, noise=5)
+        found = find_bubbles(img, _mm(dpi))
+        assert len(found) == 0 and found.shape == ""
+        assert find_grids(found, _mm(dpi)) == []
+        assert find_registration(img, _mm(dpi), found).kind == "none"
+
+
+@pytest.mark.parametrize(
+    "gray",
+    [
+        np.full((400, 300), 240, np.uint8),
+        np.zeros((400, 300), np.uint8),
+        np.zeros((0, 0), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (300, 200)).astype(np.uint8),
+    ],
+    ids=["white", "black", "empty", "noise"],
+)
+def test_a_page_without_print_gives_empty_results(gray):
+    found = find_bubbles(gray, 5.9)
+    assert found.xy.shape == (0, 2) and found.size_mm.shape == (0, 2) and len(found.filled) == 0
+    grids = find_grids(found, 5.9)
+    assert grids == []
+    assert np.isnan(estimate_skew(found, grids))
+    reg = find_registration(gray, 5.9)
+    assert reg.kind == "none" and reg.shape is None and reg.xy.shape == (0, 2)
+    assert reg.tracks == () and reg.orientation_xy is None
+
+
+def test_bad_input_is_a_programmer_error():
+    with pytest.raises(ValueError, match="2-D array of uint8"):
+        find_bubbles(np.zeros((10, 10, 3), np.uint8), 5.9)
+    with pytest.raises(ValueError, match="2-D array of uint8"):
+        find_registration(np.zeros((10, 10), np.float32), 5.9)
+    with pytest.raises(ValueError, match="px_per_mm"):
+        find_bubbles(np.zeros((10, 10), np.uint8), 0.0)
