@@ -15,7 +15,6 @@ import pytest
 
 from omr.detect.layout_finder import (
     FoundBubbles,
-    Grid,
     estimate_skew,
     find_bubbles,
     find_grids,
@@ -117,10 +116,8 @@ class Sheet:
             if fn == "text":
                 s, (x, y), hmm, tmm = args
                 scale = hmm * MASTER / 22.0
-                cv2.putText(
-                    img, s, (_px(x), _px(y)), cv2.FONT_HERSHEY_SIMPLEX, scale, PRINT, _px(tmm),
-                    cv2.LINE_AA,
-                )  # fmt: skip
+                org, font = (_px(x), _px(y)), cv2.FONT_HERSHEY_SIMPLEX
+                cv2.putText(img, s, org, font, scale, PRINT, _px(tmm), cv2.LINE_AA)
             elif fn == "poly":
                 pts, filled, *t = args
                 if filled:
@@ -402,3 +399,174 @@ def test_bad_input_is_a_programmer_error():
         find_registration(np.zeros((10, 10), np.float32), 5.9)
     with pytest.raises(ValueError, match="px_per_mm"):
         find_bubbles(np.zeros((10, 10), np.uint8), 0.0)
+
+
+# ------------------------------------------------------------------ grids
+
+
+def _bubbles(xy, size_mm=(4.0, 4.0)) -> FoundBubbles:
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    return FoundBubbles(xy, np.tile(size_mm, (len(xy), 1)), "circle", np.zeros(len(xy), bool))
+
+
+def _lattice(origin, rows, cols, col_step, row_step) -> np.ndarray:
+    r, c = np.mgrid[0:rows, 0:cols]
+    return (np.asarray(origin) + c[..., None] * col_step + r[..., None] * row_step).reshape(-1, 2)
+
+
+def _assert_grids_match_a4(grids, to_px, dpi, tol_mm):
+    assert [(g.rows, g.cols) for g in grids] == [(r, c) for _, r, c, _, _ in A4_GRIDS]
+    for g, truth in zip(grids, a4_truth(), strict=True):
+        expected = to_px(truth.reshape(-1, 2)).reshape(truth.shape)
+        np.testing.assert_allclose(g.centres(), expected, atol=tol_mm * _mm(dpi))
+        assert g.missing == ()
+
+
+def test_grids_of_a_sheet_in_reading_order_with_least_squares_steps():
+    dpi = 300
+    img, to_px = a4_scan(dpi)
+    grids = find_grids(find_bubbles(img, _mm(dpi)), _mm(dpi))
+    _assert_grids_match_a4(grids, to_px, dpi, 0.05)
+    answers = grids[4]  # 20 × 5, options 6 mm apart, questions 5.5 mm apart
+    assert (answers.rows, answers.cols) == (20, 5)
+    np.testing.assert_allclose(answers.col_step, [6.0 * _mm(dpi), 0.0], atol=0.01 * _mm(dpi))
+    np.testing.assert_allclose(answers.row_step, [0.0, 5.5 * _mm(dpi)], atol=0.01 * _mm(dpi))
+    assert answers.residual_px < 0.05 * _mm(dpi)
+    proctor = grids[3]
+    assert (proctor.rows, proctor.cols) == (1, 1)
+    assert not proctor.col_step.any() and not proctor.row_step.any()
+    booklet = grids[0]
+    assert (booklet.rows, booklet.cols) == (1, 4) and not booklet.row_step.any()
+
+
+def test_a_filled_turned_scan_gives_the_same_grids_as_the_blank():
+    dpi = 150
+    kw = dict(degrees=1.0, blur=0.6, noise=5, jpeg=70)
+    blank, to_px = a4_scan(dpi, **kw)
+    filled, _ = a4_scan(dpi, fills=True, letters=True, **kw)
+    g_blank = find_grids(find_bubbles(blank, _mm(dpi)), _mm(dpi))
+    g_filled = find_grids(find_bubbles(filled, _mm(dpi)), _mm(dpi))
+    _assert_grids_match_a4(g_blank, to_px, dpi, 0.3)
+    _assert_grids_match_a4(g_filled, to_px, dpi, 0.3)
+    for a, b in zip(g_blank, g_filled, strict=True):
+        np.testing.assert_allclose(a.centres(), b.centres(), atol=0.1 * _mm(dpi))
+
+
+@pytest.mark.parametrize(("dpi", "degrees"), [(150, 2.0), (300, -2.0), (150, -3.0)])
+def test_skew_of_a_turned_scan(dpi, degrees):
+    img, _ = a4_scan(dpi, degrees=degrees, blur=0.5, noise=4)
+    found = find_bubbles(img, _mm(dpi))
+    skew = estimate_skew(found, find_grids(found, _mm(dpi)))
+    # cv2 turns the page by +degrees counter-clockwise on screen: rows then point at -degrees
+    assert skew == pytest.approx(-degrees, abs=0.1)
+
+
+def test_skew_and_steps_are_least_squares_fits_not_one_pair():
+    rng = np.random.default_rng(3)
+    turn = np.radians(1.3)
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    pts = _lattice((100, 200), 20, 5, np.array([70.9, 0]), np.array([0, 65.0])) @ rot.T
+    noisy = pts + rng.normal(0, 1.0, pts.shape)  # 1 px of scatter on every centre
+    (grid,) = find_grids(_bubbles(noisy), 11.81)
+    np.testing.assert_allclose(grid.col_step, rot @ [70.9, 0], atol=0.25)  # ≪ 0.1 mm
+    np.testing.assert_allclose(grid.row_step, rot @ [0, 65.0], atol=0.1)
+    assert estimate_skew(_bubbles(noisy), [grid]) == pytest.approx(1.3, abs=0.1)
+    assert grid.residual_px == pytest.approx(np.sqrt(2), rel=0.25)
+
+
+def test_a_wider_gap_separates_two_grids_and_a_lost_bubble_is_a_missing_position():
+    ppm = 11.81
+    step = np.array([6.0 * ppm, 0]), np.array([0, 5.5 * ppm])
+    left = _lattice((300, 400), 20, 5, *step)
+    right = _lattice((300 + 12 * 6.0 * ppm, 400), 20, 5, *step)  # 42 mm gap
+    keep = np.ones(len(left), bool)
+    keep[7 * 5 + 2] = False  # row 7, column 2 lost to a pen stroke
+    grids = find_grids(_bubbles(np.vstack([left[keep], right])), ppm)
+    assert [(g.rows, g.cols) for g in grids] == [(20, 5), (20, 5)]
+    assert grids[0].missing == ((7, 2),) and grids[1].missing == ()
+    np.testing.assert_allclose(grids[0].origin, (300, 400), atol=1e-6)
+
+
+def test_a_column_with_no_bubble_at_all_is_never_invented():
+    ppm = 11.81
+    pts = _lattice((300, 400), 10, 5, np.array([6.0 * ppm, 0]), np.array([0, 5.5 * ppm]))
+    keep = np.arange(len(pts)) % 5 != 2  # column 2 gone entirely
+    grids = find_grids(_bubbles(pts[keep]), ppm)
+    assert [(g.rows, g.cols, g.missing) for g in grids] == [(10, 2, ()), (10, 2, ())]
+
+
+def test_pitches_differ_between_grids_and_directions():
+    ppm = 5.9  # 150 dpi
+    digits = _lattice((100, 100), 10, 11, np.array([5.0 * ppm, 0]), np.array([0, 4.7 * ppm]))
+    booklet = _lattice((500, 100), 1, 4, np.array([8.0 * ppm, 0]), np.zeros(2))
+    single = np.array([[700.0, 100.0]])
+    grids = find_grids(_bubbles(np.vstack([single, digits, booklet])), ppm)
+    assert [(g.rows, g.cols) for g in grids] == [(10, 11), (1, 4), (1, 1)]  # reading order
+    np.testing.assert_allclose(grids[0].col_step, [5.0 * ppm, 0], atol=1e-6)
+    np.testing.assert_allclose(grids[0].row_step, [0, 4.7 * ppm], atol=1e-6)
+    np.testing.assert_allclose(grids[1].col_step, [8.0 * ppm, 0], atol=1e-6)
+    np.testing.assert_allclose(grids[2].origin, single[0])
+
+
+# ------------------------------------------------------------------ registration
+
+
+@pytest.mark.parametrize(("marks", "size"), [("square", 5.0), ("circle", 6.0), ("l-shape", 8.0)])
+def test_corner_marks(marks, size):
+    dpi = 150
+    img, to_px = a4_scan(dpi, marks=marks, degrees=-1.5, blur=0.6, noise=5, jpeg=70)
+    found = find_bubbles(img, _mm(dpi))
+    reg = find_registration(img, _mm(dpi), found)
+    assert (reg.kind, reg.shape, len(reg.xy), reg.tracks) == ("corner-marks", marks, 4, ())
+    if marks == "l-shape":  # centre of each L's 8 mm box
+        truth = [(6 + 4, 6 + 4), (204 - 4, 6 + 4), (6 + 4, 291 - 4), (204 - 4, 291 - 4)]
+    else:
+        truth = [(10, 10), (200, 10), (10, 287), (200, 287)]
+    assert _match(reg.xy, to_px(truth)).max() < 0.3 * _mm(dpi)
+    np.testing.assert_allclose(reg.size_mm, size, atol=0.4)
+    if marks == "square":
+        np.testing.assert_allclose(reg.orientation_xy, to_px([(20, 10)])[0], atol=0.3 * _mm(dpi))
+    else:
+        assert reg.orientation_xy is None
+
+
+def test_no_registration_and_filled_bubbles_are_never_marks():
+    img, _ = a4_scan(150, marks="none", fills=True, letters=True)
+    assert find_registration(img, _mm(150)).kind == "none"
+
+
+@pytest.mark.parametrize("dpi", [300, 150])
+def test_timing_track_down_the_left_edge_and_along_the_top(dpi):
+    img, to_px = track_scan(dpi, fills=True, degrees=2.0, blur=0.6, noise=5, jpeg=70)
+    reg = find_registration(img, _mm(dpi))
+    assert (reg.kind, reg.shape, reg.orientation_xy) == ("timing-track", None, None)
+    left = to_px([(8.0, 40.0 + 6.0 * r) for r in range(25)])
+    top = to_px(
+        [(x0 + c * cs, 8.0) for (x0, _), _, cols, cs, _ in TRACK_GRIDS for c in range(cols)]
+    )
+    assert [len(t) for t in reg.tracks] == [25, 10]
+    tol = (0.15 if dpi == 300 else 0.3) * _mm(dpi)
+    np.testing.assert_allclose(reg.tracks[0], left, atol=tol)  # in order along the track
+    np.testing.assert_allclose(reg.tracks[1], top, atol=tol)
+    assert len(reg.xy) == 35
+    np.testing.assert_allclose(reg.size_mm, (4.0, 1.5), atol=0.25)
+
+
+def test_timing_track_alone_without_top_row():
+    img, _ = track_scan(150, top=False)
+    reg = find_registration(img, _mm(150))
+    assert reg.kind == "timing-track" and [len(t) for t in reg.tracks] == [25]
+
+
+def test_grid_rows_line_up_with_the_timing_track():
+    dpi = 150
+    img, _ = track_scan(dpi, degrees=-1.0)
+    found = find_bubbles(img, _mm(dpi))
+    grids = find_grids(found, _mm(dpi))
+    reg = find_registration(img, _mm(dpi), found)
+    assert [(g.rows, g.cols) for g in grids] == [(25, 5), (25, 5)]
+    rows = grids[0].centres()[:, 0]  # first bubble of each row
+    # each dash sits on the line of its row: dash-to-row vectors all parallel to the rows
+    d = rows - reg.tracks[0]
+    across = d @ (grids[0].row_step / np.linalg.norm(grids[0].row_step))
+    assert np.abs(across).max() < 0.3 * _mm(dpi)
