@@ -424,10 +424,95 @@ def find_bubbles(
         ink_e = np.array([e[2] for e in extra])
         filled = np.concatenate([filled, (ink_e > 0.55) | ((ink_e > 0.3) & (ink_e > base + 0.2))])
     shape = _shape_of(fill_ref, ref_w, ref_h, split=rect_fill)
+    # Bubbles crossed or scribbled past their outline: the outline is still whole.
+    used = np.zeros(len(b), dtype=bool)
+    used[idx[keep]] = True
+    outer = np.array([ref_w, ref_h])
+    rest = np.flatnonzero(
+        ~used
+        & (b.holes > 0.05)  # a solid blob is a mark or a smudge, not a crossed bubble
+        & np.all(b.wh >= 0.85 * outer, axis=1)
+        & np.all(b.wh <= 2.0 * outer, axis=1)
+    )
+    if len(rest):
+        found = _outline_matches(ink, b, rest, xy, shape, centre, stroke, fill_ref)
+        if len(found):
+            xy = np.vstack([xy, found])
+            size = np.vstack([size, np.tile(centre, (len(found), 1))])
+            filled = np.concatenate([filled, np.ones(len(found), dtype=bool)])
     order = np.lexsort((xy[:, 0], xy[:, 1]))
     return FoundBubbles(
         xy=xy[order], size_mm=size[order] / px_per_mm, shape=shape, filled=filled[order]
     )
+
+
+def _outline_templates(shape, centre, stroke, fill_ref):
+    """Outline ring and the band just outside it, (H, W) float32 each, centred."""
+    w, h = centre
+    t = max(1.0, float(np.mean(stroke)))
+    pad = int(np.ceil(t + 0.3 * max(w, h))) + 3
+    size = (int(np.ceil(h)) + 2 * pad) | 1, (int(np.ceil(w)) + 2 * pad) | 1
+    solid = np.zeros(size, np.uint8)
+    c = ((size[1] - 1) / 2, (size[0] - 1) / 2)
+    if shape == "rounded-rect":
+        r = float(np.sqrt(max(1 - fill_ref, 0.0) * w * h / (4 - np.pi)))
+        r = min(r, w / 2, h / 2)
+        box = np.array([c[0] - w / 2 + r, c[1] - h / 2 + r, c[0] + w / 2 - r, c[1] + h / 2 - r])
+        cv2.rectangle(solid, _pt(box[0] - r, box[1]), _pt(box[2] + r, box[3]), 255, -1, 8, 4)
+        cv2.rectangle(solid, _pt(box[0], box[1] - r), _pt(box[2], box[3] + r), 255, -1, 8, 4)
+        for x in box[[0, 2]]:
+            for y in box[[1, 3]]:
+                cv2.circle(solid, _pt(x, y), int(r * 16), 255, -1, 8, 4)
+    else:
+        cv2.ellipse(solid, _pt(*c), (int(w * 8), int(h * 8)), 0, 0, 360, 255, -1, 8, 4)
+
+    def grow(k: float) -> np.ndarray:
+        k = int(round(abs(k)))
+        if k == 0:
+            return solid > 0
+        kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+        return (cv2.dilate(solid, kern) if k > 0 else cv2.erode(solid, kern)) > 0
+
+    half = max(1.0, t / 2)
+    ring = grow(half) & ~(cv2.erode(solid, np.ones((2 * int(half) + 1,) * 2, np.uint8)) > 0)
+    band = grow(half + 2 + max(2.0, 0.08 * max(w, h))) & ~grow(half + 2)
+    return ring.astype(np.float32) / ring.sum(), band.astype(np.float32) / band.sum()
+
+
+def _pt(x: float, y: float) -> tuple[int, int]:
+    return int(round(x * 16)), int(round(y * 16))
+
+
+def _outline_matches(ink, b, rest, known_xy, shape, centre, stroke, fill_ref):
+    """Centres (K, 2) of whole bubble outlines inside the blobs ``rest`` with extra ink."""
+    ring, band = _outline_templates(shape, centre, stroke, fill_ref)
+    inkd = cv2.dilate(ink, np.ones((3, 3), np.uint8)).astype(np.float32) / 255
+    inkf = ink.astype(np.float32) / 255
+    m, n = ink.shape
+    out = []
+    for i in rest:
+        if len(known_xy) and np.min(np.hypot(*(known_xy - b.xy[i]).T)) < 0.5 * centre.min():
+            continue
+        x, y, w, h = cv2.boundingRect(b.contours[i])
+        px, py = ring.shape[1] // 2 + 2, ring.shape[0] // 2 + 2
+        x0, y0, x1, y1 = max(x - px, 0), max(y - py, 0), min(x + w + px, n), min(y + h + py, m)
+        cov = cv2.filter2D(inkd[y0:y1, x0:x1], -1, ring, borderType=cv2.BORDER_CONSTANT)
+        out_ = cv2.filter2D(inkf[y0:y1, x0:x1], -1, band, borderType=cv2.BORDER_CONSTANT)
+        score = cov - out_
+        inside = np.zeros_like(score, dtype=bool)
+        inside[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = True
+        score[~inside] = -1
+        r, c = np.unravel_index(int(np.argmax(score)), score.shape)
+        if cov[r, c] < 0.85 or out_[r, c] > 0.3:
+            continue
+        dx = dy = 0.0
+        if 0 < c < score.shape[1] - 1 and 0 < r < score.shape[0] - 1:
+            sx, sy = score[r, c - 1 : c + 2], score[r - 1 : r + 2, c]
+            den_x, den_y = sx[0] - 2 * sx[1] + sx[2], sy[0] - 2 * sy[1] + sy[2]
+            dx = float(np.clip(0.5 * (sx[0] - sx[2]) / den_x, -0.5, 0.5)) if den_x < 0 else 0.0
+            dy = float(np.clip(0.5 * (sy[0] - sy[2]) / den_y, -0.5, 0.5)) if den_y < 0 else 0.0
+        out.append((x0 + c + dx, y0 + r + dy))
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
 
 
 def _ring_from_hole(ink, hole, stroke, centre, fill_ref, size_tol):
@@ -598,6 +683,63 @@ def _grid_from(xy: np.ndarray, c0, r0) -> list[tuple[Grid, np.ndarray]]:
     return [(g, np.arange(len(xy)))]
 
 
+def _merge_aligned(xy: np.ndarray, found: list, max_missing: float) -> list:
+    """Join pieces of one lattice that lost their links to missing bubbles.
+
+    Pieces join when they sit on the lattice of a piece with both steps known
+    (within a fifth of a step), their own steps agree, and they come within two
+    lattice steps of it. A joined group is kept only when it makes one grid,
+    without an empty row or column, two bubbles on one position, or more than
+    ``max_missing`` of its positions empty; otherwise its pieces stay apart.
+    """
+    k = len(found)
+    parent = list(range(k))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a, (ga, ma) in enumerate(found):
+        if ga.rows < 2 or ga.cols < 2:
+            continue  # the lattice must be known both ways
+        frame = np.column_stack([ga.col_step, ga.row_step])
+        own = np.round(np.linalg.solve(frame, (xy[ma] - ga.origin).T).T)
+        for b, (gb, mb) in enumerate(found):
+            if b == a or root(a) == root(b):
+                continue
+            ij = np.linalg.solve(frame, (xy[mb] - ga.origin).T).T
+            if np.abs(ij - np.round(ij)).max() > 0.2:
+                continue
+            steps = ((ga.col_step, gb.col_step, gb.cols), (ga.row_step, gb.row_step, gb.rows))
+            if any(
+                np.linalg.norm(sb - sa) > 0.03 * np.linalg.norm(sa) for sa, sb, n in steps if n > 1
+            ):
+                continue
+            gap = np.abs(own[:, None, :] - np.round(ij)[None, :, :]).max(axis=2).min()
+            if gap <= 2:
+                parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for i in range(k):
+        groups.setdefault(root(i), []).append(i)
+    out = []
+    for members in groups.values():
+        if len(members) > 1:
+            big = max(members, key=lambda i: len(found[i][1]))
+            both = np.concatenate([found[i][1] for i in members])
+            joined = _grid_from(xy[both], found[big][0].col_step, found[big][0].row_step)
+            if len(joined) == 1:
+                g, m = joined[0]
+                positions = g.rows * g.cols
+                if positions - len(g.missing) == len(both) and len(g.missing) <= (
+                    max_missing * positions
+                ):
+                    out.append((g, both[m]))
+                    continue
+        out.extend(found[i] for i in members)
+    return out
+
+
 def find_grids(
     bubbles: FoundBubbles,
     px_per_mm: float,
@@ -605,6 +747,7 @@ def find_grids(
     pitch_tol: float = 0.15,
     max_pitch: float = 2.5,
     line_tol: float = 0.35,
+    max_missing: float = 0.35,
 ) -> list[Grid]:
     """Group bubbles into maximal regular rectangular lattices.
 
@@ -627,6 +770,9 @@ def find_grids(
     line_tol : float
         Largest offset across a row (column) between neighbours, in bubble heights
         (widths).
+    max_missing : float
+        Largest share of empty positions when pieces of one lattice, cut apart
+        by lost bubbles, are joined again.
 
     Returns
     -------
@@ -656,7 +802,7 @@ def find_grids(
             steps.append(np.median(vec, axis=0) if len(vec) else None)
         for g, m in _grid_from(xy[comp], *steps):
             found.append((g, comp[m]))
-    grids = [g for g, _ in found]
+    grids = [g for g, _ in _merge_aligned(xy, found, max_missing)]
     # Top to bottom in bands of about one bubble height, then left to right.
     ouv = np.array([g.origin for g in grids]) @ _rotation(theta).T
     band = np.zeros(len(grids), dtype=int)
@@ -807,9 +953,9 @@ def find_registration(
     elongated rectangle). A blob at a bubble's place is a bubble, never a
     mark, so a pencil-filled bubble cannot become a mark. A timing track is
     five or more dashes of one size on one straight line near an edge; it
-    wins over corner marks. Corner marks are three or more solid marks of one
+    wins over corner marks. Corner marks are two or more solid marks of one
     shape and size near the edges, spread over at least half the page each
-    way.
+    way (two must sit on opposite corners; a scan may cut the others off).
 
     Parameters
     ----------
@@ -881,7 +1027,7 @@ def find_registration(
             sel = idx[cls]
             pts = b.box_xy[sel] if name == "l-shape" else b.xy[sel]
             spread = np.ptp(pts, axis=0) if len(pts) else np.zeros(2)
-            if len(sel) < 3 or spread[0] < 0.5 * n or spread[1] < 0.5 * m:
+            if len(sel) < 2 or spread[0] < 0.5 * n or spread[1] < 0.5 * m:
                 continue
             if best is None or len(sel) > len(best[1]):
                 best = (name, sel, pts)
