@@ -317,7 +317,10 @@ def _mm(dpi: float) -> float:
 @pytest.mark.parametrize(("dpi", "tol_mm"), [(300, 0.15), (150, 0.3)])
 def test_every_printed_bubble_is_found_at_its_centre(dpi, tol_mm):
     img, to_px = a4_scan(dpi)
+    before = img.copy()
     found = find_bubbles(img, _mm(dpi))
+    find_registration(img, _mm(dpi), found)
+    np.testing.assert_array_equal(img, before)  # the scan is never written to
     truth = to_px(np.concatenate([t.reshape(-1, 2) for t in a4_truth()]))
     assert len(found) == len(truth) == 477  # no label, box, line or mark taken for a bubble
     assert _match(found.xy, truth).max() < tol_mm * _mm(dpi)

@@ -34,7 +34,8 @@ class FoundBubbles:
         The kept class: ``"circle"``, ``"ellipse"`` or ``"rounded-rect"``;
         ``""`` when no bubble was found.
     filled : (K,) ndarray of bool
-        Bubbles marked by hand: filled solid, mostly filled or crossed.
+        Bubbles marked by hand: filled solid, half filled, crossed, or with
+        ink running past the outline.
     """
 
     xy: np.ndarray
@@ -252,12 +253,11 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
     )
 
 
-def _prepare(gray: np.ndarray, px_per_mm: float, min_contrast: float):
-    """Darkness map and ink mask, or None for a page without any contrast."""
+def _prepare(gray: np.ndarray, px_per_mm: float, min_contrast: float) -> np.ndarray | None:
+    """Ink mask (M, N) uint8 0/255, or None for a page without any contrast."""
     if gray.size == 0 or int(gray.max()) - int(gray.min()) < min_contrast:
         return None
-    dark = _darkness(gray, px_per_mm)
-    return dark, _ink_mask(dark, px_per_mm, min_contrast=min_contrast)
+    return _ink_mask(_darkness(gray, px_per_mm), px_per_mm, min_contrast=min_contrast)
 
 
 # ----------------------------------------------------------------------- bubbles
@@ -350,10 +350,9 @@ def find_bubbles(
         Empty (``len == 0``, ``shape == ""``) when there is no bubble.
     """
     _check_gray(gray, px_per_mm)
-    prep = _prepare(gray, px_per_mm, min_contrast)
-    if prep is None:
+    ink = _prepare(gray, px_per_mm, min_contrast)
+    if ink is None:
         return _empty_bubbles()
-    _, ink = prep
     b = _find_blobs(ink, min_mm * px_per_mm, np.inf)
     if len(b) == 0:
         return _empty_bubbles()
@@ -467,11 +466,9 @@ def _outline_templates(shape, centre, stroke, fill_ref):
         cv2.ellipse(solid, _pt(*c), (int(w * 8), int(h * 8)), 0, 0, 360, 255, -1, 8, 4)
 
     def grow(k: float) -> np.ndarray:
-        k = int(round(abs(k)))
-        if k == 0:
-            return solid > 0
+        k = max(1, int(round(k)))
         kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-        return (cv2.dilate(solid, kern) if k > 0 else cv2.erode(solid, kern)) > 0
+        return cv2.dilate(solid, kern) > 0
 
     half = max(1.0, t / 2)
     ring = grow(half) & ~(cv2.erode(solid, np.ones((2 * int(half) + 1,) * 2, np.uint8)) > 0)
@@ -977,10 +974,9 @@ def find_registration(
         ``kind == "none"`` when the sheet has no recognisable registration.
     """
     _check_gray(gray, px_per_mm)
-    prep = _prepare(gray, px_per_mm, min_contrast)
-    if prep is None:
+    ink = _prepare(gray, px_per_mm, min_contrast)
+    if ink is None:
         return _no_registration()
-    _, ink = prep
     if bubbles is None:
         bubbles = find_bubbles(gray, px_per_mm, min_contrast=min_contrast)
     b = _find_blobs(ink, 0.8 * px_per_mm, 30 * px_per_mm)
