@@ -325,7 +325,8 @@ def test_every_printed_bubble_is_found_at_its_centre(dpi, tol_mm):
     assert len(found) == len(truth) == 477  # no label, box, line or mark taken for a bubble
     assert _match(found.xy, truth).max() < tol_mm * _mm(dpi)
     assert found.shape == "circle"
-    np.testing.assert_allclose(found.size_mm, 4.0, atol=0.15)
+    np.testing.assert_allclose(np.median(found.size_mm, axis=0), 4.0, atol=0.1)
+    np.testing.assert_allclose(found.size_mm, 4.0, atol=0.1 + 1 / _mm(dpi))  # whole pixels
     assert not found.filled.any()
 
 
@@ -458,9 +459,9 @@ def test_a_filled_turned_scan_gives_the_same_grids_as_the_blank():
         np.testing.assert_allclose(a.centres(), b.centres(), atol=0.1 * _mm(dpi))
 
 
-@pytest.mark.parametrize(("dpi", "degrees"), [(150, 2.0), (300, -1.5), (150, -3.0)])
+@pytest.mark.parametrize(("dpi", "degrees"), [(150, 2.0), (150, -1.5), (300, -3.0)])
 def test_skew_of_a_turned_scan(dpi, degrees):
-    img, _ = a4_scan(dpi, degrees=degrees, blur=0.5, noise=4)
+    img, _ = a4_scan(dpi, degrees=degrees, blur=0.6, noise=5, jpeg=70)
     found = find_bubbles(img, _mm(dpi))
     skew = estimate_skew(found, find_grids(found, _mm(dpi)))
     # cv2 turns the page by +degrees counter-clockwise on screen: rows then point at -degrees

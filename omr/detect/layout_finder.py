@@ -406,7 +406,9 @@ def find_bubbles(
     base = float(np.median(inner[ring]))
     filled = (inner > 0.55) | ((inner > 0.3) & (inner > base + 0.2))
     keep = ring | filled  # a thick-stroked letter of the right size is neither
-    xy, size, filled = b.xy[idx[keep]], b.wh[idx[keep]] - stroke, filled[keep]
+    # Centre-line size: halfway between the outline's outer edge and its hole.
+    mid = np.where(ring[:, None], (b.wh[idx] + b.hole_wh[idx]) / 2, b.wh[idx] - stroke)
+    xy, size, filled = b.xy[idx[keep]], mid[keep], filled[keep]
     # Rings merged with their neighbours (a tight digit grid on a soft scan) are
     # found by their holes, which stay apart.
     centre = np.array([ref_w, ref_h]) - stroke
