@@ -141,6 +141,62 @@ def forms_check(form: str, scan: Path, output: Path | None) -> None:
     click.echo(f"wrote {out}")
 
 
+@forms.command("fit")
+@click.argument("scan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Form file to write (e.g. forms/dept-quiz.yaml); the overlay goes beside it.",
+)
+@click.option("--name", default=None, help="Form name (default: the file's stem).")
+@click.option("--dpi", type=float, default=None, help="Resolution, when the image lacks it.")
+def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> None:
+    """Propose a form definition from a scan of the sheet (blank or filled).
+
+    Finds the printed bubbles and groups them into grids, finds the registration
+    (corner marks, a timing track, or none: then the straightened scan is saved
+    beside the form as its reference image), guesses each grid's role and
+    writes the form file with an overlay PNG. Check the overlay, then name the
+    fields (group, identity grids, answer blocks by course) in the file.
+
+    \b
+    Example:
+        omr forms fit blank.pdf --out forms/dept-quiz.yaml
+    """
+    import cv2
+
+    from omr.pipeline import fit_form_on_scan
+
+    name = name or out.stem
+    result = fit_form_on_scan(scan, name, dpi=dpi)
+    proposal = result.proposal
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(proposal.yaml_text(), encoding="utf-8")
+    reg = proposal.data.get("registration", {})
+    if reg.get("kind") == "reference-image":
+        cv2.imwrite(str(out.parent / reg["image"]), proposal.page)
+        click.echo(
+            f"no marks found: aligning on the scan itself, saved as {out.parent / reg['image']}"
+        )
+    elif reg:
+        click.echo(
+            f"registration: {reg['kind']}" + (f" ({reg['shape']})" if "shape" in reg else "")
+        )
+    click.echo(f"straightened by {proposal.skew_deg:.2f} degrees")
+    for f in proposal.fields:
+        click.echo(f"  {f.section + '.' + f.name:<30} {f.rows} x {f.cols} bubbles")
+    for note in proposal.notes:
+        click.echo(f"note: {note}")
+    overlay_path = out.with_suffix(".fit.png")
+    overlay_path.write_bytes(result.png)
+    click.echo(f"wrote {out} and {overlay_path}")
+    if result.problems:
+        for where, what in result.problems:
+            click.echo(f"problem: {where}: {what}" if where else f"problem: {what}")
+        sys.exit(int(ExitCode.invalid_form))
+
+
 @cli.command()
 @click.option(
     "--form",

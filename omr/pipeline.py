@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from omr.calibration import Calibration, find_calibration
 from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError
@@ -288,3 +290,54 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     drawn = overlay(page.pixels, reg.matrix, form)
     ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     return FormCheck(True, "", reg.summary(), fields, png.tobytes())
+
+
+@dataclass(frozen=True)
+class FormFit:
+    """What ``omr forms fit`` produces: the proposal, its check on the scan and an overlay."""
+
+    proposal: object  # omr.formfit.FormProposal
+    problems: list[tuple[str, str]]
+    fields: dict[str, float]
+    png: bytes
+
+
+def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> FormFit:
+    """Propose a form definition from the first page of ``scan`` and check it on that page."""
+    import cv2
+
+    from omr.detect.overlay import label_fields, overlay
+    from omr.detect.register import field_fits, grey_percentiles
+    from omr.formfit import check_proposal, propose_form
+    from omr.forms import Form
+
+    refs, problems = find_pages([scan])
+    if problems or not refs:
+        raise InputFileError(problems[0].message if problems else f"{scan}: no pages")
+    try:
+        page = load_page(refs[0])
+    except PageLoadError as exc:
+        raise InputFileError(str(exc)) from exc
+    resolution = dpi or page.dpi
+    if not resolution:
+        raise InputFileError(f"{scan}: the image does not say its resolution; give --dpi")
+    proposal = propose_form(page.gray, resolution / 25.4, name=name)
+    problems = check_proposal(proposal) if proposal.data else [("", "no bubbles found")]
+    straight = proposal.page
+    fits: dict[str, float] = {}
+    drawn = cv2.cvtColor(straight, cv2.COLOR_GRAY2RGB)
+    if not problems:
+        form = Form.model_validate(proposal.data)
+        if form.registration.kind != "reference-image":
+            from omr.detect.register import register_page
+
+            reg = register_page(straight, form)
+            if not reg:
+                problems = [("registration", f"the scan does not register on it: {reg.message}")]
+        ppm = resolution / 25.4
+        matrix = np.array([[ppm, 0.0, -0.5], [0.0, ppm, -0.5], [0.0, 0.0, 1.0]])
+        darkest, paper = grey_percentiles(straight, (0.5, 90))
+        _, fits = field_fits(straight, matrix, form, paper=paper, ink=darkest)
+        drawn = label_fields(overlay(straight, matrix, form), matrix, form)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    return FormFit(proposal, problems, fits, png.tobytes())

@@ -154,7 +154,12 @@ def _draw_fields(page: _Page, form: Form) -> None:
             if field.kind == "answers":
                 x, y = xy[row[0]]
                 number = str(field.item_numbers[item])
-                page.text(x - r - 1.2 - 1.9 * len(number), y + 1.1, number, size=7, bold=True)
+                if abs(xy[row[-1]][1] - y) > abs(xy[row[-1]][0] - x):
+                    # options run down: the number heads its column of options
+                    page.text(x, y - page.half[1] - 1.3, number, size=7, bold=True, centre=True)
+                else:
+                    left = x - page.half[0] - 1.2 - 1.9 * len(number)
+                    page.text(left, y + 1.1, number, size=7, bold=True)
         if field.kind == "digits":
             _draw_write_in(page, form.digit_grid(name))
     for name, block in form.answer_blocks.items():

@@ -63,3 +63,24 @@ def _landmark_outlines(form: Form) -> list[np.ndarray]:
     if reg.orientation_mark is not None:
         shapes.append(np.asarray(reg.orientation_mark) + _SQUARE * reg.orientation_size / 2)
     return shapes
+
+
+def label_fields(image: np.ndarray, matrix: np.ndarray, form: Form) -> np.ndarray:
+    """A copy of the RGB ``image`` with each field's name written by its first bubble (blue)."""
+    out = image.copy()
+    layout = form.layout
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
+    for name, f in layout.fields.items():
+        first = layout.centers_xy[f.index[0, 0]] - layout.half_axes[f.index[0, 0]] - (0, 1.0)
+        x, y = apply_transform(matrix, first[None])[0]
+        cv2.putText(
+            out,
+            name,
+            (round(x), round(y)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale * 0.22,
+            (0, 60, 220),
+            max(1, round(scale * 0.2)),
+            cv2.LINE_AA,
+        )
+    return out

@@ -50,7 +50,8 @@ def _reference(form: Form) -> ReferenceFeatures | None:
     cached = _REFERENCES.get(id(form))
     if cached is None or cached[0] is not form:
         reg = form.registration
-        cached = _REFERENCES[id(form)] = (form, reference_features(gray, reg.dpi / 25.4))
+        features = reference_features(gray, reg.dpi / 25.4, bubbles_mm=form.layout.centers_xy)
+        cached = _REFERENCES[id(form)] = (form, features)
     return cached[1]
 
 

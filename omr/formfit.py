@@ -1,0 +1,332 @@
+"""Propose a form definition from one scan of a sheet: ``omr forms fit``.
+
+The scan is straightened, its bubbles are found and grouped into grids, its
+registration features (corner marks, timing track, or none: then the scan
+itself becomes the reference image) are read, and every grid gets a guessed
+role (booklet group, digit grid, answer block). A person confirms the overlay
+and names the fields in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from string import ascii_uppercase
+
+import cv2
+import numpy as np
+import yaml
+
+from omr.detect.layout_finder import (
+    FoundBubbles,
+    FoundRegistration,
+    Grid,
+    estimate_skew,
+    find_bubbles,
+    find_grids,
+    find_registration,
+)
+from omr.forms import Form, check_geometry
+
+MIN_CORNER_MARKS = 4
+
+
+@dataclass(frozen=True)
+class FieldGuess:
+    """One proposed field: where it goes in the form file and what was found."""
+
+    section: str  # "group", "identity", "score_fields" or "answer_blocks"
+    name: str
+    data: dict
+    rows: int
+    cols: int
+    top_left_mm: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class FormProposal:
+    """A proposed form definition, its notes for the person, and the straightened scan."""
+
+    data: dict
+    fields: list[FieldGuess]
+    notes: list[str] = field(default_factory=list)
+    page: np.ndarray | None = None  # the straightened scan (M, N) uint8
+    px_per_mm: float = 0.0
+    skew_deg: float = 0.0
+
+    def yaml_text(self) -> str:
+        """The form file, with a header that tells the person what to check and name."""
+        lines = [
+            f"# Proposed by `omr forms fit` from one scan ({self.px_per_mm * 25.4:.0f} dpi).",
+            "# Check the overlay picture: every green outline must sit on a printed bubble.",
+            "# Then name the fields: the booklet group, identity digit grids, and each",
+            "# answer block by its course (the names an exam.yaml uses). Fields found:",
+        ]
+        for f in self.fields:
+            x, y = f.top_left_mm
+            lines.append(
+                f"#   {f.section}.{f.name}: {f.rows} x {f.cols} bubbles from ({x:.1f}, {y:.1f}) mm"
+            )
+        lines += [f"# NOTE: {n}" for n in self.notes]
+        body = yaml.safe_dump(self.data, allow_unicode=True, sort_keys=False, width=100)
+        return "\n".join(lines) + "\n" + body
+
+
+def straighten(gray: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, float]:
+    """The scan turned so its bubble rows are level, and the angle it was turned by (degrees)."""
+    bubbles = find_bubbles(gray, px_per_mm)
+    grids = find_grids(bubbles, px_per_mm)
+    angle = estimate_skew(bubbles, grids)
+    if not np.isfinite(angle) or abs(angle) < 0.02:
+        return gray, 0.0
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    turned = cv2.warpAffine(
+        gray, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return turned, angle
+
+
+def propose_form(
+    gray: np.ndarray,
+    px_per_mm: float,
+    *,
+    name: str,
+    reference_name: str | None = None,
+) -> FormProposal:
+    """A form definition for the sheet scanned in ``gray`` (M, N) uint8 at ``px_per_mm``.
+
+    Parameters
+    ----------
+    name : str
+        The form's name (lower case, digits, ``-``).
+    reference_name : str, optional
+        File name the straightened scan will be saved under when the sheet has
+        no marks and must be aligned on it; default ``NAME.png``.
+    """
+    page, skew = straighten(gray, px_per_mm)
+    bubbles = find_bubbles(page, px_per_mm)
+    if len(bubbles) == 0:
+        return FormProposal({}, [], ["no bubbles found on this scan"], page, px_per_mm, skew)
+    grids = find_grids(bubbles, px_per_mm)
+    found = find_registration(page, px_per_mm, bubbles)
+    notes: list[str] = []
+
+    def mm(xy) -> list[float]:
+        return [round(float(v), 2) for v in (np.asarray(xy, dtype=float) + 0.5) / px_per_mm]
+
+    h, w = page.shape
+    data: dict = {
+        "format": 1,
+        "name": name,
+        "title": {"tr": name, "en": name},
+        "page": {"width": round(w / px_per_mm, 1), "height": round(h / px_per_mm, 1)},
+    }
+    data.update(_bubble_entry(bubbles))
+    data["registration"] = _registration_entry(
+        found, page, px_per_mm, mm, reference_name or f"{name}.png", notes
+    )
+    fields = _guess_fields(_merge_columns(grids, px_per_mm), mm, px_per_mm, notes)
+    for f in fields:
+        if f.section == "group":
+            data["group"] = f.data
+        else:
+            data.setdefault(f.section, {})[f.name] = f.data
+    if "group" not in data:
+        notes.append(
+            "no row of 2-6 bubbles to take for the booklet group: add a `group:` entry "
+            "(the form needs one)"
+        )
+    ignored = sum(1 for g in grids if g.rows * g.cols == 1)
+    if ignored:
+        notes.append(f"{ignored} lone bubble(s) left out (a proctor box? add it under boxes:)")
+    return FormProposal(data, fields, notes, page, px_per_mm, skew)
+
+
+def _bubble_entry(bubbles: FoundBubbles) -> dict:
+    size = np.median(bubbles.size_mm, axis=0)
+    if bubbles.shape == "circle":
+        return {"bubble_diameter": round(float(size.mean()), 2)}
+    return {"bubble": {"shape": bubbles.shape, "size": [round(float(v), 2) for v in size]}}
+
+
+def _registration_entry(
+    found: FoundRegistration, page, px_per_mm, mm, reference_name: str, notes
+) -> dict:
+    if found.kind == "timing-track" and found.tracks:
+        return {
+            "kind": "timing-track",
+            "dash": [round(float(v), 2) for v in found.size_mm],
+            "tracks": [
+                {"first": mm(t[0]), "last": mm(t[-1]), "count": len(t)} for t in found.tracks
+            ],
+        }
+    if found.kind == "corner-marks" and len(found.xy) >= MIN_CORNER_MARKS:
+        entry = {
+            "kind": "corner-marks",
+            "shape": found.shape,
+            "mark_size": round(float(np.max(found.size_mm)), 2),
+            "marks": [mm(p) for p in found.xy],
+        }
+        if found.shape == "l-shape":
+            entry["l_thickness"] = round(_l_thickness(page, found, px_per_mm), 2)
+        if found.orientation_xy is not None:
+            entry["orientation_mark"] = mm(found.orientation_xy)
+            entry["orientation_size"] = round(_blob_side(page, found.orientation_xy, px_per_mm), 2)
+        return entry
+    if found.kind == "corner-marks":
+        notes.append(
+            f"only {len(found.xy)} corner mark(s) found: aligning on the reference image instead"
+        )
+    return {"kind": "reference-image", "image": reference_name, "dpi": round(px_per_mm * 25.4, 2)}
+
+
+def _blob_mask(page: np.ndarray, xy, px_per_mm: float, reach_mm: float) -> np.ndarray:
+    """The dark blob under ``xy`` (a window's Otsu threshold, the component at the centre)."""
+    r = int(reach_mm * px_per_mm)
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    win = page[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1]
+    _, dark = cv2.threshold(win, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, labels = cv2.connectedComponents(dark)
+    cy, cx = min(y, r), min(x, r)
+    label = labels[cy, cx]
+    if label == 0:  # an L's centre is paper: take the biggest blob instead
+        counts = np.bincount(labels.ravel())
+        counts[0] = 0
+        label = int(counts.argmax())
+    return labels == label
+
+
+def _blob_side(page: np.ndarray, xy, px_per_mm: float) -> float:
+    """Side, mm, of the solid square under ``xy`` (from its area)."""
+    return float(np.sqrt(_blob_mask(page, xy, px_per_mm, 6.0).sum()) / px_per_mm)
+
+
+def _l_thickness(page: np.ndarray, found: FoundRegistration, px_per_mm: float) -> float:
+    """Arm thickness, mm, of the L-shaped marks: ``2 a t - t**2`` is an L's area."""
+    a = float(np.max(found.size_mm))
+    areas = [_blob_mask(page, p, px_per_mm, 0.75 * a).sum() / px_per_mm**2 for p in found.xy]
+    area = float(np.median(areas))
+    return a - np.sqrt(max(a * a - area, 0.0))
+
+
+def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    return bool(np.linalg.norm(np.asarray(a) - np.asarray(b)) <= tol)
+
+
+def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:
+    """Grids that continue one another (equal steps, side by side or one under another).
+
+    A long block printed in columns is found as one grid per column; the
+    columns go back together when all but the last hold the same number of
+    rows and they are evenly spaced.
+    """
+    tol = 0.3 * px_per_mm
+    # Top to bottom (rows of grids level within a millimetre), then left to right.
+    remaining = sorted(
+        (g for g in grids if g.rows * g.cols > 1),
+        key=lambda g: (round(g.origin[1] / px_per_mm), g.origin[0]),
+    )
+    groups: list[list[Grid]] = []
+    while remaining:
+        first = remaining.pop(0)
+        chain = [first]
+        for g in list(remaining):
+            last = chain[-1]
+            same = (
+                g.cols == first.cols
+                and g.rows <= first.rows
+                and last.rows == first.rows
+                and _close(g.col_step, first.col_step, tol / max(first.cols, 1))
+                and _close(g.row_step, first.row_step, tol / max(first.rows, 1))
+            )
+            if not same:
+                continue
+            step = g.origin - last.origin
+            if len(chain) > 1 and not _close(step, chain[1].origin - chain[0].origin, tol):
+                continue
+            level = abs(step[1]) < tol or abs(step[0]) < tol
+            unit = step / max(np.linalg.norm(step), 1e-9)
+            extent = abs(np.dot((first.cols - 1) * first.col_step, unit)) + abs(
+                np.dot((first.rows - 1) * first.row_step, unit)
+            )
+            clear = np.linalg.norm(step) > extent  # the next grid starts past this one
+            if level and clear and (first.cols <= 6 or first.rows <= 6):
+                chain.append(g)
+                remaining.remove(g)
+        groups.append(chain)
+    return groups
+
+
+def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list[FieldGuess]:
+    """A role per grid (or chain of column grids), by shape: group, digits or answers."""
+    out: list[FieldGuess] = []
+    n_blocks = n_digits = 0
+    has_group = False
+    for chain in groups:
+        g = chain[0]
+        rows, cols = g.rows, g.cols
+        origin = mm(g.origin)
+        top_left = (origin[0], origin[1])
+        col_step = [round(float(v), 3) for v in g.col_step / px_per_mm]
+        row_step = [round(float(v), 3) for v in g.row_step / px_per_mm]
+        if len(chain) == 1 and min(rows, cols) == 1 and 2 <= max(rows, cols) <= 6 and not has_group:
+            has_group = True
+            n = max(rows, cols)
+            step = col_step if cols > 1 else row_step
+            data = {
+                "label": {"tr": "Kitapçık", "en": "Booklet"},
+                "origin": origin,
+                "options": list(ascii_uppercase[:n]),
+                "option_step": step,
+            }
+            out.append(FieldGuess("group", "group", data, rows, cols, top_left))
+            continue
+        if len(chain) == 1 and (rows == 10 and cols >= 3 or cols == 10 and rows >= 3):
+            n_digits += 1
+            across = rows == 10
+            digits = cols if across else rows
+            name = "national_id" if digits == 11 else "student_number"
+            section = "identity"
+            if any(f.name == name for f in out):
+                name, section = f"digits-{n_digits}", "score_fields"
+            data = {
+                "label": {"tr": name, "en": name},
+                "origin": origin,
+                "digits": digits,
+                "digit_step": col_step if across else row_step,
+                "option_step": row_step if across else col_step,
+            }
+            out.append(FieldGuess(section, name, data, rows, cols, top_left))
+            continue
+        n_blocks += 1
+        name = f"block-{n_blocks}"
+        options_across = cols <= rows
+        n_options = cols if options_across else rows
+        per = rows if options_across else cols
+        questions = sum((c.rows if options_across else c.cols) for c in chain)
+        label = {"tr": name, "en": name}
+        data = {
+            "label": label,
+            "origin": origin,
+            "questions": questions,
+            "options": list(ascii_uppercase[:n_options]),
+            "option_step": col_step if options_across else row_step,
+            "question_step": row_step if options_across else col_step,
+        }
+        if len(chain) > 1:
+            step = (chain[1].origin - chain[0].origin) / px_per_mm
+            data["per_column"] = per
+            data["column_step"] = [round(float(v), 3) for v in step]
+        out.append(FieldGuess("answer_blocks", name, data, rows, cols, top_left))
+        if n_options > 6:
+            notes.append(f"{name} has {n_options} options per question: check its direction")
+    return out
+
+
+def check_proposal(proposal: FormProposal) -> list[tuple[str, str]]:
+    """Problems the proposed definition has as a form (missing group, overlaps, …)."""
+    try:
+        form = Form.model_validate(proposal.data)
+    except ValueError as exc:
+        return [("", str(exc).splitlines()[0])]
+    return check_geometry(form)
