@@ -185,7 +185,7 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
         )
     click.echo(f"straightened by {proposal.skew_deg:.2f} degrees")
     for f in proposal.fields:
-        click.echo(f"  {f.section + '.' + f.name:<30} {f.rows} x {f.cols} bubbles")
+        click.echo(f"  {f.section + '.' + f.name:<28} {f.describe()}")
     for note in proposal.notes:
         click.echo(f"note: {note}")
     overlay_path = out.with_suffix(".fit.png")
@@ -239,9 +239,14 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     default=None,
     help="Split the stack into files of at most this many sheets.",
 )
+@click.option(
+    "--blank",
+    is_flag=True,
+    help="Write only OUT/blank.png: one blank sheet of the form, scanned (to try omr forms fit).",
+)
 @jobs_option
 def simulate(
-    form_name, sheets, seed, out, profile, image_format, calibration_sheet, per_file, jobs
+    form_name, sheets, seed, out, profile, image_format, calibration_sheet, per_file, blank, jobs
 ) -> None:
     """Make a synthetic exam session with known truth (deterministic for a seed).
 
@@ -257,6 +262,17 @@ def simulate(
 
     if profile not in PROFILES:
         raise click.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--profile")
+    if blank:
+        from PIL import Image
+
+        from omr.simulate.session import scan_blank
+
+        out.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(scan_blank(find_form(form_name), seed)).save(
+            out / "blank.png", dpi=(200, 200)
+        )
+        click.echo(f"wrote {out / 'blank.png'} (200 dpi)")
+        return
     if calibration_sheet:
         from omr.calibrate import calibration_sheet as sheet_form
         from omr.simulate import simulate_calibration_scan

@@ -41,6 +41,17 @@ class FieldGuess:
     cols: int
     top_left_mm: tuple[float, float]
 
+    def describe(self) -> str:
+        """What was found, in words: ``40 questions x 5 options (2 columns)``."""
+        d = self.data
+        if self.section == "answer_blocks":
+            columns = -(-d["questions"] // d.get("per_column", d["questions"]))
+            more = f" ({columns} columns)" if columns > 1 else ""
+            return f"{d['questions']} questions x {len(d['options'])} options{more}"
+        if self.section == "group":
+            return f"{len(d['options'])} options"
+        return f"{d['digits']} digits"
+
 
 @dataclass(frozen=True)
 class FormProposal:
@@ -63,9 +74,7 @@ class FormProposal:
         ]
         for f in self.fields:
             x, y = f.top_left_mm
-            lines.append(
-                f"#   {f.section}.{f.name}: {f.rows} x {f.cols} bubbles from ({x:.1f}, {y:.1f}) mm"
-            )
+            lines.append(f"#   {f.section}.{f.name}: {f.describe()}, from ({x:.1f}, {y:.1f}) mm")
         lines += [f"# NOTE: {n}" for n in self.notes]
         body = yaml.safe_dump(self.data, allow_unicode=True, sort_keys=False, width=100)
         return "\n".join(lines) + "\n" + body

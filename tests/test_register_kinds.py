@@ -8,6 +8,7 @@ import pytest
 import yaml
 from conftest import transform
 from designs import design
+from fithelpers import reference_image
 
 from omr.detect.read import register
 from omr.detect.sampling import apply_transform
@@ -25,17 +26,6 @@ def write_design(tmp_path, data: dict) -> Form:
     path = tmp_path / f"{form.name}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return load_form(path)
-
-
-def reference_image(form: Form) -> np.ndarray:
-    """The blank sheet at the reference's dpi, exactly to scale.
-
-    The renderer rounds the page up to whole pixels by stretching it slightly;
-    a reference image must be true to its dpi, so it is brought back to size.
-    """
-    dpi = form.registration.dpi
-    size = (round(form.page.width * dpi / 25.4), round(form.page.height * dpi / 25.4))
-    return cv2.resize(render_blank(form, dpi=round(dpi)), size, interpolation=cv2.INTER_AREA)
 
 
 def placed_error_mm(reg, form, degrees=0.0, shift=(0, 0), scale=1.0, shape=None) -> float:

@@ -96,6 +96,28 @@ def render_blank(form: Form, *, dpi: int = RENDER_DPI) -> np.ndarray:
         doc.close()
 
 
+def scan_blank(form: Form, seed: int, *, dpi: int = 200) -> np.ndarray:
+    """One blank sheet of ``form`` printed and scanned (grey, ``dpi``): turned up to 1.5°,
+    shifted up to 2 mm, a little blur and noise; what ``omr forms fit`` is given."""
+    rng = np.random.default_rng([seed, SESSION_STREAM, 99])
+    params = ScanParams(
+        dpi=dpi,
+        rotation_deg=float(rng.uniform(-1.5, 1.5)),
+        shift_mm=(float(rng.uniform(-2, 2)), float(rng.uniform(-2, 2))),
+        scale=1.0,
+        upside_down=False,
+        colour="grey",
+        paper_white=float(rng.uniform(238, 250)),
+        tint=(1.0, 1.0, 1.0),
+        blur_sigma=0.5,
+        noise_sigma=3.0,
+        jpeg_quality=None,
+    )
+    return scan_page(
+        render_blank(form), params, page_mm=(form.page.width, form.page.height), rng=rng
+    )
+
+
 def _to_px(xy_mm, dpi: float = RENDER_DPI) -> np.ndarray:
     """Millimetres to pixel coordinates (pixel centres at integers)."""
     return np.asarray(xy_mm, dtype=float) * dpi / MM_PER_INCH - 0.5
