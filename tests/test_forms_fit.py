@@ -56,3 +56,33 @@ def test_stacks_read_with_a_fitted_definition_have_no_silent_error(tmp_path, nam
 def test_the_sample_forms_are_the_test_designs(name):
     sample = Path(__file__).resolve().parent.parent / "samples" / "forms" / f"{name}.yaml"
     assert yaml.safe_load(sample.read_text(encoding="utf-8")) == DESIGNS[name]
+
+
+def test_a_filled_sheet_fits_as_well_as_a_blank_one(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from omr.simulate.session import simulate_session
+
+    truth = Form.model_validate(DESIGNS["vendor-track"])
+    simulate_session(truth, 1, 3, tmp_path / "s", profile="clean")
+    out = tmp_path / "filled.yaml"
+    scan = tmp_path / "s" / "scans" / "stack.pdf"
+    result = CliRunner().invoke(cli, ["forms", "fit", str(scan), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    fitted = Form.model_validate(name_fields(yaml.safe_load(out.read_text()), truth))
+    for field, want in truth.layout.fields.items():
+        assert fitted.layout.fields[field].index.shape == want.index.shape, field
+
+
+def test_fit_on_a_page_without_bubbles_says_so(tmp_path):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from cli import cli
+
+    Image.fromarray(np.full((1754, 1240), 250, np.uint8)).save(tmp_path / "p.png", dpi=(150, 150))
+    out = tmp_path / "f.yaml"
+    result = CliRunner().invoke(cli, ["forms", "fit", str(tmp_path / "p.png"), "--out", str(out)])
+    assert result.exit_code == 4
+    assert "no bubbles found" in result.output
