@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import yaml
 
-from omr.detect.layout_finder import (
+from omr.detect.layout import (
     FoundBubbles,
     FoundRegistration,
     Grid,

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from omr.detect.layout_finder import (
+from omr.detect.layout import (
     FoundBubbles,
     estimate_skew,
     find_bubbles,
