@@ -127,3 +127,18 @@ def test_a_form_with_a_missing_reference_image_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(design("plain-a5"), allow_unicode=True), encoding="utf-8")
     with pytest.raises(InvalidFormError, match=r"registration.image: no such file"):
         load_form(path)
+
+
+def test_three_corner_circles_are_enough_when_the_bubbles_confirm_them(tmp_path):
+    form = write_design(tmp_path, design("corner-circles"))
+    blank = render_blank(form, dpi=DPI)
+    x, y = (np.array(form.registration.marks[3]) * DPI / 25.4).astype(int)
+    half = int(5 * DPI / 25.4)
+    blank[y - half : y + half, x - half : x + half] = 255  # one corner torn off
+    reg = register(transform(blank, degrees=1.0), form)
+    assert reg and reg.marks_found == 3
+    assert placed_error_mm(reg, form, 1.0, (0, 0), shape=blank.shape) < 0.1
+    # With the printed outlines gone (a 1-bit scan loses them), three marks are not trusted.
+    bare = np.full_like(blank, 255)
+    bare[blank < 40] = 0  # only the solid marks and text survive
+    assert not register(transform(bare, degrees=1.0), form)

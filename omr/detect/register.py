@@ -129,7 +129,7 @@ def register_page(
     *,
     search_mm: float = 25.0,
     max_residual_mm: float = 0.6,
-    min_marks: int = 4,
+    min_marks: int = 3,
     min_spread: float = 0.15,
     min_outline_gap: float = 0.1,
     reference: ReferenceFeatures | None = None,
@@ -146,8 +146,8 @@ def register_page(
     max_residual_mm : float
         Largest RMS misfit of the landmarks accepted.
     min_marks : int
-        Fewest landmarks that must be found: three fix the transform, a fourth
-        checks it.
+        Fewest landmarks that must be found: three fix the transform; below five,
+        the printed bubble outlines must confirm it (:func:`check_fit`).
     min_spread : float
         Least spread of the corner marks found across their thinnest direction,
         as a share of the page's shorter side (three marks in a line fix nothing).
