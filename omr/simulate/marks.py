@@ -596,8 +596,12 @@ def draw_symbols(
     softness: float = 1.5,
     pens: Sequence[Pen] | None = None,
     px_per_mm: float = PX_PER_MM,
+    aspect: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mark bubbles with ticks, crosses, circles or dots (see :func:`symbol_alpha`).
+
+    ``aspect`` (K, 2), as in :func:`draw_marks`: around an ellipse the
+    symbols stretch with it (a circle drawn round a wide bubble is an ellipse).
 
     Parameters
     ----------
@@ -633,10 +637,12 @@ def draw_symbols(
     radius = np.broadcast_to(np.asarray(radius, dtype=float), (k,))
     darkness = np.broadcast_to(np.asarray(darkness, dtype=float), (k,))
     reach = np.broadcast_to(np.asarray(reach, dtype=float), (k,))
+    aspect = np.ones((k, 2)) if aspect is None else np.asarray(aspect, dtype=float)
     out = page.copy()
     covered = np.zeros(k)
     for i in range(k):
-        x0, y0, rel = _patch(centers_xy[i], reach[i] * radius[i] + softness + 1)
+        x0, y0, rel = _patch(centers_xy[i], reach[i] * radius[i] * aspect[i].max() + softness + 1)
+        rel = rel / aspect[i]
         alpha = symbol_alpha(
             rel,
             radius[i],

@@ -471,6 +471,7 @@ class SheetMaker:
                 softness=p.softness_px,
                 pens=None if pens is None else [pens[i] for i in symbols],
                 px_per_mm=k,
+                aspect=(layout.half_axes / layout.radius[:, None])[bubbles[symbols]],
             )
         erased = np.zeros(len(plan.erasures))
         if plan.erasures:
