@@ -26,6 +26,7 @@ from omr.resources import data_dir
 
 PENCIL_BLOCKS = ("hb", "b2", "pencil")
 BLACK_PEN_WORDS = ("black", "gel", "felt")
+COLOUR_WORDS = ("blue", "red", "green")
 
 
 def calibration_sheet() -> Form:
@@ -39,6 +40,8 @@ def block_medium(name: str) -> str:
         return "empty"
     if name.startswith(PENCIL_BLOCKS):
         return "pencil"
+    if name.startswith(COLOUR_WORDS):
+        return "colour-ink"  # blue gel is a coloured ink, not a black pen
     if any(word in name for word in BLACK_PEN_WORDS):
         return "black-pen"
     return "colour-ink"

@@ -25,8 +25,9 @@ def scans(tmp_path_factory):
 
 def test_block_names_say_the_medium():
     assert [
-        block_medium(n) for n in ("hb", "pencil_heavy", "black_gel", "blue_ballpoint", "empty")
-    ] == ["pencil", "pencil", "black-pen", "colour-ink", "empty"]
+        block_medium(n)
+        for n in ("hb", "pencil_heavy", "black_gel", "blue_ballpoint", "blue_gel", "empty")
+    ] == ["pencil", "pencil", "black-pen", "colour-ink", "colour-ink", "empty"]
 
 
 def test_a_neutral_scanner_gets_no_cast_and_a_cast_scanner_gets_its_own(scans, tmp_path):
