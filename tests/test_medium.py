@@ -92,3 +92,102 @@ def test_evidence_shows_the_ink_beside_a_pencil_mark(central):
     left, right = img[:90, :100], img[:90, 102:]
     assert left[..., 0].mean() > left[..., 2].mean() + 10  # BGR: the ink tile is blue
     assert abs(float(right[..., 0].mean()) - float(right[..., 2].mean())) < 12
+
+
+# Sheet-relative evidence, on small synthetic sheets: K marks' colour numbers.
+
+PENCIL_SHEET = {"saturation": 0.04, "hue": 50.0, "density": 0.42, "texture": 0.15}
+BALLPOINT = {"saturation": 0.16, "hue": 74.0, "density": 0.95, "texture": 0.06}
+
+
+def _sheet(n=30, seed=0, **extra):
+    """n pencil marks with noise like a scan's, then the marks given in ``extra`` (name: dict)."""
+    from omr.detect.medium import MarkColour
+
+    rng = np.random.default_rng(seed)
+    cols = {
+        "saturation": np.abs(PENCIL_SHEET["saturation"] + rng.normal(0, 0.012, n)),
+        "hue": PENCIL_SHEET["hue"] + rng.normal(0, 8, n),
+        "density": PENCIL_SHEET["density"] * (1 + rng.normal(0, 0.08, n)),
+        "texture": PENCIL_SHEET["texture"] * (1 + rng.normal(0, 0.15, n)),
+    }
+    for mark in extra.values():
+        for k in cols:
+            cols[k] = np.append(cols[k], mark[k])
+    return MarkColour(**cols)
+
+
+def test_pencil_only_sheets_have_no_outlier():
+    from omr.detect.medium import classify_media
+
+    model = find_calibration().ink
+    for seed in range(20):
+        medium, score = classify_media(_sheet(seed=seed), model)
+        assert set(medium) == {"pencil"}, seed
+        assert score.max() < 0.8
+
+
+def test_one_black_ballpoint_correction_stands_out_from_the_sheets_pencil():
+    from omr.detect.medium import classify_media, sheet_outliers
+
+    model = find_calibration().ink
+    # below the absolute chroma test: only the comparison with the sheet finds it
+    faint = dict(BALLPOINT, saturation=0.08)
+    colour = _sheet(fix=faint)
+    assert colour.chroma[-1] < model.chroma_min
+    medium, _ = classify_media(colour, model)
+    assert list(medium).count("ink") == 1 and medium[-1] == "ink"
+    assert sheet_outliers(colour, model)[-1] >= 1.0
+    # the same mark on its own, or with too few others, proves nothing by comparison
+    few = _sheet(n=model.outlier_min_marks - 2, fix=faint)
+    assert sheet_outliers(few, model).max() == 0.0
+
+
+def test_a_dense_pen_with_a_cast_is_ink_even_alone():
+    from omr.detect.medium import MarkColour, classify_media
+
+    model = find_calibration().ink
+    one = MarkColour(
+        *(np.array([BALLPOINT[k]]) for k in ("saturation", "hue", "density", "texture"))
+    )
+    assert one.chroma[0] >= model.chroma_min
+    assert classify_media(one, model)[0][0] == "ink"
+
+
+def test_a_dense_smooth_neutral_mark_among_light_pencil_is_a_pen_and_a_grainy_one_is_not():
+    from omr.detect.medium import classify_media
+
+    model = find_calibration().ink
+    gel = {"saturation": 0.0, "hue": 0.0, "density": 1.3, "texture": 0.05}
+    medium, _ = classify_media(_sheet(gel=gel), model)
+    assert medium[-1] == "ink" and list(medium).count("ink") == 1
+    pressed = dict(gel, texture=0.3)  # a hard-pressed pencil stays grainy
+    medium, _ = classify_media(_sheet(pressed=pressed), model)
+    assert set(medium) == {"pencil"}
+
+
+def test_a_sheet_of_heavy_pencil_is_not_an_outlier_of_itself():
+    from omr.detect.medium import MarkColour, classify_media
+
+    model = find_calibration().ink
+    base = _sheet(seed=3)
+    heavy = MarkColour(base.saturation, base.hue, base.density * 2.5, base.texture)
+    assert np.median(heavy.density) > model.outlier_density_min
+    medium, _ = classify_media(heavy, model)
+    assert set(medium) == {"pencil"}
+
+
+def test_density_is_measured_on_the_marks_own_samples():
+    """A half-filled bubble is as dense as a full one; a light pencil keeps its own density."""
+    from omr.detect.medium import mark_colour
+
+    rgb = np.full((60, 120, 3), 240, np.uint8)
+    rgb[10:50, 10:50] = 120  # full fill, half the light: absorbance 0.30
+    rgb[10:50, 70:90] = 120  # half fill
+    yy, xx = np.mgrid[1.5:4.5:0.25, 1.5:4.5:0.25]
+    pts = np.stack([xx.ravel(), yy.ravel()], axis=-1)
+    points = np.stack([pts, pts + [6.0, 0.0]])  # (2, S, 2) mm
+    matrix = np.diag([10.0, 10.0, 1.0])  # 10 px per mm
+    ev = mark_colour(rgb, matrix, points, paper_rgb=np.array([240.0, 240.0, 240.0]))
+    assert ev.density == pytest.approx([np.log10(2)] * 2, abs=0.01)
+    assert ev.saturation == pytest.approx([0, 0], abs=1e-6)

@@ -16,7 +16,14 @@ from omr.detect.measure import (
     ring_mask,
     ring_points,
 )
-from omr.detect.medium import UNKNOWN, classify_media, is_colour, mark_colour, paper_colour
+from omr.detect.medium import (
+    UNKNOWN,
+    classify_media,
+    is_colour,
+    mark_colour,
+    neutralise,
+    paper_colour,
+)
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.register import register_page
 from omr.forms import Form
@@ -82,7 +89,7 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
     idx = np.array([b for *_, b in found])
     evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
     medium, score = classify_media(evidence, ink_model)
-    evidence = evidence.neutralised(ink_model.neutral_a, ink_model.neutral_b)
+    evidence = neutralise(evidence, ink_model)
     for k, (n, i, o, _) in enumerate(found):
         out["marks"].append(
             {
@@ -94,6 +101,7 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
                 "saturation": round(float(evidence.saturation[k]), 3),
                 "hue": round(float(evidence.hue[k]), 1),
                 "density": round(float(evidence.density[k]), 3),
+                "chroma": round(float(evidence.chroma[k]), 3),
                 "texture": round(float(evidence.texture[k]), 3),
             }
         )
