@@ -191,3 +191,26 @@ def test_density_is_measured_on_the_marks_own_samples():
     ev = mark_colour(rgb, matrix, points, paper_rgb=np.array([240.0, 240.0, 240.0]))
     assert ev.density == pytest.approx([np.log10(2)] * 2, abs=0.01)
     assert ev.saturation == pytest.approx([0, 0], abs=1e-6)
+
+
+def test_the_scanners_cast_is_taken_away_at_each_marks_density():
+    from omr.detect.medium import MarkColour, neutralise
+
+    model = find_calibration().ink.model_copy(
+        update={
+            "neutral_a": -0.1,
+            "neutral_b": -0.1,
+            "neutral_density": 0.5,
+            "neutral_da": -0.05,
+            "neutral_db": -0.08,
+        }
+    )
+    density = np.array([0.5, 1.0, 0.25])
+    a = -0.1 - 0.05 * (density - 0.5)
+    b = -0.1 - 0.08 * (density - 0.5)
+    colour = MarkColour(
+        np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360, density, np.full(3, 0.15)
+    )
+    assert neutralise(colour, model).saturation == pytest.approx([0, 0, 0], abs=1e-9)
+    flat = neutralise(colour, model.model_copy(update={"neutral_da": 0.0, "neutral_db": 0.0}))
+    assert flat.saturation[1] == pytest.approx(np.hypot(0.025, 0.04), abs=1e-9)
