@@ -214,3 +214,13 @@ def test_the_scanners_cast_is_taken_away_at_each_marks_density():
     assert neutralise(colour, model).saturation == pytest.approx([0, 0, 0], abs=1e-9)
     flat = neutralise(colour, model.model_copy(update={"neutral_da": 0.0, "neutral_db": 0.0}))
     assert flat.saturation[1] == pytest.approx(np.hypot(0.025, 0.04), abs=1e-9)
+
+
+def test_a_few_blue_corrections_do_not_make_the_pencil_beside_them_ink():
+    from omr.detect.medium import classify_media
+
+    model = find_calibration().ink.model_copy(update={"sheet_saturation": 0.05})
+    blue = {"saturation": 1.0, "hue": 55.0, "density": 0.5, "texture": 0.09}
+    medium, _ = classify_media(_sheet(b1=blue, b2=blue, b3=blue), model)
+    assert list(medium[-3:]) == ["ink"] * 3
+    assert set(medium[:-3]) == {"pencil"}

@@ -148,8 +148,9 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
       ``chroma_min``: a dense pen with a cast of its own (black ballpoint,
       felt-tip, gel), which graphite does not reach at any density;
     - **a sheet in pen**: at least ``sheet_min_marks`` marks whose colours add
-      up (their mean colour vector) to ``sheet_saturation``: a black pen's
+      up (their median colour vector) to ``sheet_saturation``: a black pen's
       faint, steady cast, which noise does not have because its hue wanders;
+      the marks that carry that cast (0.8 of it along its direction) are ink;
     - **black pen density**: a mark denser than ``black_density_min`` with
       grain below ``black_texture_max`` (off unless a calibration enables it);
     - **unlike the sheet's own pencil** (:func:`sheet_outliers`): a mark whose
@@ -165,12 +166,15 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
     mark_limit = max(model.saturation_max, median + model.mark_mad_k * mad)
     colour_score = sat / mark_limit
     chroma_score = colour.chroma / model.chroma_min
-    hue = np.radians(colour.hue)
-    resultant = float(np.hypot(np.mean(sat * np.cos(hue)), np.mean(sat * np.sin(hue)))) if n else 0
+    vec = colour.vectors()
+    mean = np.median(vec, axis=0) if n else np.zeros(2)  # a few coloured marks do not make it
+    resultant = float(np.hypot(*mean))
     pen_sheet = n >= model.sheet_min_marks and resultant >= model.sheet_saturation
+    # on a sheet in pen, the marks that carry its cast (pencil beside it does not)
+    along = vec @ (mean / max(resultant, 1e-9))
     sheet_score = np.where(
         pen_sheet,
-        np.minimum(sat / (0.8 * model.sheet_saturation), resultant / model.sheet_saturation),
+        np.minimum(along / (0.8 * model.sheet_saturation), resultant / model.sheet_saturation),
         0.0,
     )
     black_score = np.where(
