@@ -27,6 +27,7 @@ from omr.resources import data_dir
 PENCIL_BLOCKS = ("hb", "b2", "pencil")
 BLACK_PEN_WORDS = ("black", "gel", "felt")
 COLOUR_WORDS = ("blue", "red", "green")
+CHROMA_FLOOR = 0.06  # never a lower chroma threshold than this, however clean the calibration
 
 
 def calibration_sheet() -> Form:
@@ -176,11 +177,11 @@ def fit_ink(samples: Samples, base: InkModel) -> tuple[InkModel, list[str]]:
         # colour in absorbance (saturation × density), after the cast is taken away
         hi = float(np.percentile(pencil_sat * pencil_den, 99.5))
         lo = float(np.percentile(black_sat * black_den, 10))
-        # a session's marks are noisier than the calibration sheet's full fills
+        # a session's marks are noisier than the calibration sheet's full fills,
+        # and its pencil may be denser: the test is on only with a clear gap
         if lo > 4 * hi:
-            update["chroma_min"] = round(max(4 * hi, (hi + lo) / 2), 3)
+            update["chroma_min"] = round(max(4 * hi, (hi + lo) / 2, CHROMA_FLOOR), 3)
         else:
-            update["chroma_min"] = round(max(4 * hi, base.chroma_min), 3)
             notes.append("black pens show too little colour to tell them by it alone")
         update["outlier_chroma"] = round(max(4 * hi, base.outlier_chroma), 3)
     if pencil_den.size:

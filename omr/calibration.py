@@ -119,16 +119,19 @@ class InkModel(Strict):
         8.0, ge=0, description="a mark's saturation must also clear the sheet's median + k MAD"
     )
     chroma_min: float = Field(
-        0.09, gt=0, description="colour in absorbance (saturation × density) that makes a pen"
+        9.0,
+        gt=0,
+        description="colour in absorbance (saturation × density) that makes a pen (off unless "
+        "a calibration enables it: dense pencil on warm paper shows a cast too)",
     )
     outlier_min_marks: int = Field(
         8, ge=2, description="marks a sheet needs before its marks are compared with each other"
     )
     outlier_chroma: float = Field(
-        0.06, gt=0, description="colour difference (absorbance) from the sheet's typical mark"
+        0.075, gt=0, description="colour difference (absorbance) from the sheet's typical mark"
     )
     outlier_mad_k: float = Field(
-        6.0, ge=0, description="and at least the sheet's median + k MAD of those differences"
+        8.0, ge=0, description="and at least the sheet's median + k MAD of those differences"
     )
     outlier_grain_ratio: float = Field(
         1.5, gt=0, description="a colour outlier is at most this many times the sheet's grain"

@@ -146,7 +146,9 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
       saturation): a coloured pen;
     - **chroma**: its colour in absorbance (saturation × density) at least
       ``chroma_min``: a dense pen with a cast of its own (black ballpoint,
-      felt-tip, gel), which graphite does not reach at any density;
+      felt-tip). Off unless a calibration enables it: very dense pencil on
+      warm paper shows a cast of its own too (scanner flare lifts the
+      paper's weakest channel most);
     - **a sheet in pen**: at least ``sheet_min_marks`` marks whose colours add
       up (their median colour vector) to ``sheet_saturation``: a black pen's
       faint, steady cast, which noise does not have because its hue wanders;
