@@ -225,3 +225,31 @@ def test_a_few_blue_corrections_do_not_make_the_pencil_beside_them_ink():
     medium, _ = classify_media(_sheet(b1=blue, b2=blue, b3=blue), model)
     assert list(medium[-3:]) == ["ink"] * 3
     assert set(medium[:-3]) == {"pencil"}
+
+
+def _photographed(rgb, light=(1.0, 0.93, 0.78)):
+    """The sheet in perspective on a dark desk under warm light, like a phone photo."""
+    h, w = rgb.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[260, 180], [w + 140, 260], [w + 40, h + 300], [180, h + 220]])
+    m = cv2.getPerspectiveTransform(src, dst)
+    frame = cv2.warpPerspective(rgb, m, (w + 420, h + 520), borderValue=(70, 60, 50))
+    return np.clip(frame * np.asarray(light), 0, 255).astype(np.uint8)
+
+
+def test_photo_colour_is_straightened_and_balanced_on_its_paper(central):
+    photo = _photographed(_colour_sheet(central, (40, 70, 190)))
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    read = read_page(gray, central, find_calibration(), colour=photo, sheet_id="p:1")
+    assert read.registration["photo"] is True
+    assert read.media["colour"] is True
+    media = {(m["field"], m["item"], m["option"]): m["medium"] for m in read.media["marks"]}
+    assert media.pop(("course2", 3, "B")) == "ink"
+    assert set(media.values()) == {"pencil"}
+    pencil = _read(central, _colour_sheet(central))
+    photo = _photographed(_colour_sheet(central))
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    read = read_page(gray, central, find_calibration(), colour=photo, sheet_id="p:2")
+    assert read.registration["photo"] is True and not read.evidence
+    assert {m["medium"] for m in read.media["marks"]} == {"pencil"}
+    assert len(read.media["marks"]) == len(pencil.media["marks"])
