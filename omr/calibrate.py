@@ -26,6 +26,8 @@ from omr.resources import data_dir
 
 PENCIL_BLOCKS = ("hb", "b2", "pencil")
 BLACK_PEN_WORDS = ("black", "gel", "felt")
+COLOUR_WORDS = ("blue", "red", "green")
+CHROMA_FLOOR = 0.06  # never a lower chroma threshold than this, however clean the calibration
 
 
 def calibration_sheet() -> Form:
@@ -39,6 +41,8 @@ def block_medium(name: str) -> str:
         return "empty"
     if name.startswith(PENCIL_BLOCKS):
         return "pencil"
+    if name.startswith(COLOUR_WORDS):
+        return "colour-ink"  # blue gel is a coloured ink, not a black pen
     if any(word in name for word in BLACK_PEN_WORDS):
         return "black-pen"
     return "colour-ink"
@@ -115,26 +119,46 @@ def fit_marks(samples: Samples, base: MarkModel) -> MarkModel:
     )
 
 
-def _neutralised(samples: Samples, medium: str, a0: float, b0: float) -> np.ndarray:
+def _neutralised(samples: Samples, medium: str, cast: dict) -> np.ndarray:
+    """Saturation of a medium's samples with the fitted cast (at their density) taken away."""
     sat, hue = samples.get("saturation", medium), np.radians(samples.get("hue", medium))
-    return np.hypot(sat * np.cos(hue) - a0, sat * np.sin(hue) - b0)
+    shift = samples.get("density", medium) - cast["neutral_density"]
+    a = sat * np.cos(hue) - (cast["neutral_a"] + cast["neutral_da"] * shift)
+    b = sat * np.sin(hue) - (cast["neutral_b"] + cast["neutral_db"] * shift)
+    return np.hypot(a, b)
+
+
+def fit_cast(samples: Samples) -> dict:
+    """The scanner's colour cast on its pencil: a line in density through the median pencil."""
+    sat, hue = samples.get("saturation", "pencil"), np.radians(samples.get("hue", "pencil"))
+    density = samples.get("density", "pencil")
+    if sat.size < 3:
+        return {"neutral_a": 0.0, "neutral_b": 0.0, "neutral_da": 0.0, "neutral_db": 0.0}
+    d0 = float(np.median(density))
+    design = np.stack([np.ones_like(density), density - d0], axis=1)
+    vectors = np.stack([sat * np.cos(hue), sat * np.sin(hue)], axis=1)
+    (a0, b0), (da, db) = np.linalg.lstsq(design, vectors, rcond=None)[0]
+    return {
+        "neutral_a": round(float(a0), 4),
+        "neutral_b": round(float(b0), 4),
+        "neutral_density": round(d0, 3),
+        "neutral_da": round(float(da), 4),
+        "neutral_db": round(float(db), 4),
+    }
 
 
 def fit_ink(samples: Samples, base: InkModel) -> tuple[InkModel, list[str]]:
     """Ink thresholds between this scanner's pencil and its pens, and notes on what failed.
 
-    The pencil's mean colour vector is the scanner's cast; it is taken away
-    from every mark before saturations are compared.
+    The pencil's colour vector is the scanner's cast (a line in density: a
+    lifted black level tints dark marks more); it is taken away from every
+    mark before saturations are compared.
     """
     notes = []
-    update = {}
-    sat, hue = samples.get("saturation", "pencil"), np.radians(samples.get("hue", "pencil"))
-    a0 = float(np.median(sat * np.cos(hue))) if sat.size else 0.0
-    b0 = float(np.median(sat * np.sin(hue))) if sat.size else 0.0
-    update["neutral_a"], update["neutral_b"] = round(a0, 4), round(b0, 4)
-    pencil_sat = _neutralised(samples, "pencil", a0, b0)
-    colour_sat = _neutralised(samples, "colour-ink", a0, b0)
-    black_sat = _neutralised(samples, "black-pen", a0, b0)
+    update = {"neutral_density": base.neutral_density, **fit_cast(samples)}
+    pencil_sat = _neutralised(samples, "pencil", update)
+    colour_sat = _neutralised(samples, "colour-ink", update)
+    black_sat = _neutralised(samples, "black-pen", update)
     if pencil_sat.size and black_sat.size:
         spread = float(np.percentile(pencil_sat, 99.5))
         pen = float(np.median(black_sat))
@@ -149,6 +173,21 @@ def fit_ink(samples: Samples, base: InkModel) -> tuple[InkModel, list[str]]:
         if lo <= hi:
             notes.append("some coloured ink is as grey as pencil on this scanner")
     pencil_den, black_den = samples.get("density", "pencil"), samples.get("density", "black-pen")
+    if pencil_sat.size and black_sat.size:
+        # colour in absorbance (saturation × density), after the cast is taken away
+        hi = float(np.percentile(pencil_sat * pencil_den, 99.5))
+        lo = float(np.percentile(black_sat * black_den, 10))
+        # a session's marks are noisier than the calibration sheet's full fills,
+        # and its pencil may be denser: the test is on only with a clear gap
+        if lo > 4 * hi:
+            update["chroma_min"] = round(max(4 * hi, (hi + lo) / 2, CHROMA_FLOOR), 3)
+        else:
+            notes.append("black pens show too little colour to tell them by it alone")
+        update["outlier_chroma"] = round(max(4 * hi, base.outlier_chroma), 3)
+    if pencil_den.size:
+        # the densest pencil this scanner shows: a smooth mark well above it and
+        # above the sheet's own pencil is a pen
+        update["outlier_density_min"] = round(1.05 * float(np.percentile(pencil_den, 99.5)), 3)
     pencil_tex, black_tex = samples.get("texture", "pencil"), samples.get("texture", "black-pen")
     if pencil_den.size and black_den.size:
         den_hi, den_lo = float(np.percentile(pencil_den, 99.5)), float(np.percentile(black_den, 10))

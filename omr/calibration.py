@@ -107,11 +107,40 @@ class InkModel(Strict):
 
     neutral_a: float = Field(0.0, description="the scanner's cast on pencil, red–cyan axis")
     neutral_b: float = Field(0.0, description="the scanner's cast on pencil, yellow–blue axis")
+    neutral_density: float = Field(
+        0.5, gt=0, description="the pencil density (absorbance) at which the cast is measured"
+    )
+    neutral_da: float = Field(0.0, description="change of the red–cyan cast per unit density")
+    neutral_db: float = Field(0.0, description="change of the yellow–blue cast per unit density")
     saturation_max: float = Field(
         0.25, gt=0, description="colour saturation above which a mark is coloured ink"
     )
     mark_mad_k: float = Field(
         8.0, ge=0, description="a mark's saturation must also clear the sheet's median + k MAD"
+    )
+    chroma_min: float = Field(
+        9.0,
+        gt=0,
+        description="colour in absorbance (saturation × density) that makes a pen (off unless "
+        "a calibration enables it: dense pencil on warm paper shows a cast too)",
+    )
+    outlier_min_marks: int = Field(
+        8, ge=2, description="marks a sheet needs before its marks are compared with each other"
+    )
+    outlier_chroma: float = Field(
+        0.075, gt=0, description="colour difference (absorbance) from the sheet's typical mark"
+    )
+    outlier_mad_k: float = Field(
+        8.0, ge=0, description="and at least the sheet's median + k MAD of those differences"
+    )
+    outlier_grain_ratio: float = Field(
+        1.5, gt=0, description="a colour outlier is at most this many times the sheet's grain"
+    )
+    outlier_density_ratio: float = Field(
+        1.6, gt=1, description="a smooth mark this many times the sheet's median density is a pen"
+    )
+    outlier_density_min: float = Field(
+        0.95, gt=0, description="and at least this dense (absorbance)"
     )
     sheet_saturation: float = Field(
         0.10, gt=0, description="mean colour vector of a sheet's marks that makes it a pen sheet"

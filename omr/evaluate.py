@@ -126,6 +126,36 @@ def compare_sheet(read: SheetRead, truth: dict, tally: Tally, option_labels: dic
     return all(o == "right" for o in outcomes)
 
 
+def ink_tally(ink: dict, read: SheetRead, truth: dict) -> None:
+    """Count one sheet for the pencil-or-not report (article 7.7), in place.
+
+    A sheet with a visible mark in pen counts under its pen, split by how the
+    pen was used (``all`` marks, the ``answers``, a few ``corrections``)
+    beside its total (``sheets``); a sheet in pencil
+    only counts as ``pencil_only``. Flagged: any of its read marks is ``ink``.
+    """
+    marks = read.media.get("marks", [])
+    media = [m.get("medium") for m in marks]
+    flagged = "ink" in media
+    inked = [
+        m for m in truth.get("marks", []) if m.get("medium") == "ink" and m.get("visible", True)
+    ]
+    if not read.media.get("colour"):
+        ink["no_colour"] += 1
+    if inked:
+        pen = truth.get("ink_pen") or inked[0]["pen"]
+        row = ink["by_pen"].setdefault(pen, {})
+        for key in ("sheets", truth.get("ink_use") or "answers"):
+            n, k = row.get(key, (0, 0))
+            row[key] = (n + 1, k + flagged)
+    else:
+        ink["pencil_only"] = (ink["pencil_only"][0] + 1, ink["pencil_only"][1] + flagged)
+    pen_of = {(m["field"], m["item"], m["option"]): m["medium"] for m in truth.get("marks", [])}
+    for m, medium in zip(marks, media, strict=True):
+        truth_medium = pen_of.get((m["field"], m["item"], m["option"]), "none")
+        ink["marks"][f"{truth_medium}->{medium}"] += 1
+
+
 def _sheet_statuses(results_csv: Path) -> dict[str, list[str]]:
     statuses: dict[str, list[str]] = {}
     with results_csv.open(newline="", encoding="utf-8") as fh:
@@ -153,6 +183,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     status_pairs: Counter = Counter()
     review_reasons: Counter = Counter()
     group_check: Counter = Counter()
+    ink = {"by_pen": {}, "pencil_only": (0, 0), "marks": Counter(), "no_colour": 0}
     for sheet_id, want in truth.items():
         read = reads.get(sheet_id)
         rows = statuses.get(sheet_id)
@@ -173,6 +204,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             void_truth += 1
             void_right += sheet_status == want["status"]
         right = compare_sheet(read, want, tally, labels)
+        ink_tally(ink, read, want)
         exact += right and not in_review and all(s == want["status"] for s in rows)
     n = len(truth)
     silent = len(tally.errors) + len(missing)
@@ -194,6 +226,16 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             k: group_check[k] for k in ("miscoded", "miscoded_flagged", "honest", "honest_flagged")
         },
         "void_sheets": void_truth,
+        "ink": {
+            "note": "[sheets, flagged] per pen and use; marks: truth medium -> read medium",
+            "pencil_only": list(ink["pencil_only"]),
+            "by_pen": {
+                pen: {use: list(v) for use, v in sorted(row.items())}
+                for pen, row in sorted(ink["by_pen"].items())
+            },
+            "marks": dict(sorted(ink["marks"].items())),
+            "no_colour_sheets": ink["no_colour"],
+        },
         "void_right_reason": void_right,
         "missing_sheets": missing,
         "review_reasons": dict(sorted(review_reasons.items())),

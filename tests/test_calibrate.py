@@ -25,8 +25,9 @@ def scans(tmp_path_factory):
 
 def test_block_names_say_the_medium():
     assert [
-        block_medium(n) for n in ("hb", "pencil_heavy", "black_gel", "blue_ballpoint", "empty")
-    ] == ["pencil", "pencil", "black-pen", "colour-ink", "empty"]
+        block_medium(n)
+        for n in ("hb", "pencil_heavy", "black_gel", "blue_ballpoint", "blue_gel", "empty")
+    ] == ["pencil", "pencil", "black-pen", "colour-ink", "colour-ink", "empty"]
 
 
 def test_a_neutral_scanner_gets_no_cast_and_a_cast_scanner_gets_its_own(scans, tmp_path):
@@ -41,6 +42,10 @@ def test_a_neutral_scanner_gets_no_cast_and_a_cast_scanner_gets_its_own(scans, t
             assert cast < 0.06
         else:
             assert cast > 0.12  # the warm cast of scanner B, measured on its pencil
+            # its lifted black level tints dense marks more: the cast grows with density
+            ink = fitted.ink
+            assert ink.neutral_da * ink.neutral_a + ink.neutral_db * ink.neutral_b > 0
+            assert (ink.neutral_da**2 + ink.neutral_db**2) ** 0.5 > 0.03
         assert 0.03 < fitted.marks.empty_floor < fitted.marks.mark_floor <= 0.25
         assert fitted.name == profile
 

@@ -8,7 +8,13 @@ blue-violet cast. Grey and 1-bit scans carry no colour: there the medium is
 ``unknown``, never guessed.
 
 Absorbance per channel is ``-log10(I / paper)``, so the paper's own tint and
-the scanner's gains cancel out.
+the scanner's gains cancel out. A pen's colour scales with how much of it
+lies on the paper: its *chroma* (colour saturation times density, in
+absorbance) is what a mark shows of a colour of its own. Graphite shows next
+to none at any density; a black ballpoint's cast, times its density, does.
+The strongest evidence is the sheet itself: one correction in pen stands out
+from the candidate's own pencil marks on the same sheet (its colour, its
+density, its smoothness), whatever the scanner.
 """
 
 from __future__ import annotations
@@ -40,14 +46,42 @@ class MarkColour:
     density: np.ndarray
     texture: np.ndarray
 
-    def neutralised(self, a0: float, b0: float) -> MarkColour:
-        """The same marks with a scanner's cast (its pencil's colour vector) taken away."""
+    @property
+    def chroma(self) -> np.ndarray:
+        """Colour of the mark in absorbance units: saturation times density, (K,)."""
+        return self.saturation * self.density
+
+    def vectors(self) -> np.ndarray:
+        """Colour vectors (saturation along hue) on the two opponent axes, (K, 2)."""
         hue = np.radians(self.hue)
-        a = self.saturation * np.cos(hue) - a0
-        b = self.saturation * np.sin(hue) - b0
+        return np.stack([self.saturation * np.cos(hue), self.saturation * np.sin(hue)], axis=-1)
+
+    def neutralised(
+        self, a0: float, b0: float, *, da: float = 0.0, db: float = 0.0, d0: float = 0.0
+    ) -> MarkColour:
+        """The same marks with a scanner's cast (its pencil's colour vector) taken away.
+
+        The cast is ``(a0, b0)`` at density ``d0`` and changes by ``(da, db)``
+        per unit of density (a scanner's lifted black level tints dark marks
+        more than light ones).
+        """
+        hue = np.radians(self.hue)
+        a = self.saturation * np.cos(hue) - (a0 + da * (self.density - d0))
+        b = self.saturation * np.sin(hue) - (b0 + db * (self.density - d0))
         return MarkColour(
             np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360, self.density, self.texture
         )
+
+
+def neutralise(colour: MarkColour, model: InkModel) -> MarkColour:
+    """``colour`` with the calibration's pencil cast (at each mark's density) taken away."""
+    return colour.neutralised(
+        model.neutral_a,
+        model.neutral_b,
+        da=model.neutral_da,
+        db=model.neutral_db,
+        d0=model.neutral_density,
+    )
 
 
 def mark_colour(
@@ -78,7 +112,8 @@ def mark_colour(
     paper = np.maximum(np.asarray(paper_rgb, dtype=np.float64), 1.0)
     absorb = -np.log10(np.clip(chans / paper, 1e-3, 1.0))  # (K, S, 3)
     mean_abs = absorb.mean(axis=-1)  # (K, S)
-    dark = mean_abs >= dark_share * np.log10(paper.mean())  # the mark's own samples
+    # The mark's own samples: at least ``dark_share`` of the way from paper to black.
+    dark = mean_abs >= -np.log10(1.0 - dark_share)
     dark[dark.sum(axis=1) == 0] = True  # a very light mark: use all its samples
     weight = dark[..., None].astype(float)
     per_channel = (absorb * weight).sum(axis=1) / weight.sum(axis=1)  # (K, 3)
@@ -103,33 +138,45 @@ def _masked_cv(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:
     """Medium (``pencil``, ``ink`` or ``unknown``) and an ink score of each mark of one sheet.
 
-    Three tests, each scored 1.0 at its threshold:
+    Colours are first neutralised by the calibration's pencil cast. Each test
+    scores 1.0 at its threshold, and the mark's score is the highest:
 
     - **colour**: a mark's saturation above both ``saturation_max`` and the
       sheet's own spread (median + ``mark_mad_k`` × MAD of its marks'
-      saturation): a coloured pen, or one correction in pen among pencil;
+      saturation): a coloured pen;
+    - **chroma**: its colour in absorbance (saturation × density) at least
+      ``chroma_min``: a dense pen with a cast of its own (black ballpoint,
+      felt-tip). Off unless a calibration enables it: very dense pencil on
+      warm paper shows a cast of its own too (scanner flare lifts the
+      paper's weakest channel most);
     - **a sheet in pen**: at least ``sheet_min_marks`` marks whose colours add
-      up (their mean colour vector) to ``sheet_saturation``: a black pen's
+      up (their median colour vector) to ``sheet_saturation``: a black pen's
       faint, steady cast, which noise does not have because its hue wanders;
+      the marks that carry that cast (0.8 of it along its direction) are ink;
     - **black pen density**: a mark denser than ``black_density_min`` with
-      grain below ``black_texture_max`` (off unless a calibration enables it).
+      grain below ``black_texture_max`` (off unless a calibration enables it);
+    - **unlike the sheet's own pencil** (:func:`sheet_outliers`): a mark whose
+      colour or density stands out from the other marks of the same sheet.
 
     A mark with less than ``min_density`` inside its bubble is ``unknown``.
-    Colours are first neutralised by the calibration's pencil cast.
     """
-    colour = colour.neutralised(model.neutral_a, model.neutral_b)
+    colour = neutralise(colour, model)
     sat = colour.saturation
     n = len(sat)
     median = float(np.median(sat)) if n else 0.0
     mad = float(1.4826 * np.median(np.abs(sat - median))) if n else 0.0
     mark_limit = max(model.saturation_max, median + model.mark_mad_k * mad)
     colour_score = sat / mark_limit
-    hue = np.radians(colour.hue)
-    resultant = float(np.hypot(np.mean(sat * np.cos(hue)), np.mean(sat * np.sin(hue)))) if n else 0
+    chroma_score = colour.chroma / model.chroma_min
+    vec = colour.vectors()
+    mean = np.median(vec, axis=0) if n else np.zeros(2)  # a few coloured marks do not make it
+    resultant = float(np.hypot(*mean))
     pen_sheet = n >= model.sheet_min_marks and resultant >= model.sheet_saturation
+    # on a sheet in pen, the marks that carry its cast (pencil beside it does not)
+    along = vec @ (mean / max(resultant, 1e-9))
     sheet_score = np.where(
         pen_sheet,
-        np.minimum(sat / (0.8 * model.sheet_saturation), resultant / model.sheet_saturation),
+        np.minimum(along / (0.8 * model.sheet_saturation), resultant / model.sheet_saturation),
         0.0,
     )
     black_score = np.where(
@@ -137,11 +184,73 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
         colour.density / model.black_density_min,
         0.0,
     )
-    score = np.maximum.reduce([colour_score, sheet_score, black_score])
+    outlier_score = sheet_outliers(colour, model)
+    score = np.maximum.reduce([colour_score, chroma_score, sheet_score, black_score, outlier_score])
     medium = np.where(score >= 1.0, INK, PENCIL)
     # Too little inside the bubble (a ring drawn round it, a dot) to tell its colour.
     medium = np.where(colour.density < model.min_density, UNKNOWN, medium)
     return medium, score
+
+
+def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
+    """Score (1.0 at the threshold) of each mark for standing out from the sheet's own pencil.
+
+    The sheet's typical mark (the median of its marks' colour vectors,
+    densities and grain) is its candidate's pencil as this scanner shows it:
+    the test holds while pen marks are fewer than half (a few corrections, or
+    answers in pen beside pencil identity marks catch the other tests).
+
+    - **colour**: the mark's colour vector differs from the sheet's by at
+      least ``outlier_chroma`` in absorbance (the difference times the mark's
+      density) and by ``outlier_mad_k`` × the sheet's spread of that
+      difference; the mark has more colour than the sheet's pencil at its
+      density and at most ``outlier_grain_ratio`` times its median grain;
+    - **density**: the mark is at least ``outlier_density_ratio`` times as
+      dense as the sheet's median, denser than ``outlier_density_min`` and no
+      grainier than the sheet's median mark (dense and smooth: gel, felt-tip).
+
+    Sheets with fewer than ``outlier_min_marks`` marks score 0.
+
+    Parameters
+    ----------
+    colour : MarkColour
+        The K marks of one sheet, already neutralised.
+    model : InkModel
+
+    Returns
+    -------
+    (K,) ndarray of float
+    """
+    n = len(colour.density)
+    if n < model.outlier_min_marks:
+        return np.zeros(n)
+    vec = colour.vectors()
+    ref = np.median(vec, axis=0)
+    density = colour.density
+    apart = np.hypot(*(vec - ref).T) * density  # absorbance
+    spread = np.median(apart) + model.outlier_mad_k * 1.4826 * np.median(
+        np.abs(apart - np.median(apart))
+    )
+    grain = float(np.median(colour.texture))
+    # dye, not graphite: more colour than the sheet's pencil at that density, and
+    # not grainier than it (a shiny, grainy pencil mark scatters its colour)
+    inky = (colour.chroma > np.hypot(*ref) * density) & (
+        colour.texture <= model.outlier_grain_ratio * grain
+    )
+    colour_score = np.where(
+        inky, np.minimum(apart / model.outlier_chroma, apart / max(spread, 1e-6)), 0.0
+    )
+    typical = float(np.median(density))
+    smooth = colour.texture <= grain
+    density_score = np.where(
+        smooth,
+        np.minimum(
+            density / (model.outlier_density_ratio * max(typical, 1e-6)),
+            density / model.outlier_density_min,
+        ),
+        0.0,
+    )
+    return np.maximum(colour_score, density_score)
 
 
 def paper_colour(rgb: np.ndarray) -> np.ndarray:

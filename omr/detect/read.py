@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 
@@ -16,7 +18,14 @@ from omr.detect.measure import (
     ring_mask,
     ring_points,
 )
-from omr.detect.medium import UNKNOWN, classify_media, is_colour, mark_colour, paper_colour
+from omr.detect.medium import (
+    UNKNOWN,
+    classify_media,
+    is_colour,
+    mark_colour,
+    neutralise,
+    paper_colour,
+)
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.reference import ReferenceFeatures, reference_features
 from omr.detect.register import register_page
@@ -73,14 +82,32 @@ def _outer_marks_mm(form: Form) -> np.ndarray:
 
 
 def _rectified_candidates(gray: np.ndarray, form: Form):
-    """Straightened versions of a photo: from the corner marks, then from the sheet's edges."""
+    """Straightened versions of a photo: from the corner marks, then from the sheet's edges.
+
+    Each comes with the function that straightens another plane of the same
+    photo (a colour channel) the same way.
+    """
     reg = form.registration
     quad = find_mark_quad(gray) if isinstance(reg, CornerMarks) and reg.shape == "square" else None
     if quad is not None:
-        yield rectify_page(gray, quad, form, corners_mm=_outer_marks_mm(form))
+        corners = _outer_marks_mm(form)
+        yield (
+            rectify_page(gray, quad, form, corners_mm=corners),
+            partial(rectify_page, quad=quad, form=form, corners_mm=corners),
+        )
     quad = find_page_quad(gray)
     if quad is not None:
-        yield rectify_page(gray, quad, form)
+        yield rectify_page(gray, quad, form), partial(rectify_page, quad=quad, form=form)
+
+
+def straighten_colour(colour: np.ndarray, straighten) -> np.ndarray:
+    """A photo's colour planes straightened like its grey page, each evened out on its paper.
+
+    Evening out each channel on the sheet's own paper is also its white
+    balance: the paper comes out neutral whatever the light's colour, and a
+    mark's absorbance stays relative to the paper around it.
+    """
+    return np.dstack([straighten(np.ascontiguousarray(colour[..., c])) for c in range(3)])
 
 
 def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
@@ -105,7 +132,7 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
     idx = np.array([b for *_, b in found])
     evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
     medium, score = classify_media(evidence, ink_model)
-    evidence = evidence.neutralised(ink_model.neutral_a, ink_model.neutral_b)
+    evidence = neutralise(evidence, ink_model)
     for k, (n, i, o, _) in enumerate(found):
         out["marks"].append(
             {
@@ -117,6 +144,7 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
                 "saturation": round(float(evidence.saturation[k]), 3),
                 "hue": round(float(evidence.hue[k]), 1),
                 "density": round(float(evidence.density[k]), 3),
+                "chroma": round(float(evidence.chroma[k]), 3),
                 "texture": round(float(evidence.texture[k]), 3),
             }
         )
@@ -184,13 +212,13 @@ def read_page(
     """
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
     reg = register(gray, form)
-    photo = False
+    photo, straighten = False, None
     if not reg and reg.reason in PHOTO_RETRY:
         # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
-        for page in _rectified_candidates(gray, form):
+        for page, warp in _rectified_candidates(gray, form):
             again = register(page, form)
             if again:
-                gray, reg, photo = page, again, True
+                gray, reg, photo, straighten = page, again, True, warp
                 break
     if not reg:
         return SheetRead(**base, problem=reg.reason, message=reg.message)
@@ -229,7 +257,9 @@ def read_page(
         item = ItemRead("x" if signed else "", ItemState.one if signed else ItemState.blank, 1.0)
         fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
     too_compressed = jpeg_quality is not None and jpeg_quality < calibration.ink.min_jpeg_quality
-    usable = colour if (colour is not None and not photo and not bilevel) else None
+    if photo and colour is not None and colour.ndim == 3:
+        colour = straighten_colour(colour, straighten)
+    usable = colour if (colour is not None and not bilevel) else None
     if too_compressed:
         usable = None
     media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)

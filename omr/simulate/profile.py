@@ -443,6 +443,15 @@ PROFILES: dict[str, Profile] = {
         dpi_weights=(0.4, 0.2, 0.4),
         jpeg_quality=(80, 95),
     ),
+    # The ink students photographed with a phone instead of scanned: every
+    # sheet a photo (perspective, uneven light, blur, sensor noise, JPEG 70–92).
+    "ink-photo": Profile(
+        name="ink-photo",
+        pen_model=True,
+        p_ink_sheet=0.3,
+        p_colour=1.0,
+        p_photo=1.0,
+    ),
     # The same students and pens through another scanner: a warm colour cast
     # (black level lifted in red, blue gain cut), its own gamma per channel and
     # washed-out colour; the case a scanner's own calibration is for.
