@@ -33,6 +33,7 @@ from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
 PHOTO_RETRY = {"marks-not-found", "registration-weak"}
+SCAN_RESIDUAL_MM = 0.15  # a flat scan's marks fit within this; beyond it, try a perspective
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
 _POINTS: dict[int, tuple] = {}
@@ -213,11 +214,14 @@ def read_page(
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
     reg = register(gray, form)
     photo, straighten = False, None
-    if not reg and reg.reason in PHOTO_RETRY:
+    loose = bool(reg) and reg.residual_mm > SCAN_RESIDUAL_MM
+    if (not reg and reg.reason in PHOTO_RETRY) or loose:
         # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
+        # A loose flat fit is one too: a photo's perspective bends an affine
+        # fit by tenths of a millimetre at the marks and more in between.
         for page, warp in _rectified_candidates(gray, form):
             again = register(page, form)
-            if again:
+            if again and (not reg or again.residual_mm < reg.residual_mm):
                 gray, reg, photo, straighten = page, again, True, warp
                 break
     if not reg:
