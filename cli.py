@@ -218,7 +218,7 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     default="standard",
     show_default=True,
     help="Mix of student and scanner behaviour: standard, clean, stress, photo, ink, "
-    "ink-scanner-b, demo.",
+    "ink-scanner-b, ink-photo, demo.",
 )
 @click.option(
     "--format",

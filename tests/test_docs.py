@@ -31,3 +31,12 @@ def test_every_command_has_help_and_is_in_the_readme(name, command):
 def test_readme_has_the_two_setup_commands():
     assert "pip install . && omr run samples/demo" in README
     assert "pip install '.[test]' && pytest" in README
+
+
+def test_simulate_help_names_every_profile():
+    from omr.simulate import PROFILES
+
+    help_text = cli.commands["simulate"].params
+    text = next(p.help for p in help_text if p.name == "profile")
+    for name in PROFILES:
+        assert name in text, f"profile {name} is missing from --profile's help"
