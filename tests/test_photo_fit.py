@@ -15,3 +15,14 @@ def test_a_loose_flat_fit_of_a_photo_gives_way_to_its_perspective(tmp_path):
     run_session(tmp_path, jobs=1)
     report = evaluate_run(tmp_path / "out", tmp_path / "truth.json")
     assert report["silent_errors"] == 0
+
+
+def test_a_scan_fills_its_frame_and_a_photo_does_not(tmp_path):
+    from omr.detect.read import in_a_frame
+    from omr.pages import find_pages, load_page
+
+    simulate_session(find_form("central-a4"), 2, 99, tmp_path / "p", profile="ink-photo")
+    simulate_session(find_form("central-a4"), 2, 99, tmp_path / "s", profile="standard")
+    for folder, framed in (("p", True), ("s", False)):
+        refs, _ = find_pages([tmp_path / folder / "scans"])
+        assert [in_a_frame(load_page(r).gray) for r in refs] == [framed, framed]
