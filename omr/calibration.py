@@ -71,16 +71,30 @@ class MarkModel(Strict):
         0.15, gt=0, lt=1, description="dark share of the inside that makes pencil strokes"
     )
     spill_floor: float = Field(
-        0.03, gt=0, lt=1, description="ring darkness above blank that makes a spilling smudge"
+        0.02, gt=0, lt=1, description="ring darkness above blank that makes a spilling smudge"
     )
     spill_share: float = Field(
-        0.25, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+        0.18, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+    )
+    smear_share: float = Field(
+        0.3,
+        gt=0,
+        description="a weak mark whose ring is this share of its inside darkness is a smear",
     )
     clean_share: float = Field(
         0.15, gt=0, description="at most this ring darkness relative to the inside: a clean fill"
     )
     faint_accept: float = Field(
         0.15, gt=0, lt=1, description="a clean, even fill this dark above blank is an answer"
+    )
+    faint_cover: float = Field(
+        0.0, ge=0, lt=1, description="dark share of the inside a clean faint fill needs as well"
+    )
+    bilevel_faint_accept: float = Field(
+        0.1, gt=0, le=1, description="faint_accept on 1-bit scans (1: never accepted)"
+    )
+    bilevel_faint_cover: float = Field(
+        0.09, ge=0, lt=1, description="faint_cover on 1-bit scans: black in strokes, not dots"
     )
     circle_inside: float = Field(
         0.03, gt=0, lt=1, description="a circled bubble's inside stays this close to blank"

@@ -182,3 +182,80 @@ def test_ring_mask_drops_exactly_the_points_inside_other_bubbles(central):
         d[:, k] = np.inf
         assert (mask[k] == (d > reach[None, :]).all(axis=1)).all()
     assert 0.8 < mask.mean() < 1.0  # dense digit grids lose some ring points, not most
+
+
+def _measures(layout, *, dark=None, ring=None, cover=None):
+    """Blank-sheet measures for ``layout``: darkness 0.05, ring 0.02, no dark share."""
+    from omr.detect.measure import BubbleMeasures
+
+    n = len(layout)
+    darkness = np.full(n, 0.05) if dark is None else dark
+    ring = np.full(n, 0.02) if ring is None else ring
+    return BubbleMeasures(
+        darkness=darkness,
+        coverage=np.zeros(n) if cover is None else cover,
+        paper=230.0,
+        ink=20.0,
+        ring=ring,
+        ring_by_sector=np.repeat(ring[:, None], 8, axis=1),
+    )
+
+
+def _classify(layout, measures, model=MODEL):
+    from omr.detect.decide import classify_marks
+
+    levels = sheet_levels(measures.darkness[~layout.square], model)
+    states, conf = bubble_states(measures.darkness, levels)
+    out, *_ = classify_marks(measures, states, conf, levels, model, layout)
+    return out
+
+
+def _answer_bubbles(layout, n):
+    f = layout.fields["course1"]
+    return f.index[:n, 0], f.index[20 - n :, 2]
+
+
+@pytest.mark.parametrize(
+    ("ring_excess", "expected"),
+    [
+        (0.0, MARKED),  # a clean weak fill: an answer
+        (0.05, UNSURE),  # a halo of 0.22 × its darkness: fill or smear, a person decides
+        (0.12, 3),  # a halo half as dark as its inside: a smear (RESIDUE)
+    ],
+)
+def test_a_weak_mark_is_judged_by_its_halo(central, ring_excess, expected):
+    layout = central.layout
+    marks, weak = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.05)
+    dark[marks] = 0.85  # the sheet's clear marks
+    dark[weak[0]] = 0.28  # 0.23 above blank: marked by darkness, below mark_cap
+    ring = np.full(len(layout), 0.02)
+    ring[weak[0]] += ring_excess
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring))
+    assert out[weak[0]] == expected
+    assert (out[marks] == MARKED).all()
+
+
+@pytest.mark.parametrize(
+    ("cover", "expected"),
+    [(0.12, MARKED), (0.05, UNSURE)],  # black clustered in strokes, or a scatter of dots
+)
+def test_a_clean_faint_mark_on_a_1bit_scan_needs_clustered_black(central, cover, expected):
+    layout = central.layout
+    model = MODEL.model_copy(
+        update={
+            "empty_floor": MODEL.bilevel_empty_floor,
+            "faint_accept": MODEL.bilevel_faint_accept,
+            "faint_cover": MODEL.bilevel_faint_cover,
+        }
+    )
+    marks, faint = _answer_bubbles(layout, 20)
+    dark = np.zeros(len(layout))  # 1-bit: blank bubbles are pure white
+    dark[marks] = 0.95
+    dark[faint[0]] = 0.14  # unsure: between 0.02 and 0.2
+    ring = np.zeros(len(layout))
+    covers = np.zeros(len(layout))
+    covers[marks] = 0.95
+    covers[faint[0]] = cover
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers), model)
+    assert out[faint[0]] == expected

@@ -229,15 +229,20 @@ def classify_marks(
 
     - pencil strokes inside (a tick, a cross, a half fill: a large share of
       the inside is dark) → MARKED;
-    - a smudge that spills outside the bubble as much as it darkens it (what
-      an eraser leaves) → RESIDUE, never an answer;
+    - a smudge that spills outside the bubble (a halo of at least
+      ``spill_share`` of its darkness inside: what an eraser leaves; no
+      pencil fill reaches that far out) → RESIDUE, never an answer;
     - an even, light fill that stays inside the bubble (a faint pencil) and
       reaches ``faint_accept`` → MARKED;
     - anything else stays UNSURE: a person decides.
 
-    A weakly marked bubble (below ``mark_cap``) that spills like a smudge
-    becomes UNSURE. Empty bubbles with a ring drawn around them, or a small
-    dark patch inside, become ODD: not a valid answer, not surely nothing.
+    A weakly marked bubble (below ``mark_cap``, no strokes) that spills like
+    a smudge becomes UNSURE, and RESIDUE when its ring is at least
+    ``smear_share`` of its inside darkness (a smear no fill makes). A clean
+    faint fill needs ``faint_cover`` of its inside dark as well (on 1-bit
+    scans: black clustered into strokes, not an even scatter of dots). Empty
+    bubbles with a ring drawn around them, or a small dark patch inside,
+    become ODD: not a valid answer, not surely nothing.
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
@@ -259,14 +264,25 @@ def classify_marks(
     cover = measures.coverage - cover_blank
     stroke = cover >= max(model.stroke_cover, 6 * cover_noise)
     patch = cover >= max(model.dot_cover, 6 * cover_noise)
-    spill = (ring >= max(model.spill_floor, 4 * ring_noise)) & (ring >= model.spill_share * dark)
-    clean = (ring <= model.clean_share * dark) & (dark >= model.faint_accept)
+    ringed = ring >= max(model.spill_floor, 4 * ring_noise)
+    spill = ringed & (ring >= model.spill_share * dark)
+    smear = ringed & (ring >= model.smear_share * dark)
+    clean = (
+        (ring <= model.clean_share * dark)
+        & (dark >= model.faint_accept)
+        & (cover >= model.faint_cover)
+    )
     unsure = states == UNSURE
+    weak = (states == MARKED) & (dark < model.mark_cap) & ~stroke
     out = states.copy()
     out[unsure & stroke] = MARKED
     out[unsure & ~stroke & ~patch & spill] = RESIDUE
     out[unsure & ~stroke & ~spill & clean] = MARKED
-    out[(states == MARKED) & (dark < model.mark_cap) & spill & ~stroke] = UNSURE
+    # A weak "mark" whose halo outside the bubble is a large share of its
+    # darkness inside is a smear (no pencil fill reaches that far out): an
+    # eraser's residue. Spilling less, it may be either: a person decides.
+    out[weak & spill] = UNSURE
+    out[weak & smear & ~patch] = RESIDUE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (
         (ring >= model.ring_floor)
