@@ -46,6 +46,12 @@ class MarkModel(Strict):
     double_clean_ring: float = Field(
         0.01, ge=0, description="at most this ring darkness: a second mark drawn inside its bubble"
     )
+    double_clean_share: float = Field(
+        0.15,
+        ge=0,
+        description="strokes with a ring at most this share of their darkness: a second answer"
+        " (0: off)",
+    )
     double_stroke_cover: float = Field(
         0.1, gt=0, description="dark share inside that makes a second mark pencil strokes"
     )
@@ -104,6 +110,11 @@ class MarkModel(Strict):
     )
     dot_cover: float = Field(
         0.03, gt=0, lt=1, description="dark share of a bubble's inside above blank: a dot"
+    )
+    dot_tail_k: float = Field(
+        2.0,
+        ge=0,
+        description="a dot covers this many times the 99th percentile of the sheet's blanks",
     )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"

@@ -259,3 +259,51 @@ def test_a_clean_faint_mark_on_a_1bit_scan_needs_clustered_black(central, cover,
     covers[faint[0]] = cover
     out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers), model)
     assert out[faint[0]] == expected
+
+
+def test_a_dot_must_stand_out_from_the_specks_of_a_grainy_sheet(central):
+    from omr.detect.decide import EMPTY, ODD
+
+    layout = central.layout
+    marks, _ = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.02)
+    dark[marks] = 0.9
+    covers = np.zeros(len(layout))
+    covers[marks] = 0.95
+    blank = np.flatnonzero(dark < 0.5)
+    specks = blank[::40]  # 1 blank in 40 catches a dither speck
+    covers[specks] = 0.037
+    dot = blank[7]
+    covers[dot] = 0.15
+    ring = np.full(len(layout), 0.02)
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers))
+    assert (out[specks] == EMPTY).all()
+    assert out[dot] == ODD
+    # On a clean sheet, the same speck is a dot: nothing else looks like it.
+    covers[specks[1:]] = 0.0
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers))
+    assert out[specks[0]] == ODD
+
+
+@pytest.mark.parametrize(("share", "state"), [(0.15, ItemState.multiple), (0.0, ItemState.unsure)])
+def test_a_clean_half_fill_beside_an_answer_is_a_second_answer(central, share, state):
+    from omr.detect.decide import decide_fields
+
+    layout = central.layout
+    marks = layout.fields["course2"].index[:, 1]  # the sheet's clear marks
+    f = layout.fields["course1"]
+    dark = np.full(len(layout), 0.05)
+    dark[marks] = 0.85
+    dark[f.index[0, 2]] = 0.85  # q1: C answered
+    second = f.index[0, 4]
+    dark[second] = 0.35  # E: under half of C's darkness, a doubtful second mark
+    covers = np.zeros(len(layout))
+    covers[marks] = covers[f.index[0, 2]] = 1.0
+    covers[second] = 0.4  # half of it solidly dark: strokes
+    ring = np.full(len(layout), 0.02)
+    ring[second] += 0.015  # lifted a little: above double_clean_ring, 0.05 of its darkness
+    model = MODEL.model_copy(update={"double_clean_share": share})
+    fields, _ = decide_fields(_measures(layout, dark=dark, ring=ring, cover=covers), layout, model)
+    item = fields["course1"].items[0]
+    assert item.state == state
+    assert item.value == ("CE" if state == ItemState.multiple else "C")

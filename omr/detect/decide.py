@@ -241,8 +241,9 @@ def classify_marks(
     ``smear_share`` of its inside darkness (a smear no fill makes). A clean
     faint fill needs ``faint_cover`` of its inside dark as well (on 1-bit
     scans: black clustered into strokes, not an even scatter of dots). Empty
-    bubbles with a ring drawn around them, or a small dark patch inside,
-    become ODD: not a valid answer, not surely nothing.
+    bubbles with a ring drawn around them, or a small dark patch inside
+    (standing out from the specks of the sheet's own blanks), become ODD: not
+    a valid answer, not surely nothing.
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
@@ -263,7 +264,11 @@ def classify_marks(
     dark = measures.darkness - levels.blank
     cover = measures.coverage - cover_blank
     stroke = cover >= max(model.stroke_cover, 6 * cover_noise)
-    patch = cover >= max(model.dot_cover, 6 * cover_noise)
+    # Most blank bubbles have no dark sample at all, so the spread above says
+    # nothing of a grainy sheet (a dithered 1-bit scan) where a few blanks in a
+    # hundred catch a speck: a dot must stand out from the tail of the blanks.
+    tail = float(np.quantile(cover[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    patch = cover >= max(model.dot_cover, 6 * cover_noise, model.dot_tail_k * tail)
     ringed = ring >= max(model.spill_floor, 4 * ring_noise)
     spill = ringed & (ring >= model.spill_share * dark)
     smear = ringed & (ring >= model.smear_share * dark)
@@ -315,6 +320,13 @@ def decide_fields(
     deliberate = (ring_ex <= model.double_clean_ring) & (
         (cover_ex >= model.double_stroke_cover) | (dark_ex >= model.double_dark)
     )
+    if model.double_clean_share > 0:
+        # Strokes (a half fill, a cross) whose halo is no more than a clean
+        # fill's, relative to their own darkness: a neighbouring answer's blur
+        # may lift the ring a little, an eraser leaves no strokes.
+        deliberate |= (cover_ex >= model.double_stroke_cover) & (
+            ring_ex <= model.double_clean_share * dark_ex
+        )
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
     fields = {}

@@ -176,7 +176,12 @@ def read_page(
         # Evening out a photo's light also flattens a smudge's halo, the sign of
         # an eraser: a light even fill there is shown to a person, not accepted.
         model = model.model_copy(
-            update={"faint_accept": 1.0, "double_clean_ring": -1.0, "double_smear_ring": 9.0}
+            update={
+                "faint_accept": 1.0,
+                "double_clean_ring": -1.0,
+                "double_clean_share": 0.0,
+                "double_smear_ring": 9.0,
+            }
         )
     bilevel = is_bilevel(gray)
     if bilevel:
@@ -192,6 +197,7 @@ def read_page(
                 "faint_accept": model.bilevel_faint_accept,
                 "faint_cover": model.bilevel_faint_cover,
                 "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
+                "double_clean_share": 0.0,
                 "double_smear_ring": 9.0,
             }
         )
