@@ -82,6 +82,11 @@ class MarkModel(Strict):
     spill_share: float = Field(
         0.18, gt=0, description="a smudge's ring darkness relative to its inside darkness"
     )
+    doubt_share: float = Field(
+        0.1,
+        gt=0,
+        description="a weak mark whose ring is this share of its inside darkness: a person decides",
+    )
     smear_share: float = Field(
         0.3,
         gt=0,
@@ -101,6 +106,15 @@ class MarkModel(Strict):
     )
     bilevel_faint_cover: float = Field(
         0.09, ge=0, lt=1, description="faint_cover on 1-bit scans: black in strokes, not dots"
+    )
+    trace_floor: float = Field(
+        0.07,
+        gt=0,
+        lt=1,
+        description="an empty bubble this dark above blank, with no halo, is doubted",
+    )
+    trace_noise_k: float = Field(
+        8.0, ge=0, description="and this many noise deviations above blank"
     )
     circle_inside: float = Field(
         0.03, gt=0, lt=1, description="a circled bubble's inside stays this close to blank"

@@ -219,6 +219,8 @@ def _answer_bubbles(layout, n):
     ("ring_excess", "expected"),
     [
         (0.0, MARKED),  # a clean weak fill: an answer
+        (0.015, MARKED),  # a halo of 0.07 × its darkness: what pencil fills show
+        (0.03, UNSURE),  # 0.13 × its darkness: more than fills show, a person decides
         (0.05, UNSURE),  # a halo of 0.22 × its darkness: fill or smear, a person decides
         (0.12, 3),  # a halo half as dark as its inside: a smear (RESIDUE)
     ],
@@ -307,3 +309,18 @@ def test_a_clean_half_fill_beside_an_answer_is_a_second_answer(central, share, s
     item = fields["course1"].items[0]
     assert item.state == state
     assert item.value == ("CE" if state == ItemState.multiple else "C")
+
+
+def test_a_light_trace_far_above_the_blank_noise_is_doubted_not_called_blank(central):
+    layout = central.layout
+    marks, light = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.05) + np.tile([0.004, -0.004], len(layout) // 2)
+    dark[marks] = 0.6
+    dark[light[0]] = 0.14  # 0.09 above blank: under the empty level (0.10), 22 noise deviations
+    dark[light[1]] = 0.14  # the same, with an eraser's halo: residue territory, stays empty
+    ring = np.full(len(layout), 0.02)
+    ring[light[1]] += 0.04
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring))
+    assert out[light[0]] == UNSURE
+    assert out[light[1]] == EMPTY
+    assert (out[marks] == MARKED).all()

@@ -236,14 +236,16 @@ def classify_marks(
       reaches ``faint_accept`` → MARKED;
     - anything else stays UNSURE: a person decides.
 
-    A weakly marked bubble (below ``mark_cap``, no strokes) that spills like
-    a smudge becomes UNSURE, and RESIDUE when its ring is at least
+    A weakly marked bubble (below ``mark_cap``, no strokes) with a halo of at
+    least ``doubt_share`` of its darkness becomes UNSURE, and RESIDUE when its ring is at least
     ``smear_share`` of its inside darkness (a smear no fill makes). A clean
     faint fill needs ``faint_cover`` of its inside dark as well (on 1-bit
     scans: black clustered into strokes, not an even scatter of dots). Empty
     bubbles with a ring drawn around them, or a small dark patch inside
     (standing out from the specks of the sheet's own blanks), become ODD: not
-    a valid answer, not surely nothing.
+    a valid answer, not surely nothing. An empty bubble at least
+    ``trace_floor`` and ``trace_noise_k`` noise deviations above blank, with
+    no halo, becomes UNSURE (a light tick reads that low).
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
@@ -272,6 +274,7 @@ def classify_marks(
     ringed = ring >= max(model.spill_floor, 4 * ring_noise)
     spill = ringed & (ring >= model.spill_share * dark)
     smear = ringed & (ring >= model.smear_share * dark)
+    haloed = ringed & (ring >= model.doubt_share * dark)
     clean = (
         (ring <= model.clean_share * dark)
         & (dark >= model.faint_accept)
@@ -285,16 +288,25 @@ def classify_marks(
     out[unsure & ~stroke & ~spill & clean] = MARKED
     # A weak "mark" whose halo outside the bubble is a large share of its
     # darkness inside is a smear (no pencil fill reaches that far out): an
-    # eraser's residue. Spilling less, it may be either: a person decides.
-    out[weak & spill] = UNSURE
+    # eraser's residue. With a smaller halo, but more than a pencil mark
+    # shows, it may be either: a person decides.
+    out[weak & haloed] = UNSURE
     out[weak & smear & ~patch] = RESIDUE
+    # Below the empty level but far above the sheet's blank noise, drawn
+    # inside the bubble with no halo: a light tick or a faint stroke, not
+    # surely nothing (an eraser's trace has a halo; beside a clear answer it
+    # is set aside as residue below).
+    trace = (dark >= max(model.trace_floor, model.trace_noise_k * levels.noise)) & (
+        ring <= model.clean_share * dark
+    )
+    out[empty & trace] = UNSURE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (
         (ring >= model.ring_floor)
         & (dark_sectors >= model.circle_sectors)
         & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
     )
-    out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
+    out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
     return out.astype(np.int8), conf, patch, spill, ring, cover
