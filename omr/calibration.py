@@ -46,6 +46,12 @@ class MarkModel(Strict):
     double_clean_ring: float = Field(
         0.01, ge=0, description="at most this ring darkness: a second mark drawn inside its bubble"
     )
+    double_clean_share: float = Field(
+        0.15,
+        ge=0,
+        description="strokes with a ring at most this share of their darkness: a second answer"
+        " (0: off)",
+    )
     double_stroke_cover: float = Field(
         0.1, gt=0, description="dark share inside that makes a second mark pencil strokes"
     )
@@ -71,16 +77,44 @@ class MarkModel(Strict):
         0.15, gt=0, lt=1, description="dark share of the inside that makes pencil strokes"
     )
     spill_floor: float = Field(
-        0.03, gt=0, lt=1, description="ring darkness above blank that makes a spilling smudge"
+        0.02, gt=0, lt=1, description="ring darkness above blank that makes a spilling smudge"
     )
     spill_share: float = Field(
-        0.25, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+        0.18, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+    )
+    doubt_share: float = Field(
+        0.1,
+        gt=0,
+        description="a weak mark whose ring is this share of its inside darkness: a person decides",
+    )
+    smear_share: float = Field(
+        0.3,
+        gt=0,
+        description="a weak mark whose ring is this share of its inside darkness is a smear",
     )
     clean_share: float = Field(
         0.15, gt=0, description="at most this ring darkness relative to the inside: a clean fill"
     )
     faint_accept: float = Field(
         0.15, gt=0, lt=1, description="a clean, even fill this dark above blank is an answer"
+    )
+    faint_cover: float = Field(
+        0.0, ge=0, lt=1, description="dark share of the inside a clean faint fill needs as well"
+    )
+    bilevel_faint_accept: float = Field(
+        0.1, gt=0, le=1, description="faint_accept on 1-bit scans (1: never accepted)"
+    )
+    bilevel_faint_cover: float = Field(
+        0.09, ge=0, lt=1, description="faint_cover on 1-bit scans: black in strokes, not dots"
+    )
+    trace_floor: float = Field(
+        0.07,
+        gt=0,
+        lt=1,
+        description="an empty bubble this dark above blank, with no halo, is doubted",
+    )
+    trace_noise_k: float = Field(
+        8.0, ge=0, description="and this many noise deviations above blank"
     )
     circle_inside: float = Field(
         0.03, gt=0, lt=1, description="a circled bubble's inside stays this close to blank"
@@ -90,6 +124,11 @@ class MarkModel(Strict):
     )
     dot_cover: float = Field(
         0.03, gt=0, lt=1, description="dark share of a bubble's inside above blank: a dot"
+    )
+    dot_tail_k: float = Field(
+        2.0,
+        ge=0,
+        description="a dot covers this many times the 99th percentile of the sheet's blanks",
     )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"

@@ -3,7 +3,8 @@
 A *silent error* is an item (a question, a digit position, the booklet group, a
 proctor box) read with confidence but differently from the truth: it would
 change a result without anyone looking. Items the reader sent to review are
-counted separately, never as right.
+counted separately, never as right. Sheets in review are split into those the
+truth says a person must see (:func:`needs_person`) and unnecessary ones.
 """
 
 from __future__ import annotations
@@ -156,6 +157,26 @@ def ink_tally(ink: dict, read: SheetRead, truth: dict) -> None:
         ink["marks"][f"{truth_medium}->{medium}"] += 1
 
 
+def needs_person(read: SheetRead, truth: dict, statuses: list[str]) -> bool:
+    """Whether the truth itself says a person must look at this sheet.
+
+    True for a mis-coded booklet group flagged ``group-suspect``, a sheet in
+    ink flagged ``non-pencil`` (article 7.7), and a sheet with an unsure item
+    holding a circled option or a dot (ambiguous marks: not valid marks under
+    article 7.16, yet meant as answers). Any other review was unnecessary.
+    """
+    if truth.get("miscoded_group") and "review:group-suspect" in statuses:
+        return True
+    if truth.get("ink") and "review:non-pencil" in statuses:
+        return True
+    ambiguous = {(m["field"], m["item"]) for m in truth.get("marks", []) if m.get("ambiguous")}
+    return any(
+        item.state == ItemState.unsure and (name, i) in ambiguous
+        for name, f in read.fields.items()
+        for i, item in enumerate(f.items)
+    )
+
+
 def _sheet_statuses(results_csv: Path) -> dict[str, list[str]]:
     statuses: dict[str, list[str]] = {}
     with results_csv.open(newline="", encoding="utf-8") as fh:
@@ -182,6 +203,8 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     missing = []
     status_pairs: Counter = Counter()
     review_reasons: Counter = Counter()
+    needed = 0
+    unnecessary_reasons: Counter = Counter()
     group_check: Counter = Counter()
     ink = {"by_pen": {}, "pencil_only": (0, 0), "marks": Counter(), "no_colour": 0}
     for sheet_id, want in truth.items():
@@ -196,8 +219,13 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             group_check[kind] += 1
             group_check[f"{kind}_flagged"] += "review:group-suspect" in rows
         review += in_review
-        for reason in sorted({s.removeprefix("review:") for s in rows if s.startswith("review:")}):
+        reasons = sorted({s.removeprefix("review:") for s in rows if s.startswith("review:")})
+        for reason in reasons:
             review_reasons[reason] += 1
+        if in_review and read.ok and needs_person(read, want, rows):
+            needed += 1
+        elif in_review:
+            unnecessary_reasons.update(reasons)
         sheet_status = next((s for s in rows if s.startswith("review:")), rows[0])
         status_pairs[(want["status"], sheet_status)] += 1
         if want["status"].startswith("void:"):
@@ -215,6 +243,11 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         "silent_errors": silent,
         "review_rate": review / n if n else 0.0,
         "review_sheets": review,
+        "review_needed": needed,
+        "review_needed_rate": needed / n if n else 0.0,
+        "review_unnecessary": review - needed,
+        "review_unnecessary_rate": (review - needed) / n if n else 0.0,
+        "review_unnecessary_reasons": dict(sorted(unnecessary_reasons.items())),
         "bubble_accuracy": tally.bubbles_right / max(tally.bubbles - tally.bubbles_unsure, 1),
         "bubbles": tally.bubbles,
         "bubbles_unsure": tally.bubbles_unsure,

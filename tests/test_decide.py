@@ -182,3 +182,145 @@ def test_ring_mask_drops_exactly_the_points_inside_other_bubbles(central):
         d[:, k] = np.inf
         assert (mask[k] == (d > reach[None, :]).all(axis=1)).all()
     assert 0.8 < mask.mean() < 1.0  # dense digit grids lose some ring points, not most
+
+
+def _measures(layout, *, dark=None, ring=None, cover=None):
+    """Blank-sheet measures for ``layout``: darkness 0.05, ring 0.02, no dark share."""
+    from omr.detect.measure import BubbleMeasures
+
+    n = len(layout)
+    darkness = np.full(n, 0.05) if dark is None else dark
+    ring = np.full(n, 0.02) if ring is None else ring
+    return BubbleMeasures(
+        darkness=darkness,
+        coverage=np.zeros(n) if cover is None else cover,
+        paper=230.0,
+        ink=20.0,
+        ring=ring,
+        ring_by_sector=np.repeat(ring[:, None], 8, axis=1),
+    )
+
+
+def _classify(layout, measures, model=MODEL):
+    from omr.detect.decide import classify_marks
+
+    levels = sheet_levels(measures.darkness[~layout.square], model)
+    states, conf = bubble_states(measures.darkness, levels)
+    out, *_ = classify_marks(measures, states, conf, levels, model, layout)
+    return out
+
+
+def _answer_bubbles(layout, n):
+    f = layout.fields["course1"]
+    return f.index[:n, 0], f.index[20 - n :, 2]
+
+
+@pytest.mark.parametrize(
+    ("ring_excess", "expected"),
+    [
+        (0.0, MARKED),  # a clean weak fill: an answer
+        (0.015, MARKED),  # a halo of 0.07 × its darkness: what pencil fills show
+        (0.03, UNSURE),  # 0.13 × its darkness: more than fills show, a person decides
+        (0.05, UNSURE),  # a halo of 0.22 × its darkness: fill or smear, a person decides
+        (0.12, 3),  # a halo half as dark as its inside: a smear (RESIDUE)
+    ],
+)
+def test_a_weak_mark_is_judged_by_its_halo(central, ring_excess, expected):
+    layout = central.layout
+    marks, weak = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.05)
+    dark[marks] = 0.85  # the sheet's clear marks
+    dark[weak[0]] = 0.28  # 0.23 above blank: marked by darkness, below mark_cap
+    ring = np.full(len(layout), 0.02)
+    ring[weak[0]] += ring_excess
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring))
+    assert out[weak[0]] == expected
+    assert (out[marks] == MARKED).all()
+
+
+@pytest.mark.parametrize(
+    ("cover", "expected"),
+    [(0.12, MARKED), (0.05, UNSURE)],  # black clustered in strokes, or a scatter of dots
+)
+def test_a_clean_faint_mark_on_a_1bit_scan_needs_clustered_black(central, cover, expected):
+    layout = central.layout
+    model = MODEL.model_copy(
+        update={
+            "empty_floor": MODEL.bilevel_empty_floor,
+            "faint_accept": MODEL.bilevel_faint_accept,
+            "faint_cover": MODEL.bilevel_faint_cover,
+        }
+    )
+    marks, faint = _answer_bubbles(layout, 20)
+    dark = np.zeros(len(layout))  # 1-bit: blank bubbles are pure white
+    dark[marks] = 0.95
+    dark[faint[0]] = 0.14  # unsure: between 0.02 and 0.2
+    ring = np.zeros(len(layout))
+    covers = np.zeros(len(layout))
+    covers[marks] = 0.95
+    covers[faint[0]] = cover
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers), model)
+    assert out[faint[0]] == expected
+
+
+def test_a_dot_must_stand_out_from_the_specks_of_a_grainy_sheet(central):
+    from omr.detect.decide import EMPTY, ODD
+
+    layout = central.layout
+    marks, _ = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.02)
+    dark[marks] = 0.9
+    covers = np.zeros(len(layout))
+    covers[marks] = 0.95
+    blank = np.flatnonzero(dark < 0.5)
+    specks = blank[::40]  # 1 blank in 40 catches a dither speck
+    covers[specks] = 0.037
+    dot = blank[7]
+    covers[dot] = 0.15
+    ring = np.full(len(layout), 0.02)
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers))
+    assert (out[specks] == EMPTY).all()
+    assert out[dot] == ODD
+    # On a clean sheet, the same speck is a dot: nothing else looks like it.
+    covers[specks[1:]] = 0.0
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring, cover=covers))
+    assert out[specks[0]] == ODD
+
+
+@pytest.mark.parametrize(("share", "state"), [(0.15, ItemState.multiple), (0.0, ItemState.unsure)])
+def test_a_clean_half_fill_beside_an_answer_is_a_second_answer(central, share, state):
+    from omr.detect.decide import decide_fields
+
+    layout = central.layout
+    marks = layout.fields["course2"].index[:, 1]  # the sheet's clear marks
+    f = layout.fields["course1"]
+    dark = np.full(len(layout), 0.05)
+    dark[marks] = 0.85
+    dark[f.index[0, 2]] = 0.85  # q1: C answered
+    second = f.index[0, 4]
+    dark[second] = 0.35  # E: under half of C's darkness, a doubtful second mark
+    covers = np.zeros(len(layout))
+    covers[marks] = covers[f.index[0, 2]] = 1.0
+    covers[second] = 0.4  # half of it solidly dark: strokes
+    ring = np.full(len(layout), 0.02)
+    ring[second] += 0.015  # lifted a little: above double_clean_ring, 0.05 of its darkness
+    model = MODEL.model_copy(update={"double_clean_share": share})
+    fields, _ = decide_fields(_measures(layout, dark=dark, ring=ring, cover=covers), layout, model)
+    item = fields["course1"].items[0]
+    assert item.state == state
+    assert item.value == ("CE" if state == ItemState.multiple else "C")
+
+
+def test_a_light_trace_far_above_the_blank_noise_is_doubted_not_called_blank(central):
+    layout = central.layout
+    marks, light = _answer_bubbles(layout, 20)
+    dark = np.full(len(layout), 0.05) + np.tile([0.004, -0.004], len(layout) // 2)
+    dark[marks] = 0.6
+    dark[light[0]] = 0.14  # 0.09 above blank: under the empty level (0.10), 22 noise deviations
+    dark[light[1]] = 0.14  # the same, with an eraser's halo: residue territory, stays empty
+    ring = np.full(len(layout), 0.02)
+    ring[light[1]] += 0.04
+    out = _classify(layout, _measures(layout, dark=dark, ring=ring))
+    assert out[light[0]] == UNSURE
+    assert out[light[1]] == EMPTY
+    assert (out[marks] == MARKED).all()

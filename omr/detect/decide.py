@@ -229,15 +229,23 @@ def classify_marks(
 
     - pencil strokes inside (a tick, a cross, a half fill: a large share of
       the inside is dark) → MARKED;
-    - a smudge that spills outside the bubble as much as it darkens it (what
-      an eraser leaves) → RESIDUE, never an answer;
+    - a smudge that spills outside the bubble (a halo of at least
+      ``spill_share`` of its darkness inside: what an eraser leaves; no
+      pencil fill reaches that far out) → RESIDUE, never an answer;
     - an even, light fill that stays inside the bubble (a faint pencil) and
       reaches ``faint_accept`` → MARKED;
     - anything else stays UNSURE: a person decides.
 
-    A weakly marked bubble (below ``mark_cap``) that spills like a smudge
-    becomes UNSURE. Empty bubbles with a ring drawn around them, or a small
-    dark patch inside, become ODD: not a valid answer, not surely nothing.
+    A weakly marked bubble (below ``mark_cap``, no strokes) with a halo of at
+    least ``doubt_share`` of its darkness becomes UNSURE, and RESIDUE when its ring is at least
+    ``smear_share`` of its inside darkness (a smear no fill makes). A clean
+    faint fill needs ``faint_cover`` of its inside dark as well (on 1-bit
+    scans: black clustered into strokes, not an even scatter of dots). Empty
+    bubbles with a ring drawn around them, or a small dark patch inside
+    (standing out from the specks of the sheet's own blanks), become ODD: not
+    a valid answer, not surely nothing. An empty bubble at least
+    ``trace_floor`` and ``trace_noise_k`` noise deviations above blank, with
+    no halo, becomes UNSURE (a light tick reads that low).
     Every level is measured against the empty bubbles of the same sheet (and
     field, for the ring).
 
@@ -258,22 +266,47 @@ def classify_marks(
     dark = measures.darkness - levels.blank
     cover = measures.coverage - cover_blank
     stroke = cover >= max(model.stroke_cover, 6 * cover_noise)
-    patch = cover >= max(model.dot_cover, 6 * cover_noise)
-    spill = (ring >= max(model.spill_floor, 4 * ring_noise)) & (ring >= model.spill_share * dark)
-    clean = (ring <= model.clean_share * dark) & (dark >= model.faint_accept)
+    # Most blank bubbles have no dark sample at all, so the spread above says
+    # nothing of a grainy sheet (a dithered 1-bit scan) where a few blanks in a
+    # hundred catch a speck: a dot must stand out from the tail of the blanks.
+    tail = float(np.quantile(cover[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    patch = cover >= max(model.dot_cover, 6 * cover_noise, model.dot_tail_k * tail)
+    ringed = ring >= max(model.spill_floor, 4 * ring_noise)
+    spill = ringed & (ring >= model.spill_share * dark)
+    smear = ringed & (ring >= model.smear_share * dark)
+    haloed = ringed & (ring >= model.doubt_share * dark)
+    clean = (
+        (ring <= model.clean_share * dark)
+        & (dark >= model.faint_accept)
+        & (cover >= model.faint_cover)
+    )
     unsure = states == UNSURE
+    weak = (states == MARKED) & (dark < model.mark_cap) & ~stroke
     out = states.copy()
     out[unsure & stroke] = MARKED
     out[unsure & ~stroke & ~patch & spill] = RESIDUE
     out[unsure & ~stroke & ~spill & clean] = MARKED
-    out[(states == MARKED) & (dark < model.mark_cap) & spill & ~stroke] = UNSURE
+    # A weak "mark" whose halo outside the bubble is a large share of its
+    # darkness inside is a smear (no pencil fill reaches that far out): an
+    # eraser's residue. With a smaller halo, but more than a pencil mark
+    # shows, it may be either: a person decides.
+    out[weak & haloed] = UNSURE
+    out[weak & smear & ~patch] = RESIDUE
+    # Below the empty level but far above the sheet's blank noise, drawn
+    # inside the bubble with no halo: a light tick or a faint stroke, not
+    # surely nothing (an eraser's trace has a halo; beside a clear answer it
+    # is set aside as residue below).
+    trace = (dark >= max(model.trace_floor, model.trace_noise_k * levels.noise)) & (
+        ring <= model.clean_share * dark
+    )
+    out[empty & trace] = UNSURE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (
         (ring >= model.ring_floor)
         & (dark_sectors >= model.circle_sectors)
         & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
     )
-    out[empty & (circled | patch) & (dark < model.empty_floor)] = ODD
+    out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
     return out.astype(np.int8), conf, patch, spill, ring, cover
@@ -299,6 +332,13 @@ def decide_fields(
     deliberate = (ring_ex <= model.double_clean_ring) & (
         (cover_ex >= model.double_stroke_cover) | (dark_ex >= model.double_dark)
     )
+    if model.double_clean_share > 0:
+        # Strokes (a half fill, a cross) whose halo is no more than a clean
+        # fill's, relative to their own darkness: a neighbouring answer's blur
+        # may lift the ring a little, an eraser leaves no strokes.
+        deliberate |= (cover_ex >= model.double_stroke_cover) & (
+            ring_ex <= model.double_clean_share * dark_ex
+        )
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
     fields = {}

@@ -256,7 +256,12 @@ def read_page(
         # Evening out a photo's light also flattens a smudge's halo, the sign of
         # an eraser: a light even fill there is shown to a person, not accepted.
         model = model.model_copy(
-            update={"faint_accept": 1.0, "double_clean_ring": -1.0, "double_smear_ring": 9.0}
+            update={
+                "faint_accept": 1.0,
+                "double_clean_ring": -1.0,
+                "double_clean_share": 0.0,
+                "double_smear_ring": 9.0,
+            }
         )
     bilevel = is_bilevel(gray)
     if bilevel:
@@ -265,12 +270,14 @@ def read_page(
         # pure white there, so a little black inside one is already evidence.
         gray = cv2.GaussianBlur(gray, (0, 0), 0.12 * reg.px_per_mm)
         # A light even grey there is an eraser's or a pencil's scatter of dots:
-        # never accepted as a clean faint fill without a person.
+        # a clean faint fill counts only where its black clusters into strokes.
         model = model.model_copy(
             update={
                 "empty_floor": model.bilevel_empty_floor,
-                "faint_accept": 1.0,
+                "faint_accept": model.bilevel_faint_accept,
+                "faint_cover": model.bilevel_faint_cover,
                 "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
+                "double_clean_share": 0.0,
                 "double_smear_ring": 9.0,
             }
         )
