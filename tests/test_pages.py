@@ -83,3 +83,25 @@ def test_truncated_image_fails_on_load_with_a_reason(tmp_path):
         return
     with pytest.raises(PageLoadError, match="cut.png"):
         load_page(refs[0])
+
+
+def test_a_long_pdf_is_reopened_every_few_pages_and_reads_the_same(tmp_path, monkeypatch):
+    # PDFium keeps decoded scans until the document closes: a stack kept open grew
+    # a worker by a megabyte a page. Reopening must not change what is read.
+    from omr import pages as pages_module
+
+    monkeypatch.setattr(pages_module, "PAGES_PER_OPENING", 2)
+    images = [_page(100 + 20 * k) for k in range(5)]
+    path = tmp_path / "stack.pdf"
+    images[0].save(path, save_all=True, append_images=images[1:], resolution=20.0)
+    refs, _ = find_pages([path])
+    for doc, _uses in pages_module._OPEN_PDF.values():
+        doc.close()
+    pages_module._OPEN_PDF.clear()  # start from a closed document
+    opened = []
+    real = pages_module.pdfium.PdfDocument
+    monkeypatch.setattr(pages_module.pdfium, "PdfDocument", lambda p: opened.append(p) or real(p))
+    for ref in refs:
+        median = int(np.median(load_page(ref).gray))
+        assert median == pytest.approx(100 + 20 * ref.index, abs=3)
+    assert len(opened) == 3  # five pages, two per opening
