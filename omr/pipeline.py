@@ -17,8 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from omr.calibration import Calibration, find_calibration
 from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError
@@ -255,6 +253,17 @@ def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:
     return counts
 
 
+def first_page(scan: Path):
+    """The first page of ``scan`` decoded; :class:`InputFileError` when there is none."""
+    refs, problems = find_pages([scan])
+    if problems or not refs:
+        raise InputFileError(problems[0].message if problems else f"{scan}: no pages")
+    try:
+        return load_page(refs[0])
+    except PageLoadError as exc:
+        raise InputFileError(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class FormCheck:
     """What ``omr forms check`` reports: the fit and an overlay picture (PNG bytes)."""
@@ -274,13 +283,7 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     from omr.detect.read import register
     from omr.detect.register import field_fits, grey_percentiles
 
-    refs, problems = find_pages([scan])
-    if problems or not refs:
-        raise InputFileError(problems[0].message if problems else f"{scan}: no pages")
-    try:
-        page = load_page(refs[0])
-    except PageLoadError as exc:
-        raise InputFileError(str(exc)) from exc
+    page = first_page(scan)
     reg = register(page.gray, form)
     if not reg:
         ok, png = cv2.imencode(".png", page.gray)
@@ -308,16 +311,11 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
 
     from omr.detect.overlay import label_fields, overlay
     from omr.detect.register import field_fits, grey_percentiles
+    from omr.detect.sampling import mm_to_px
     from omr.formfit import check_proposal, propose_form
     from omr.forms import Form
 
-    refs, problems = find_pages([scan])
-    if problems or not refs:
-        raise InputFileError(problems[0].message if problems else f"{scan}: no pages")
-    try:
-        page = load_page(refs[0])
-    except PageLoadError as exc:
-        raise InputFileError(str(exc)) from exc
+    page = first_page(scan)
     resolution = dpi or page.dpi
     if not resolution:
         raise InputFileError(f"{scan}: the image does not say its resolution; give --dpi")
@@ -334,8 +332,7 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
             reg = register_page(straight, form)
             if not reg:
                 problems = [("registration", f"the scan does not register on it: {reg.message}")]
-        ppm = resolution / 25.4
-        matrix = np.array([[ppm, 0.0, -0.5], [0.0, ppm, -0.5], [0.0, 0.0, 1.0]])
+        matrix = mm_to_px(resolution / 25.4)
         darkest, paper = grey_percentiles(straight, (0.5, 90))
         _, fits = field_fits(straight, matrix, form, paper=paper, ink=darkest)
         drawn = label_fields(overlay(straight, matrix, form), matrix, form)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from omr.detect.sampling import mm_to_px
+
 WORK_PX_PER_MM = 5.0  # both images are compared at about 127 dpi
 
 
@@ -33,11 +35,6 @@ def _scaling(f: float) -> np.ndarray:
     """(3, 3) map of pixel coordinates under a resize by ``f`` (pixel centres at integers)."""
     shift = 0.5 * f - 0.5
     return np.array([[f, 0.0, shift], [0.0, f, shift], [0.0, 0.0, 1.0]])
-
-
-def _mm_to_px(px_per_mm: float) -> np.ndarray:
-    """(3, 3) map from millimetres to pixel coordinates (pixel centres at integers)."""
-    return np.array([[px_per_mm, 0.0, -0.5], [0.0, px_per_mm, -0.5], [0.0, 0.0, 1.0]])
 
 
 def _orb(n_features: int) -> cv2.ORB:
@@ -170,7 +167,7 @@ def align_on_reference(
     mm_to_scan = np.vstack([coef.T, [0.0, 0.0, 1.0]])
     resid = a @ coef - dst[inl]
     residual_px = float(np.sqrt((resid**2).sum(axis=1).mean()))
-    mm_to_ref = _mm_to_px(reference.image_px_per_mm)
+    mm_to_ref = mm_to_px(reference.image_px_per_mm)
     correlation = _correlation(reference, small, mm_to_scan @ np.linalg.inv(mm_to_ref))
     if correlation < min_correlation:
         return (

@@ -27,6 +27,12 @@ def apply_transform(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
     return out.reshape(pts.shape)
 
 
+def mm_to_px(px_per_mm: float) -> np.ndarray:
+    """(3, 3) map from millimetres to pixel coordinates of an upright image (pixel centres at
+    integers), as :func:`apply_transform` takes."""
+    return np.array([[px_per_mm, 0.0, -0.5], [0.0, px_per_mm, -0.5], [0.0, 0.0, 1.0]])
+
+
 def disc_pattern(*, spacing: float = 0.18, radius: float = 1.0) -> np.ndarray:
     """Offsets ``(S, 2)`` in (x, y) on a square lattice inside a disc of ``radius``.
 
