@@ -130,6 +130,12 @@ class MarkModel(Strict):
         ge=0,
         description="a dot covers this many times the 99th percentile of the sheet's blanks",
     )
+    lone_median: float = Field(
+        0.1,
+        description="a dot or a light tick, alone in its question, is read as its answer when"
+        " its median interior sample is at most this above blank (the inside mostly clean:"
+        " not a smear); negative: never",
+    )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"
     )

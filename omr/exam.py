@@ -109,6 +109,18 @@ class NonPencilPolicy(StrEnum):
     void = "void"
 
 
+class OddMarkPolicy(StrEnum):
+    """What a plainly meant but invalid mark (a circled option, a dot, a light tick) does.
+
+    Alone in its question it is read as the answer under ``read`` (the sheet
+    is scored and flagged ``odd-mark``); under ``review`` the sheet goes to a
+    person first.
+    """
+
+    read = "read"
+    review = "review"
+
+
 class ClosureDay(Strict):
     """A day the exam centre is closed (e.g. an administrative-leave bridge day)."""
 
@@ -128,6 +140,7 @@ class Exam(Strict):
     roster: str | None = Field(None, description="roster CSV, relative to exam.yaml")
     scoring: Scoring = Scoring()
     non_pencil: NonPencilPolicy = NonPencilPolicy.review
+    odd_marks: OddMarkPolicy = OddMarkPolicy.read
     closures: list[dt.date | ClosureDay] = Field(
         default_factory=list, description="extra days the objection windows skip"
     )

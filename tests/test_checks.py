@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from records import make_read
 
 from omr.errors import InputFileError
 from omr.exam import Exam
+from omr.records import ItemRead, ItemState
 from omr.score.checks import score_session, suspect_group
 from omr.score.identity import load_roster, national_id_valid
 
@@ -114,3 +117,25 @@ def test_roster_with_a_repeated_candidate_is_an_input_error(tmp_path):
     with pytest.raises(InputFileError, match=r"roster.csv:3") as err:
         load_roster(path)
     assert "10000000146" not in str(err.value)  # personal data stays out of messages
+
+
+def _with_odd_read(read, question=3):
+    """``read`` with course1's question ``question`` (1-based) read from a lone circled option."""
+    items = list(read.fields["course1"].items)
+    value = items[question - 1].value
+    items[question - 1] = ItemRead(value, ItemState.one, 0.5, "", f"odd:{value}")
+    read.fields["course1"] = replace(read.fields["course1"], items=tuple(items))
+    return read
+
+
+def test_an_answer_read_from_an_odd_mark_is_scored_and_flagged(roster):
+    row = _status(_with_odd_read(make_read(answers=ANSWERS)), roster)
+    assert row.status == "scored" and row.flags == ("odd-mark",)
+    assert row.score.correct == 20  # read as the candidate meant it
+
+
+def test_odd_marks_review_sends_the_sheet_to_a_person(roster):
+    exam = _exam().model_copy(update={"odd_marks": "review"})
+    row = _status(_with_odd_read(make_read(answers=ANSWERS)), roster, exam)
+    assert row.status == "review:odd-mark"
+    assert "course1 q3: C" in row.note

@@ -161,17 +161,33 @@ def _unsure_reason(marked: str, unsure: str, odd: str = "") -> str:
 
 
 def decide_items(
-    states: np.ndarray, confidence: np.ndarray, labels: tuple[str, ...]
+    states: np.ndarray,
+    confidence: np.ndarray,
+    labels: tuple[str, ...],
+    readable: np.ndarray | None = None,
 ) -> tuple[ItemRead, ...]:
-    """One decision per row of ``states`` (items × options), with a reason when unsure."""
+    """One decision per row of ``states`` (items × options), with a reason when unsure.
+
+    An ODD or UNSURE mark that is ``readable`` (items × options; a circled
+    option, a dot, a light tick) and the only mark of its item is read as its
+    answer, with reason ``odd:<option>`` so that the sheet can be flagged; any
+    other ODD mark makes its item unsure.
+    """
+    if readable is None:
+        readable = np.zeros(states.shape, dtype=bool)
     out = []
-    for row_state, row_conf in zip(states, confidence, strict=True):
+    for row_state, row_conf, row_readable in zip(states, confidence, readable, strict=True):
         pick = {
             s: "".join(lab for lab, x in zip(labels, row_state, strict=True) if x == s)
             for s in (MARKED, UNSURE, RESIDUE, ODD)
         }
         marked, unsure, residue, odd = pick[MARKED], pick[UNSURE], pick[RESIDUE], pick[ODD]
         reason = f"residue:{residue}" if residue else ""
+        doubtful = (row_state == ODD) | (row_state == UNSURE)
+        if not marked and doubtful.sum() == 1 and row_readable[doubtful].all():
+            meant = odd + unsure
+            out.append(ItemRead(meant, ItemState.one, 0.5, "", f"odd:{meant}"))
+            continue
         if unsure or odd:
             state, reason = ItemState.unsure, _unsure_reason(marked, unsure, odd)
             unsure += odd
@@ -250,13 +266,17 @@ def classify_marks(
     field, for the ring).
 
     Returns the new states (N,), confidences (N,), the ``patch`` (a dark
-    patch inside) and ``spill`` (smudged outside) masks (N,), and the ring
-    and dark-share excesses over blank (N,).
+    patch inside) and ``spill`` (smudged outside) masks (N,), the ring
+    and dark-share excesses over blank (N,), and ``readable`` (N,): the ODD
+    or UNSURE bubbles plainly meant (a ring round them; or a dot or a light
+    tick: a patch of dark samples, the inside otherwise clean, its median
+    sample at most ``lone_median`` above blank, no smudge around it), which
+    :func:`decide_items` reads as the answer when alone in their question.
     """
     if measures.ring is None:
         none = np.zeros(states.shape, dtype=bool)
         zero = np.zeros(states.shape)
-        return states, confidence, none, none, zero, zero
+        return states, confidence, none, none, zero, zero, none
     empty = states == EMPTY
     ring_base = _field_baseline(measures.ring, empty, layout)
     sector_base = _field_baseline(measures.ring_by_sector, empty, layout)
@@ -307,9 +327,18 @@ def classify_marks(
         & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
     )
     out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
+    # A dot or a light tick: a patch of pencil-dark samples in an otherwise clean
+    # inside (its median sample near blank), no smudge around it, lighter than a
+    # fill. Not a valid mark, but plainly meant: read when alone in its question.
+    small = patch & ~stroke & ~spill & (dark < model.mark_cap)
+    if measures.median is not None and model.lone_median >= 0:
+        small &= measures.median - levels.blank <= model.lone_median
+    else:
+        small[:] = False
+    readable = ((out == ODD) & (circled | small)) | ((out == UNSURE) & small)
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
-    return out.astype(np.int8), conf, patch, spill, ring, cover
+    return out.astype(np.int8), conf, patch, spill, ring, cover, readable
 
 
 def decide_fields(
@@ -324,7 +353,7 @@ def decide_fields(
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
-    refined, refined_conf, patch, spill, ring_ex, cover_ex = classify_marks(
+    refined, refined_conf, patch, spill, ring_ex, cover_ex, readable = classify_marks(
         measures, states, confidence, levels, model, layout
     )
     dark_ex = darkness - levels.blank
@@ -353,6 +382,7 @@ def decide_fields(
                 field_states,
                 np.where(field_states == RESIDUE, residue_conf, confidence[f.index]),
                 f.option_labels,
+                readable[f.index] & round_[f.index],
             ),
             darkness=_rounded(darkness[f.index]),
             ring=_rounded(measures.ring[f.index]) if measures.ring is not None else (),

@@ -23,6 +23,8 @@ class BubbleMeasures:
     ``ring`` is the mean darkness of a thin annulus just outside the printed
     outline, and ``ring_by_sector`` (N, 8) the same per eighth of a turn: a
     circled option darkens most sectors, a stray stroke one or two.
+    ``median`` is the median interior sample: near blank under a tick or a
+    dot (most of the inside is clean), lifted under a smear or a fill.
     """
 
     darkness: np.ndarray
@@ -31,6 +33,7 @@ class BubbleMeasures:
     ink: float
     ring: np.ndarray | None = None
     ring_by_sector: np.ndarray | None = None
+    median: np.ndarray | None = None
 
 
 def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
@@ -135,6 +138,7 @@ def measure_bubbles(
         ink=float(ink),
         ring=ring,
         ring_by_sector=by_sector,
+        median=np.median(dark, axis=1),
     )
 
 

@@ -32,7 +32,7 @@ from omr.detect.register import register_page
 from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
-PHOTO_RETRY = {"marks-not-found", "registration-weak"}
+PHOTO_RETRY = {"marks-not-found", "registration-weak", "orientation-unknown"}
 SCAN_RESIDUAL_MM = 0.05  # a flat scan's marks fit within this; beyond it, try a perspective
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
 
@@ -261,6 +261,7 @@ def read_page(
                 "double_clean_ring": -1.0,
                 "double_clean_share": 0.0,
                 "double_smear_ring": 9.0,
+                "lone_median": -1.0,  # a speck of the photo's grain is no dot
             }
         )
     bilevel = is_bilevel(gray)
@@ -279,6 +280,7 @@ def read_page(
                 "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
                 "double_clean_share": 0.0,
                 "double_smear_ring": 9.0,
+                "lone_median": -1.0,  # thresholded residue leaves black specks like a dot's
             }
         )
     inside, ring, ring_keep = _points(form)

@@ -18,6 +18,7 @@ import numpy as np
 
 from omr.detect.landmarks import (
     chain_tracks,
+    even_light,
     find_dashes,
     find_solid_marks,
     refine_box_centres,
@@ -214,6 +215,22 @@ def register_page(
     )
 
 
+def _solid_marks(small: np.ndarray, side_px: float, reg: CornerMarks) -> np.ndarray:
+    """Centres of the form's solid marks; where some are missed, looked for again in even light.
+
+    A lid shadow along an edge can fall below the page's global threshold and
+    swallow the marks in it; evening the light first gives them back.
+    """
+    size = (side_px, side_px)
+    thick = reg.l_thickness * side_px / reg.mark_size
+    found = find_solid_marks(small, size, reg.shape, l_thickness_px=thick)
+    if len(found) < len(reg.marks):
+        again = find_solid_marks(even_light(small, side_px), size, reg.shape, l_thickness_px=thick)
+        if len(again) > len(found):
+            return again
+    return found
+
+
 def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_outline_gap):
     """Fit on corner marks or a timing track under every quarter turn; keep the best.
 
@@ -235,12 +252,7 @@ def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_
         what = "timing-track dashes"
     else:
         side = reg.mark_size * scale0
-        found = (
-            find_solid_marks(
-                small, (side * f, side * f), reg.shape, l_thickness_px=reg.l_thickness * scale0 * f
-            )
-            / f
-        )
+        found = _solid_marks(small, side * f, reg) / f
         refine = refine_box_centres if reg.shape == "l-shape" else refine_centres
         found = refine(gray, found, side)
         chains = None

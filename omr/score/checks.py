@@ -101,6 +101,16 @@ def _agrees(read: str, known: str) -> bool:
     return len(read) == len(known) and all(r in ("?", k) for r, k in zip(read, known, strict=True))
 
 
+def odd_reads(read: SheetRead) -> list[str]:
+    """Where an answer was read from an odd mark alone in its question (``course1 q5: B``)."""
+    return [
+        f"{name} {'q' if f.kind == 'answers' else '#'}{i + 1}: {item.value}"
+        for name, f in read.fields.items()
+        for i, item in enumerate(f.items)
+        if item.reason.startswith("odd:")
+    ]
+
+
 def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
     """Status, flags and note of one sheet, before the session-wide duplicate check."""
     status = sheet_status(read, exam)
@@ -121,6 +131,12 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
         more = f" and {len(inked) - 6} more" if len(inked) > 6 else ""
         status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
         return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}{more}")
+    odd = odd_reads(read)
+    if odd:
+        where = ", ".join(odd[:6]) + (f" and {len(odd) - 6} more" if len(odd) > 6 else "")
+        if exam.odd_marks == "review":
+            return Verdict("review:odd-mark", tuple(flags), f"read from odd marks: {where}")
+        flags.append("odd-mark")
     coded = read.fields["group"].items[0].value
     suspect = suspect_group(read, exam, coded)
     if suspect is not None:

@@ -76,6 +76,9 @@ SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
 EXTRA_STREAM = 1  # third word of a sheet's seed: the harder students and scanners
 PHOTO_STREAM = 2  # third word of a sheet's seed: photographed or scanned
 LOST_BLACK_PIXELS = 2  # at most this many black pixels in a bubble's middle: the mark is lost
+# The middle counted: a little inside the 0.72 radii a reader samples, so that
+# a pixel of the printed outline's remains, a pixel off, is not taken for the mark.
+LOST_INNER = 0.62
 MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
 PEN_STREAM = 4  # third word of a sheet's seed: pens, and all drawing with the pen models
 RESPONSE_STREAM = 5  # third word of a sheet's seed: the scanner's colour response
@@ -176,7 +179,7 @@ def black_in_bubble(
     centre_mm: np.ndarray,
     radius_mm: float,
     *,
-    inner: float = 0.72,
+    inner: float = LOST_INNER,
 ) -> int:
     """Black pixels of a 1-bit scan inside the middle of a bubble (where a reader looks).
 
