@@ -9,6 +9,7 @@ from conftest import blank_sheet, transform
 
 from omr.detect.register import find_square_marks, outline_contrast, register_page
 from omr.detect.sampling import apply_transform
+from omr.simulate.scanner import Shadow, shadow_field
 
 DPI = 150
 
@@ -152,3 +153,19 @@ def test_two_marks_are_not_enough(central):
     reg = register_page(page, central)
     assert not reg
     assert reg.reason == "marks-not-found"
+
+
+def test_marks_in_a_lid_shadow_are_still_found(central):
+    # A dark shadow along the left edge falls below the page's global threshold
+    # and swallows the marks in it; with the top-left corner cut off as well, the
+    # marks left on the lit side alone would fix nothing.
+    page = transform(blank_sheet(central, DPI), degrees=1.5, shift=(-25, -25))
+    light = shadow_field(page.shape[1], page.shape[0], DPI, Shadow("left", 0.45, 15.0))
+    page = (page * light).astype(np.uint8)
+    reg = register_page(page, central)
+    assert reg, reg
+    assert reg.marks_found >= 5
+    err_px = apply_transform(reg.matrix, central.layout.centers_xy) - _truth_px(
+        central, DPI, degrees=1.5, shift=(-25, -25)
+    )
+    assert np.abs(err_px).max() < 0.1 * DPI / 25.4
