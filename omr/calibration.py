@@ -43,6 +43,9 @@ class MarkModel(Strict):
     double_smear_ring: float = Field(
         0.02, ge=0, description="ring darkness above blank that makes a second mark a smear"
     )
+    double_smear_share: float = Field(
+        0.12, ge=0, description="and at least this share of its darkness inside"
+    )
     double_clean_ring: float = Field(
         0.01, ge=0, description="at most this ring darkness: a second mark drawn inside its bubble"
     )
@@ -56,7 +59,13 @@ class MarkModel(Strict):
         0.1, gt=0, description="dark share inside that makes a second mark pencil strokes"
     )
     double_dark: float = Field(
-        0.24, gt=0, description="darkness above blank that makes a clean second mark a fill"
+        0.22, gt=0, description="darkness above blank that makes a clean second mark a fill"
+    )
+    double_fill_share: float = Field(
+        0.08,
+        ge=0,
+        description="a second fill that dark whose ring is at most this share of its darkness:"
+        " a second answer (a lone eraser's smudge shows 0.15 and more; 0: off)",
     )
     residue_share: float = Field(
         0.35,

@@ -127,3 +127,29 @@ def test_a_clean_faint_fill_is_an_answer(central, level):
     page = fill(_page(central), central, DPI, {("course2", 0): "B"}, level=level)
     item = _read(central, page)
     assert (item.state, item.value) == (ItemState.one, "B")
+
+
+def _second_mark(central, level, halo):
+    """Course 2 question 1: a clear A, and a fill of ``level`` on C over a light halo."""
+    page = fill(_page(central), central, DPI, {("course2", 0): "A"}, level=70)
+    x, y, r = _centre(central, "course2", 0, "C")
+    cv2.circle(page, (x, y), int(r + 1.3 * PPM), halo, -1, cv2.LINE_AA)
+    return _read(central, fill(page, central, DPI, {("course2", 0): "C"}, level=level))
+
+
+def test_a_faint_fill_kept_inside_its_bubble_beside_an_answer_is_a_second_answer(central):
+    # Article 7.18: both count, so the question is wrong. Its halo (a little
+    # blur around it) is a small share of its darkness; an eraser's is not.
+    item = _second_mark(central, 175, 250)
+    assert (item.state, item.value) == (ItemState.multiple, "AC")
+
+
+def test_a_second_fill_with_a_middling_halo_goes_to_a_person(central):
+    # Neither plainly kept inside (a second answer) nor plainly smeared out (residue).
+    item = _second_mark(central, 175, 247)
+    assert (item.state, item.value, item.unsure) == (ItemState.unsure, "A", "C")
+
+
+def test_a_light_smear_beside_an_answer_is_residue(central):
+    item = _second_mark(central, 205, 240)
+    assert (item.state, item.value, item.reason) == (ItemState.one, "A", "residue:C")

@@ -357,10 +357,20 @@ def decide_fields(
         measures, states, confidence, levels, model, layout
     )
     dark_ex = darkness - levels.blank
-    smear = (ring_ex >= model.double_smear_ring) & (cover_ex < model.double_stroke_cover)
+    smear = (
+        (ring_ex >= model.double_smear_ring)
+        & (ring_ex >= model.double_smear_share * dark_ex)
+        & (cover_ex < model.double_stroke_cover)
+    )
     deliberate = (ring_ex <= model.double_clean_ring) & (
         (cover_ex >= model.double_stroke_cover) | (dark_ex >= model.double_dark)
     )
+    if model.double_fill_share > 0:
+        # A fill as dark as a faint answer whose halo is a small share of it:
+        # pencil kept inside the bubble. An eraser's smudge spreads out.
+        deliberate |= (dark_ex >= model.double_dark) & (
+            ring_ex <= model.double_fill_share * dark_ex
+        )
     if model.double_clean_share > 0:
         # Strokes (a half fill, a cross) whose halo is no more than a clean
         # fill's, relative to their own darkness: a neighbouring answer's blur

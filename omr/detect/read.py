@@ -260,6 +260,7 @@ def read_page(
                 "faint_accept": 1.0,
                 "double_clean_ring": -1.0,
                 "double_clean_share": 0.0,
+                "double_fill_share": 0.0,
                 "double_smear_ring": 9.0,
                 "lone_median": -1.0,  # a speck of the photo's grain is no dot
             }
@@ -279,6 +280,7 @@ def read_page(
                 "faint_cover": model.bilevel_faint_cover,
                 "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
                 "double_clean_share": 0.0,
+                "double_fill_share": 0.0,
                 "double_smear_ring": 9.0,
                 "lone_median": -1.0,  # thresholded residue leaves black specks like a dot's
             }
