@@ -304,7 +304,7 @@ def test_a_clean_half_fill_beside_an_answer_is_a_second_answer(central, share, s
     covers[second] = 0.4  # half of it solidly dark: strokes
     ring = np.full(len(layout), 0.02)
     ring[second] += 0.015  # lifted a little: above double_clean_ring, 0.05 of its darkness
-    model = MODEL.model_copy(update={"double_clean_share": share})
+    model = MODEL.model_copy(update={"double_clean_share": share, "double_fill_share": 0.0})
     fields, _ = decide_fields(_measures(layout, dark=dark, ring=ring, cover=covers), layout, model)
     item = fields["course1"].items[0]
     assert item.state == state
