@@ -153,3 +153,18 @@ def test_a_second_fill_with_a_middling_halo_goes_to_a_person(central):
 def test_a_light_smear_beside_an_answer_is_residue(central):
     item = _second_mark(central, 205, 240)
     assert (item.state, item.value, item.reason) == (ItemState.one, "A", "residue:C")
+
+
+def test_a_crease_along_a_digit_column_is_not_a_ring_round_its_digits(central):
+    # A fold beside one position of the student number shades one side of every
+    # ring in it alike: measured against that position's own blank bubbles, no
+    # digit there is circled.
+    digits = {("student_number", i): str((i + 3) % 10) for i in range(10)}
+    page = fill(_page(central), central, DPI, digits, level=70)
+    x, _, r = _centre(central, "student_number", 7, "0")
+    shade = np.zeros(page.shape, np.float32)
+    shade[:, int(x - r - 1.0 * PPM)] = 1.0
+    shade = cv2.GaussianBlur(shade, (0, 0), 1.2 * PPM)
+    page = (page * (1 - 0.3 * shade / shade.max())).astype(np.uint8)
+    item = _read(central, page, "student_number", 7)
+    assert (item.state, item.value, item.reason) == (ItemState.one, "0", "")

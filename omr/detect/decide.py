@@ -210,7 +210,8 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
 
 
 def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout) -> np.ndarray:
-    """Per bubble: the median of ``values`` over the empty bubbles of its field and option.
+    """Per bubble: the median of ``values`` over the empty bubbles of its field and option,
+    or of its own item when that is higher.
 
     What surrounds a blank bubble depends on where it sits: fields differ in
     spacing, and within a field each option has its own neighbours (the top
@@ -228,6 +229,12 @@ def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout)
             ok = empty[col]
             if ok.sum() >= 3:
                 base[col] = np.median(values[col][ok], axis=0)
+        # A fold or a shadow along one question (or one digit position) lifts
+        # every ring of it alike: never less than its own blank bubbles show.
+        for row in f.index:
+            ok = empty[row]
+            if ok.sum() >= 3:
+                base[row] = np.maximum(base[row], np.median(values[row][ok], axis=0))
     return base
 
 
