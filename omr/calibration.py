@@ -116,6 +116,13 @@ class MarkModel(Strict):
     bilevel_faint_cover: float = Field(
         0.09, ge=0, lt=1, description="faint_cover on 1-bit scans: black in strokes, not dots"
     )
+    bilevel_double_cover: float = Field(
+        0.15,
+        gt=0,
+        lt=1,
+        description="on 1-bit scans, a second mark this share solidly black inside, its halo"
+        " no more than a clean stroke's, is a second answer (residue left 0.09 at most)",
+    )
     trace_floor: float = Field(
         0.07,
         gt=0,

@@ -168,3 +168,35 @@ def test_a_crease_along_a_digit_column_is_not_a_ring_round_its_digits(central):
     page = (page * (1 - 0.3 * shade / shade.max())).astype(np.uint8)
     item = _read(central, page, "student_number", 7)
     assert (item.state, item.value, item.reason) == (ItemState.one, "0", "")
+
+
+def _one_bit_second(central, draw):
+    """Course 2 question 1 on a 1-bit page: a clear A, and ``draw(page, x, y, r)`` on C."""
+    page = fill(_page(central), central, DPI, {("course2", 0): "A"}, level=70)
+    x, y, r = _centre(central, "course2", 0, "C")
+    draw(page, x, y, r)
+    return _read(central, np.where(page < 128, 0, 255).astype(np.uint8))
+
+
+def test_solid_strokes_beside_an_answer_on_a_1_bit_scan_are_a_second_answer(central):
+    def cross(page, x, y, r):
+        d = int(0.6 * r)
+        cv2.line(page, (x - d, y - d), (x + d, y + d), 60, max(2, int(0.3 * r)))
+        cv2.line(page, (x - d, y + d), (x + d, y - d), 60, max(2, int(0.3 * r)))
+
+    item = _one_bit_second(central, cross)
+    assert (item.state, item.value) == (ItemState.multiple, "AC")
+
+
+def test_scattered_specks_beside_an_answer_on_a_1_bit_scan_go_to_a_person(central):
+    # What a threshold leaves of an eraser's smudge: small black specks.
+    def specks(page, x, y, r):
+        rng = np.random.default_rng(7)
+        yy, xx = np.mgrid[-int(r) : int(r) + 1, -int(r) : int(r) + 1]
+        inside = np.hypot(xx, yy) < 0.8 * r
+        for dy, dx in zip(*np.nonzero(inside & (rng.random(inside.shape) < 0.07)), strict=True):
+            py, px = y + yy[dy, dx], x + xx[dy, dx]
+            page[py : py + 2, px : px + 2] = 0
+
+    item = _one_bit_second(central, specks)
+    assert (item.state, item.value, item.unsure) == (ItemState.unsure, "A", "C")

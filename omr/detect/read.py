@@ -278,8 +278,11 @@ def read_page(
                 "empty_floor": model.bilevel_empty_floor,
                 "faint_accept": model.bilevel_faint_accept,
                 "faint_cover": model.bilevel_faint_cover,
-                "double_clean_ring": -1.0,  # 1-bit and photos hide the shape: a person decides
-                "double_clean_share": 0.0,
+                # 1-bit scans hide a smudge's shape: a second mark is never residue
+                # by its halo, and a second answer only when its black clusters
+                # into solid strokes (thresholded residue leaves specks).
+                "double_clean_ring": -1.0,
+                "double_stroke_cover": model.bilevel_double_cover,
                 "double_fill_share": 0.0,
                 "double_smear_ring": 9.0,
                 "lone_median": -1.0,  # thresholded residue leaves black specks like a dot's
