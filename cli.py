@@ -479,6 +479,12 @@ def _print_evaluation(r: dict) -> None:
     )
     if r["lost_marks"]:
         click.echo(f"marks the scan lost {r['lost_marks']} (wiped out by a 1-bit threshold)")
+    odd = r["odd_reads"]
+    if odd["items"]:
+        click.echo(
+            f"read from odd marks {odd['right']} of {odd['items']} right "
+            "(a circled option, a dot or a light tick alone in its question)"
+        )
     click.echo(
         "bubbles (truth -> read): "
         + ", ".join(f"{k} {v}" for k, v in r["bubble_confusion"].items())

@@ -35,6 +35,8 @@ class Tally:
     confusion: Counter = field(default_factory=Counter)  # (truth, read) per bubble
     item_reasons: Counter = field(default_factory=Counter)  # why items went to review
     lost_marks: int = 0  # items read without a mark the scan itself lost
+    odd_items: int = 0  # items read from an odd mark alone in its question (reason odd:X)
+    odd_right: int = 0
 
 
 def _item_letters(item: ItemRead) -> tuple[set[str], set[str]]:
@@ -62,6 +64,9 @@ def _compare_item(
     if item.state == ItemState.unsure:
         tally.item_reasons[item.reason or "unsure"] += 1
         return "unsure"
+    if item.reason.startswith("odd:"):
+        tally.odd_items += 1
+        tally.odd_right += marked == want
     if lost and marked == want - set(lost) and marked != want:
         tally.lost_marks += 1
         return "lost"
@@ -255,6 +260,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         "questions": tally.questions,
         "questions_unsure": tally.questions_unsure,
         "lost_marks": tally.lost_marks,
+        "odd_reads": {"items": tally.odd_items, "right": tally.odd_right},
         "group_suspect": {
             k: group_check[k] for k in ("miscoded", "miscoded_flagged", "honest", "honest_flagged")
         },

@@ -33,3 +33,16 @@ FAINT = {"field": "course1", "item": 1, "option": "C", "kind": "faint"}
 )
 def test_needs_person(items, truth, statuses, expected):
     assert needs_person(_read(items), truth, statuses) is expected
+
+
+def test_answers_read_from_odd_marks_are_counted_right_and_wrong():
+    from omr.evaluate import Tally, compare_sheet
+
+    odd_c = ItemRead("C", ItemState.one, 0.5, "", "odd:C")
+    odd_d = ItemRead("D", ItemState.one, 0.5, "", "odd:D")
+    tally = Tally()
+    truth = {"group_marks": "A", "answers": {"course1": ["B", "C", "C"]}}
+    labels = {"group": ("A", "B"), "course1": tuple("ABCDE")}
+    assert not compare_sheet(_read([ONE, odd_c, odd_d]), truth, tally, labels)
+    assert (tally.odd_items, tally.odd_right) == (2, 1)
+    assert tally.errors == [{"sheet": "s:1", "where": "course1 q3", "read": "D", "truth": "C"}]
