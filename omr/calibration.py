@@ -76,6 +76,12 @@ class MarkModel(Strict):
     residue_max: float = Field(
         0.15, gt=0, lt=1, description="and below this darkness above blank (else: a person)"
     )
+    residue_halo_share: float = Field(
+        0.09,
+        ge=0,
+        description="and with a halo at least this share of its darkness (a light tick beside"
+        " an answer has less; 0: lightness alone decides)",
+    )
     circle_sectors: int = Field(
         4, ge=1, le=8, description="dark ring sectors (of 8) that make a circled option"
     )
@@ -103,6 +109,12 @@ class MarkModel(Strict):
     )
     clean_share: float = Field(
         0.15, gt=0, description="at most this ring darkness relative to the inside: a clean fill"
+    )
+    faint_clean_share: float = Field(
+        0.08,
+        gt=0,
+        description="a light even fill is accepted as an answer only with a halo at most this"
+        " share of its darkness (lone faint fills showed 0.07 at most, erasures 0.09 and up)",
     )
     faint_accept: float = Field(
         0.15, gt=0, lt=1, description="a clean, even fill this dark above blank is an answer"

@@ -93,6 +93,7 @@ def mark_residue(
     model: MarkModel,
     patch: np.ndarray | None = None,
     spill: np.ndarray | None = None,
+    halo: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Set aside erasure residue beside a clear mark; doubt a much lighter second mark.
 
@@ -100,6 +101,12 @@ def mark_residue(
     ----------
     states, darkness : (I, K) ndarray
         Bubble states and darkness of one field, items × options.
+    patch, spill : (I, K) ndarray of bool, optional
+        A dark patch inside (never residue); a smudge spilling outside.
+    halo : (I, K) ndarray, optional
+        Ring darkness above the blank ring: a light mark is residue only when
+        it is at least ``residue_halo_share`` of its darkness (what an eraser
+        leaves; a light tick or a faint stroke has none).
 
     Returns
     -------
@@ -113,6 +120,8 @@ def mark_residue(
     strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
     limit = np.minimum(model.residue_share * strong, model.residue_max)
     residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
+    if halo is not None and model.residue_halo_share > 0:
+        residue &= halo >= model.residue_halo_share * above
     if spill is not None:
         # A smudge that spills outside its bubble and is far lighter than the
         # question's clear mark: two signs of an eraser, so residue.
@@ -303,7 +312,7 @@ def classify_marks(
     smear = ringed & (ring >= model.smear_share * dark)
     haloed = ringed & (ring >= model.doubt_share * dark)
     clean = (
-        (ring <= model.clean_share * dark)
+        (ring <= model.faint_clean_share * dark)
         & (dark >= model.faint_accept)
         & (cover >= model.faint_cover)
     )
@@ -390,7 +399,13 @@ def decide_fields(
     fields = {}
     for name, f in layout.fields.items():
         field_states, residue_conf = mark_residue(
-            states[f.index], darkness[f.index], levels, model, patch[f.index], spill[f.index]
+            states[f.index],
+            darkness[f.index],
+            levels,
+            model,
+            patch[f.index],
+            spill[f.index],
+            ring_ex[f.index],
         )
         field_states = judge_seconds(field_states, smear[f.index], deliberate[f.index])
         fields[name] = FieldRead(

@@ -38,21 +38,6 @@ def dark_components(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return stats[inside], centroids[inside]
 
 
-def even_light(gray: np.ndarray, feature_px: float) -> np.ndarray:
-    """The page with uneven light taken out: each pixel over the paper level around it.
-
-    The paper level is a grey closing wider than three ``feature_px`` (it
-    wipes out every dark feature that small), so a lid shadow or a dark edge
-    no longer reaches below a global threshold while marks stay black.
-    """
-    side = int(3 * feature_px) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel).astype(np.float32)
-    return np.clip(gray.astype(np.float32) / np.maximum(paper, 1.0) * 255.0, 0, 255).astype(
-        np.uint8
-    )
-
-
 def find_solid_marks(
     gray: np.ndarray,
     size_px: tuple[float, float],

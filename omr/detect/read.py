@@ -261,6 +261,7 @@ def read_page(
                 "double_clean_ring": -1.0,
                 "double_clean_share": 0.0,
                 "double_fill_share": 0.0,
+                "residue_halo_share": 0.0,  # halos are flattened or thresholded away here
                 "double_smear_ring": 9.0,
                 "lone_median": -1.0,  # a speck of the photo's grain is no dot
             }
@@ -284,6 +285,7 @@ def read_page(
                 "double_clean_ring": -1.0,
                 "double_stroke_cover": model.bilevel_double_cover,
                 "double_fill_share": 0.0,
+                "residue_halo_share": 0.0,  # halos are flattened or thresholded away here
                 "double_smear_ring": 9.0,
                 "lone_median": -1.0,  # thresholded residue leaves black specks like a dot's
             }

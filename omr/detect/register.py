@@ -18,12 +18,12 @@ import numpy as np
 
 from omr.detect.landmarks import (
     chain_tracks,
-    even_light,
     find_dashes,
     find_solid_marks,
     refine_box_centres,
     refine_centres,
 )
+from omr.detect.photo import flatten_light
 from omr.detect.reference import ReferenceFeatures, align_on_reference
 from omr.detect.sampling import apply_transform, sample_image, square_pattern
 from omr.forms import CornerMarks, Form, ReferenceImage, TimingTrack
@@ -225,7 +225,8 @@ def _solid_marks(small: np.ndarray, side_px: float, reg: CornerMarks) -> np.ndar
     thick = reg.l_thickness * side_px / reg.mark_size
     found = find_solid_marks(small, size, reg.shape, l_thickness_px=thick)
     if len(found) < len(reg.marks):
-        again = find_solid_marks(even_light(small, side_px), size, reg.shape, l_thickness_px=thick)
+        evened = flatten_light(small, side_px / reg.mark_size, window_mm=3 * reg.mark_size)
+        again = find_solid_marks(evened, size, reg.shape, l_thickness_px=thick)
         if len(again) > len(found):
             return again
     return found
