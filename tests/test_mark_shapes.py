@@ -200,3 +200,17 @@ def test_scattered_specks_beside_an_answer_on_a_1_bit_scan_go_to_a_person(centra
 
     item = _one_bit_second(central, specks)
     assert (item.state, item.value, item.unsure) == (ItemState.unsure, "A", "C")
+
+
+def test_a_shaded_column_of_blank_bubbles_reads_blank(central):
+    # A crease's shading down option B of course 1 darkens its blank bubbles
+    # and the paper alike; against the column's own bubbles they are blank.
+    page = _page(central)
+    x, y0, r = _centre(central, "course1", 0, "B")
+    _, y1, _ = _centre(central, "course1", 19, "B")
+    band = page[y0 - int(2 * r) : y1 + int(2 * r), x - int(r) : x + int(r)]
+    band[:] = (band * 0.9).astype(np.uint8)
+    items = read_page(page, central, find_calibration()).fields["course1"].items
+    assert [i.value for i in items] == ["ABCDE"[i % 5] for i in range(20)]
+    assert all(i.state == ItemState.one for i in items)
+    assert all(i.reason == "" for i in items)  # blank, not even an eraser's residue

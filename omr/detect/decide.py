@@ -8,7 +8,7 @@ item unsure, which sends it to a person. Nothing in between is guessed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -218,6 +218,24 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
     return centre, float(1.4826 * np.median(np.abs(values - centre)))
 
 
+def column_lift(
+    darkness: np.ndarray, quiet: np.ndarray, layout: BubbleLayout, blank: float
+) -> np.ndarray:
+    """Per bubble: how far the unmarked bubbles of its field's option column sit above blank.
+
+    A crease or a lid shadow running down one column of a field darkens the
+    paper and every bubble in it alike; taken off, a blank bubble there reads
+    blank again. Zero where the column's median unmarked bubble is at blank.
+    """
+    lift = np.zeros(darkness.shape)
+    for f in layout.fields.values():
+        for col in f.index.T:
+            ok = quiet[col]
+            if ok.sum() >= 3:
+                lift[col] = max(0.0, float(np.median(darkness[col][ok])) - blank)
+    return lift
+
+
 def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout) -> np.ndarray:
     """Per bubble: the median of ``values`` over the empty bubbles of its field and option,
     or of its own item when that is higher.
@@ -368,6 +386,11 @@ def decide_fields(
     darkness = measures.darkness
     levels = sheet_levels(darkness[~layout.square], model)
     states, confidence = bubble_states(darkness, levels)
+    lift = column_lift(darkness, states != MARKED, layout, levels.blank)
+    if lift.any():
+        darkness = darkness - lift
+        measures = replace(measures, darkness=darkness)
+        states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
     refined, refined_conf, patch, spill, ring_ex, cover_ex, readable = classify_marks(
         measures, states, confidence, levels, model, layout
