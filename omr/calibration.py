@@ -141,6 +141,9 @@ class MarkModel(Strict):
         lt=1,
         description="an empty bubble this dark above blank, with no halo, is doubted",
     )
+    bilevel_trace_floor: float = Field(
+        0.01, gt=0, lt=1, description="trace_floor on 1-bit scans, where blanks are pure white"
+    )
     trace_noise_k: float = Field(
         8.0, ge=0, description="and this many noise deviations above blank"
     )

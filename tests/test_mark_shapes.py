@@ -214,3 +214,14 @@ def test_a_shaded_column_of_blank_bubbles_reads_blank(central):
     assert [i.value for i in items] == ["ABCDE"[i % 5] for i in range(20)]
     assert all(i.state == ItemState.one for i in items)
     assert all(i.reason == "" for i in items)  # blank, not even an eraser's residue
+
+
+def test_a_few_black_pixels_alone_in_a_1_bit_bubble_go_to_a_person(central):
+    # What a threshold leaves of a faint fill: a few black pixels where
+    # every blank bubble of the page is pure white. Not surely nothing.
+    page = _page(central)
+    x, y, r = _centre(central, "course2", 0, "E")
+    for dx, dy in ((-4, -2),):
+        page[y + dy : y + dy + 2, x + dx : x + dx + 2] = 0
+    item = _read(central, np.where(page < 128, 0, 255).astype(np.uint8))
+    assert (item.state, item.unsure) == (ItemState.unsure, "E")

@@ -350,9 +350,11 @@ def classify_marks(
     # inside the bubble with no halo: a light tick or a faint stroke, not
     # surely nothing (an eraser's trace has a halo; beside a clear answer it
     # is set aside as residue below).
-    trace = (dark >= max(model.trace_floor, model.trace_noise_k * levels.noise)) & (
-        ring <= model.clean_share * dark
-    )
+    # It must also stand out from the sheet's own blanks: on a 1-bit page they
+    # are pure white, save the specks a dither leaves in a few of them.
+    speck = 2.0 * float(np.quantile(dark[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    trace_floor = max(model.trace_floor, model.trace_noise_k * levels.noise, speck)
+    trace = (dark >= trace_floor) & (ring <= model.clean_share * dark)
     out[empty & trace] = UNSURE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (

@@ -279,6 +279,7 @@ def read_page(
                 "empty_floor": model.bilevel_empty_floor,
                 "faint_accept": model.bilevel_faint_accept,
                 "faint_cover": model.bilevel_faint_cover,
+                "trace_floor": model.bilevel_trace_floor,  # a few black pixels are a trace
                 # 1-bit scans hide a smudge's shape: a second mark is never residue
                 # by its halo, and a second answer only when its black clusters
                 # into solid strokes (thresholded residue leaves specks).
