@@ -585,3 +585,10 @@ def test_black_in_bubble_counts_only_the_middle_of_the_bubble():
     white[:] = True
     white[99, 80] = False  # on the outline (2 mm out): not where a reader looks
     assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 0
+    white[99, 80] = True
+    # 0.68 radii out (13.6 px): inside the reader's 0.72, but a pixel's placement
+    # from the printed outline's remains: not counted as the mark's.
+    white[99, 86] = False
+    assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 0
+    white[99, 89] = False  # 0.53 radii out: counted
+    assert black_in_bubble(white, params, (30.0, 30.0), centre, 2.0) == 1
