@@ -294,10 +294,10 @@ def classify_marks(
     bubbles with a ring drawn around them, or a small dark patch inside
     (standing out from the specks of the sheet's own blanks), become ODD: not
     a valid answer, not surely nothing. An empty bubble at least
-    ``trace_floor`` and ``trace_noise_k`` noise deviations above blank, with
-    no halo, becomes UNSURE (a light tick reads that low).
-    Every level is measured against the empty bubbles of the same sheet (and
-    field, for the ring).
+    ``trace_floor`` and ``trace_noise_k`` noise deviations above blank, and
+    twice the 99th percentile of the sheet's blanks, with no halo, becomes
+    UNSURE (a light tick reads that low). Every level is measured against the
+    empty bubbles of the same sheet (and field, option and item, for the ring).
 
     Returns the new states (N,), confidences (N,), the ``patch`` (a dark
     patch inside) and ``spill`` (smudged outside) masks (N,), the ring
