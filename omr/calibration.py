@@ -141,6 +141,13 @@ class MarkModel(Strict):
         lt=1,
         description="an empty bubble this dark above blank, with no halo, is doubted",
     )
+    trace_peak_k: float = Field(
+        2.0,
+        ge=0,
+        description="an empty bubble whose 90th-percentile sample, above its option's blanks,"
+        " is this many times the sheet's 99th percentile of that, with no halo, is doubted"
+        " (a thin tick; only in a question with no clear answer); 0: off",
+    )
     bilevel_trace_floor: float = Field(
         0.01, gt=0, lt=1, description="trace_floor on 1-bit scans, where blanks are pure white"
     )

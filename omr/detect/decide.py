@@ -236,6 +236,14 @@ def column_lift(
     return lift
 
 
+def _in_answered_item(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
+    """Per bubble: whether another bubble of its item is marked."""
+    out = np.zeros(marked.shape, dtype=bool)
+    for f in layout.fields.values():
+        out[f.index] = marked[f.index].any(axis=1, keepdims=True)
+    return out
+
+
 def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout) -> np.ndarray:
     """Per bubble: the median of ``values`` over the empty bubbles of its field and option,
     or of its own item when that is higher.
@@ -355,6 +363,17 @@ def classify_marks(
     speck = 2.0 * float(np.quantile(dark[empty], 0.99)) if empty.sum() >= 100 else 0.0
     trace_floor = max(model.trace_floor, model.trace_noise_k * levels.noise, speck)
     trace = (dark >= trace_floor) & (ring <= model.clean_share * dark)
+    if measures.peak is not None and model.trace_peak_k > 0 and empty.sum() >= 100:
+        # A thin tick covers too little of the inside to lift its mean, but its
+        # darkest samples stand out from every blank bubble of the sheet. Only
+        # in a question with no clear answer: beside a fill, its blur darkens
+        # the near edge of the neighbours.
+        # Measured against the same option's blanks: the printed letter inside
+        # a bubble has darkest samples of its own.
+        peak = measures.peak - _field_baseline(measures.peak, empty, layout)
+        top = float(np.quantile(peak[empty], 0.99))
+        thin = (peak >= model.trace_peak_k * max(top, 0.05)) & (ring <= model.clean_share * dark)
+        trace |= thin & ~_in_answered_item(states == MARKED, layout)
     out[empty & trace] = UNSURE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (

@@ -25,6 +25,8 @@ class BubbleMeasures:
     circled option darkens most sectors, a stray stroke one or two.
     ``median`` is the median interior sample: near blank under a tick or a
     dot (most of the inside is clean), lifted under a smear or a fill.
+    ``peak`` is the 90th percentile sample: a thin stroke's, however little of
+    the inside it covers.
     """
 
     darkness: np.ndarray
@@ -34,6 +36,7 @@ class BubbleMeasures:
     ring: np.ndarray | None = None
     ring_by_sector: np.ndarray | None = None
     median: np.ndarray | None = None
+    peak: np.ndarray | None = None
 
 
 def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
@@ -139,6 +142,7 @@ def measure_bubbles(
         ring=ring,
         ring_by_sector=by_sector,
         median=np.median(dark, axis=1),
+        peak=np.quantile(dark, 0.9, axis=1),
     )
 
 
