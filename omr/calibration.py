@@ -85,6 +85,12 @@ class MarkModel(Strict):
     circle_sectors: int = Field(
         4, ge=1, le=8, description="dark ring sectors (of 8) that make a circled option"
     )
+    read_circle_sectors: int = Field(
+        6, ge=1, le=8, description="dark sectors a circled option needs to be read as meant"
+    )
+    read_circle_ring: float = Field(
+        0.08, gt=0, lt=1, description="and ring darkness above the blank ring"
+    )
     sector_floor: float = Field(
         0.06, gt=0, lt=1, description="ring-sector darkness above blank that counts as dark"
     )
@@ -96,6 +102,20 @@ class MarkModel(Strict):
     )
     spill_share: float = Field(
         0.18, gt=0, description="a smudge's ring darkness relative to its inside darkness"
+    )
+    smear_sectors: int = Field(
+        5,
+        ge=1,
+        le=8,
+        description="ring sectors (of 8) holding half the mean halo or more that make a lone"
+        " smudge residue (an eraser smears all round; a fill overshoots on one side)",
+    )
+    residue_light: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="a lone smudge lighter than this is residue by its halo alone; a darker"
+        " one needs smear_sectors",
     )
     doubt_share: float = Field(
         0.1,

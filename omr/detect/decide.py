@@ -346,7 +346,13 @@ def classify_marks(
     weak = (states == MARKED) & (dark < model.mark_cap) & ~stroke
     out = states.copy()
     out[unsure & stroke] = MARKED
-    out[unsure & ~stroke & ~patch & spill] = RESIDUE
+    # An eraser smears all round; a fill that overshoots its outline on one
+    # side (real students do) is pencil: a lone smudge as dark as a faint fill
+    # is residue only with a halo most of the way round, else a person looks.
+    halo_sectors = measures.ring_by_sector - sector_base
+    around = (halo_sectors >= 0.5 * np.maximum(ring, 1e-6)[:, None]).sum(axis=1)
+    smudge = (around >= model.smear_sectors) | (dark < model.residue_light)
+    out[unsure & ~stroke & ~patch & spill & smudge] = RESIDUE
     out[unsure & ~stroke & ~spill & clean] = MARKED
     # A weak "mark" whose halo outside the bubble is a large share of its
     # darkness inside is a smear (no pencil fill reaches that far out): an
@@ -390,7 +396,12 @@ def classify_marks(
         small &= measures.median - levels.blank <= model.lone_median
     else:
         small[:] = False
-    readable = ((out == ODD) & (circled | small)) | ((out == UNSURE) & small)
+    # Read only a plain ring: dark most of the way round and well above the
+    # field's blank rings (a speck beside the outline tips a few sectors).
+    ringed_round = (
+        circled & (dark_sectors >= model.read_circle_sectors) & (ring >= model.read_circle_ring)
+    )
+    readable = ((out == ODD) & (ringed_round | small)) | ((out == UNSURE) & small)
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
     return out.astype(np.int8), conf, patch, spill, ring, cover, readable
