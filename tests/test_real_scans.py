@@ -55,6 +55,8 @@ FLOORS = {"75q-core-1": 0.99, "75q-core-2": 0.99}
 # of the way round); Page_09 Q54, a clean A with a speck beside its outline,
 # was read as circled (a circle is now read only when dark most of the way
 # round). Both now go to a person.
+
+
 def _expected(value: str) -> str:
     """open-mcr's ``[A|C]`` for several marks as the reader's ``AC``."""
     return value.strip("[]").replace("|", "")
