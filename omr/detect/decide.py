@@ -236,11 +236,17 @@ def column_lift(
     return lift
 
 
-def _in_answered_item(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
-    """Per bubble: whether another bubble of its item is marked."""
+def _in_open_question(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
+    """Per bubble: whether it is in a question (of an answer block) with nothing marked.
+
+    The booklet group and identity grids are left out: their printed letters
+    and digits differ from bubble to bubble, and a void sheet's empty group
+    must stay void.
+    """
     out = np.zeros(marked.shape, dtype=bool)
     for f in layout.fields.values():
-        out[f.index] = marked[f.index].any(axis=1, keepdims=True)
+        if f.kind == "answers":
+            out[f.index] = ~marked[f.index].any(axis=1, keepdims=True)
     return out
 
 
@@ -379,7 +385,7 @@ def classify_marks(
         peak = measures.peak - _field_baseline(measures.peak, empty, layout)
         top = float(np.quantile(peak[empty], 0.99))
         thin = (peak >= model.trace_peak_k * max(top, 0.05)) & (ring <= model.clean_share * dark)
-        trace |= thin & ~_in_answered_item(states == MARKED, layout)
+        trace |= thin & _in_open_question(states == MARKED, layout)
     out[empty & trace] = UNSURE
     dark_sectors = ((measures.ring_by_sector - sector_base) > model.sector_floor).sum(axis=1)
     circled = (
