@@ -134,6 +134,7 @@ def measure_bubbles(
         values = ring_dark.reshape(weight.shape) * weight
         by_sector = values.sum(axis=2) / np.maximum(weight.sum(axis=2), 1)
         ring = values.sum(axis=(1, 2)) / np.maximum(weight.sum(axis=(1, 2)), 1)
+    middle, peak = np.quantile(dark, (0.5, 0.9), axis=1)  # one sort for both
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),
@@ -141,8 +142,8 @@ def measure_bubbles(
         ink=float(ink),
         ring=ring,
         ring_by_sector=by_sector,
-        median=np.median(dark, axis=1),
-        peak=np.quantile(dark, 0.9, axis=1),
+        median=middle,
+        peak=peak,
     )
 
 

@@ -35,6 +35,16 @@ from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 PHOTO_RETRY = {"marks-not-found", "registration-weak", "orientation-unknown"}
 SCAN_RESIDUAL_MM = 0.05  # a flat scan's marks fit within this; beyond it, try a perspective
 SIGNED_SHARE = 0.005  # share of the signature box's samples inked for it to count as signed
+# Photos (light evened out) and 1-bit scans (thresholded) keep no trustworthy
+# halo, and their grain or residue leaves specks like a dot's: the rules that
+# read a smudge's shape are off there, and a person decides instead.
+NO_SHAPE_RULES = {
+    "double_clean_ring": -1.0,  # no second mark is "drawn cleanly inside"
+    "double_fill_share": 0.0,
+    "double_smear_ring": 9.0,  # nor "smeared out"
+    "residue_halo_share": 0.0,  # lightness alone sets residue aside
+    "lone_median": -1.0,  # no dot or light tick is read alone
+}
 
 _POINTS: dict[int, tuple] = {}
 
@@ -256,15 +266,7 @@ def read_page(
         # Evening out a photo's light also flattens a smudge's halo, the sign of
         # an eraser: a light even fill there is shown to a person, not accepted.
         model = model.model_copy(
-            update={
-                "faint_accept": 1.0,
-                "double_clean_ring": -1.0,
-                "double_clean_share": 0.0,
-                "double_fill_share": 0.0,
-                "residue_halo_share": 0.0,  # halos are flattened or thresholded away here
-                "double_smear_ring": 9.0,
-                "lone_median": -1.0,  # a speck of the photo's grain is no dot
-            }
+            update={**NO_SHAPE_RULES, "faint_accept": 1.0, "double_clean_share": 0.0}
         )
     bilevel = is_bilevel(gray)
     if bilevel:
@@ -280,15 +282,9 @@ def read_page(
                 "faint_accept": model.bilevel_faint_accept,
                 "faint_cover": model.bilevel_faint_cover,
                 "trace_floor": model.bilevel_trace_floor,  # a few black pixels are a trace
-                # 1-bit scans hide a smudge's shape: a second mark is never residue
-                # by its halo, and a second answer only when its black clusters
-                # into solid strokes (thresholded residue leaves specks).
-                "double_clean_ring": -1.0,
+                # A second answer only where its black clusters into solid strokes.
                 "double_stroke_cover": model.bilevel_double_cover,
-                "double_fill_share": 0.0,
-                "residue_halo_share": 0.0,  # halos are flattened or thresholded away here
-                "double_smear_ring": 9.0,
-                "lone_median": -1.0,  # thresholded residue leaves black specks like a dot's
+                **NO_SHAPE_RULES,
             }
         )
     inside, ring, ring_keep = _points(form)

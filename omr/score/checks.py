@@ -101,6 +101,12 @@ def _agrees(read: str, known: str) -> bool:
     return len(read) == len(known) and all(r in ("?", k) for r, k in zip(read, known, strict=True))
 
 
+def _listed(places: list[str], shown: int = 6) -> str:
+    """The first ``shown`` places, comma-separated, and how many more."""
+    more = f" and {len(places) - shown} more" if len(places) > shown else ""
+    return ", ".join(places[:shown]) + more
+
+
 def odd_reads(read: SheetRead) -> list[str]:
     """Where an answer was read from an odd mark alone in its question (``course1 q5: B``)."""
     return [
@@ -127,15 +133,13 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
         flags += ident.flags
     inked = [m for m in read.media.get("marks", []) if m.get("medium") == "ink"]
     if inked:
-        where = ", ".join(f"{m['field']} {m['item'] + 1}{m['option']}" for m in inked[:6])
-        more = f" and {len(inked) - 6} more" if len(inked) > 6 else ""
+        where = _listed([f"{m['field']} {m['item'] + 1}{m['option']}" for m in inked])
         status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
-        return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}{more}")
+        return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}")
     odd = odd_reads(read)
     if odd:
-        where = ", ".join(odd[:6]) + (f" and {len(odd) - 6} more" if len(odd) > 6 else "")
         if exam.odd_marks == "review":
-            return Verdict("review:odd-mark", tuple(flags), f"read from odd marks: {where}")
+            return Verdict("review:odd-mark", tuple(flags), f"read from odd marks: {_listed(odd)}")
         flags.append("odd-mark")
     coded = read.fields["group"].items[0].value
     suspect = suspect_group(read, exam, coded)
