@@ -138,6 +138,8 @@ def forms_check(form: str, scan: Path, output: Path | None) -> None:
     )
     for name, fit in result.fields.items():
         click.echo(f"  {name:<16} outline fit {fit:.2f}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
     click.echo(f"wrote {out}")
 
 

@@ -22,7 +22,7 @@ from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError
 from omr.exam import Exam, check_exam_against_form, load_exam
 from omr.export import write_exports
-from omr.forms import Form, find_form
+from omr.forms import CornerMarks, Form, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
 from omr.score.checks import score_session
@@ -273,6 +273,7 @@ class FormCheck:
     registration: dict
     fields: dict[str, float]
     png: bytes
+    notes: tuple[str, ...] = ()
 
 
 def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
@@ -281,7 +282,7 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
 
     from omr.detect.overlay import overlay
     from omr.detect.read import register
-    from omr.detect.register import field_fits, grey_percentiles
+    from omr.detect.register import field_fits, grey_percentiles, half_turn_share
 
     page = first_page(scan)
     reg = register(page.gray, form)
@@ -292,7 +293,26 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     _, fields = field_fits(page.gray, reg.matrix, form, paper=paper, ink=darkest)
     drawn = overlay(page.pixels, reg.matrix, form)
     ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    return FormCheck(True, "", reg.summary(), fields, png.tobytes())
+    notes = ()
+    if isinstance(form.registration, CornerMarks) and form.registration.orientation_mark is None:
+        share = half_turn_share(page.gray, reg.matrix, form, paper=paper, ink=darkest)
+        notes = (way_up_note(share),)
+    return FormCheck(True, "", reg.summary(), fields, png.tobytes(), notes)
+
+
+def way_up_note(share: float | None, *, max_share: float = 0.3) -> str:
+    """What ``forms check`` says about telling the way up of a form without an orientation mark."""
+    if share is not None and share <= max_share:
+        return (
+            "no orientation_mark: the way up is told by the bubble outlines "
+            f"(a half turn leaves {share:.2f} of their fit); an orientation_mark is safer"
+        )
+    fit = "nothing" if share is None else f"{share:.2f} of their fit"
+    return (
+        "no orientation_mark, and the bubble outlines cannot tell the way up on this "
+        f"sheet (a half turn leaves {fit}): every sheet will go to a person as "
+        "orientation-unknown. Add an orientation_mark (a solid square printed off-centre)."
+    )
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,26 @@ def test_forms_check_on_a_page_of_another_kind_says_so(tmp_path):
     result = CliRunner().invoke(cli, ["forms", "check", "central-a4", str(tmp_path / "blank.png")])
     assert result.exit_code == ExitCode.review_needed
     assert "not registered: the page is blank" in result.output
+
+
+def test_forms_check_says_how_a_form_without_orientation_mark_tells_the_way_up(tmp_path):
+    import numpy as np
+    from conftest import blank_sheet
+    from PIL import Image
+
+    data = _central_data()
+    del data["registration"]["orientation_mark"]
+    path = _write(tmp_path, data)
+    page = blank_sheet(load_form(path), 150)
+    Image.fromarray(page).save(tmp_path / "plain.png")
+    # Bubbles printed where a half turn sends the form's: the outlines fit both ways up.
+    Image.fromarray(np.minimum(page, page[::-1, ::-1])).save(tmp_path / "both.png")
+
+    plain = CliRunner().invoke(cli, ["forms", "check", str(path), str(tmp_path / "plain.png")])
+    assert plain.exit_code == 0, plain.output
+    assert "the way up is told by the bubble outlines (a half turn leaves 0.0" in plain.output
+    both = CliRunner().invoke(cli, ["forms", "check", str(path), str(tmp_path / "both.png")])
+    assert both.exit_code == ExitCode.review_needed
+    assert "no orientation mark found, and the printed bubbles fit both ways up" in both.output
+    marked = CliRunner().invoke(cli, ["forms", "check", "central-a4", str(tmp_path / "plain.png")])
+    assert "orientation" not in marked.output

@@ -143,3 +143,32 @@ def test_share_read_with_confidence(test):
     _, items = _read(test)
     sure = sum(1 for _image, _field, state, _value, _want in items if state != ItemState.unsure)
     assert sure / len(items) >= FLOORS[test]
+
+
+def _form_without_orientation_mark(tmp_path: Path) -> Path:
+    text = FORM.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in text if not line.lstrip().startswith("orientation_")]
+    out = tmp_path / "open-mcr-75q-no-orientation.yaml"
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(("test", "least_upright"), [("75q-core-1", 17), ("75q-core-2", 0)])
+def test_without_its_orientation_mark_no_real_scan_is_read_upside_down(
+    tmp_path, test, least_upright
+):
+    # The form left its name grids out; a half turn puts its answer grid on
+    # them. The 8-bit scans show those printed bubbles, so the outlines fit
+    # both ways up (three pages were read upside down before: 88 items wrong);
+    # the 1-bit scans lose them. Every page is either upright or goes to a person.
+    form, calibration = load_form(_form_without_orientation_mark(tmp_path)), find_calibration()
+    upright = 0
+    for image in _real_images(test):
+        page = load_page(PageRef(DATA / test / "input" / image, 0, image))
+        sheet = read_page(page.gray, form, calibration, source=image, dpi=page.dpi)
+        if sheet.problem:
+            assert sheet.problem == "orientation-unknown", (image, sheet.problem)
+            continue
+        assert abs(sheet.registration["rotation_deg"]) < 5, image
+        upright += 1
+    assert upright >= least_upright

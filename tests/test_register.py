@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from conftest import blank_sheet, transform
 
-from omr.detect.register import find_square_marks, outline_contrast, register_page
+from omr.detect.register import (
+    find_square_marks,
+    half_turn_tells,
+
+
+    outline_contrast,
+    register_page,
+)
 from omr.detect.sampling import apply_transform
 from omr.simulate.scanner import Shadow, shadow_field
 
@@ -91,18 +98,46 @@ def test_another_document_is_not_registered(central):
 
 @pytest.mark.parametrize("degrees", [0.5, 180.5])
 def test_missing_orientation_mark_is_replaced_by_the_bubble_outlines(central, degrees):
-    page = blank_sheet(central, DPI)
-    ppm = DPI / 25.4
-    x, y = np.array(central.registration.orientation_mark) * ppm
-    half = int(central.registration.orientation_size * ppm)
-    page[int(y) - half : int(y) + half, int(x) - half : int(x) + half] = 255
+    page = _without_orientation_mark(central, blank_sheet(central, DPI))
     reg = register_page(transform(page, degrees=degrees), central)
     assert reg
     assert reg.upside_down == (degrees > 90)
     err_px = apply_transform(reg.matrix, central.layout.centers_xy) - _truth_px(
         central, DPI, degrees
     )
-    assert np.abs(err_px).max() / ppm < 0.1
+    assert np.abs(err_px).max() / (DPI / 25.4) < 0.1
+
+
+def _without_orientation_mark(form, page):
+    ppm = DPI / 25.4
+    x, y = np.array(form.registration.orientation_mark) * ppm
+    half = int(form.registration.orientation_size * ppm)
+    page[int(y) - half : int(y) + half, int(x) - half : int(x) + half] = 255
+    return page
+
+
+@pytest.mark.parametrize("degrees", [0.5, 180.5])
+def test_print_repeated_under_a_half_turn_leaves_the_way_up_to_a_person(central, degrees):
+    # A sheet printed with more bubbles than its form lists (a name grid left
+    # out) can put printed bubbles where a half turn sends the form's: the
+    # outlines then fit both ways up, and the sheet must not be read either way.
+    # Here the repeated print is the bolder, so the outlines fit the wrong way up better.
+    page = _without_orientation_mark(central, blank_sheet(central, DPI))
+    faded = (255 - (255 - page.astype(float)) * 0.5).astype(np.uint8)
+    page = np.minimum(faded, page[::-1, ::-1])
+    reg = register_page(transform(page, degrees=degrees), central)
+    assert not reg
+    assert reg.reason == "orientation-unknown"
+
+
+def test_half_turn_tells_only_bubbles_landing_clear_of_the_others(central):
+    tells = half_turn_tells(central)
+    xy = central.layout.centers_xy
+    turned = np.array([central.page.width, central.page.height]) - xy
+    nearest = np.linalg.norm(turned[:, None] - xy[None], axis=-1).min(axis=1)
+    assert tells.any() and not tells.all()
+    assert (nearest[tells] > central.bubble_diameter).all()
+    assert (nearest[~tells] <= 2 * central.layout.half_axes.max()).all()
 
 
 def test_outline_contrast_tells_the_right_transform_from_a_half_turn(central):

@@ -132,7 +132,7 @@ def register_page(
     max_residual_mm: float = 0.6,
     min_marks: int = 3,
     min_spread: float = 0.15,
-    min_outline_gap: float = 0.1,
+    max_half_turn_share: float = 0.3,
     reference: ReferenceFeatures | None = None,
 ) -> Registration | RegistrationFailed:
     """Find the form's landmarks on ``gray`` and fit the form→image transform.
@@ -152,9 +152,11 @@ def register_page(
     min_spread : float
         Least spread of the corner marks found across their thinnest direction,
         as a share of the page's shorter side (three marks in a line fix nothing).
-    min_outline_gap : float
-        When nothing printed tells the orientation, how much better the bubble
-        outlines must fit one half turn than the other.
+    max_half_turn_share : float
+        When nothing printed tells the orientation, the bubble outlines do: the
+        form's bubbles that a half turn puts clear of all its others must show
+        their outlines under one fit, and under the half-turned fit no more
+        than this share of that (paper, not other printed bubbles).
     reference : ReferenceFeatures, optional
         The reference image's features, for a ``reference-image`` form.
     """
@@ -181,7 +183,7 @@ def register_page(
         fitted = (1.0, fit.matrix, fit.inliers, fit.residual_mm, darkest, np.inf)
     else:
         fitted = _fit_landmarks(
-            gray, small, f, form, scale0, search_mm, paper, darkest, min_outline_gap
+            gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share
         )
         if isinstance(fitted, RegistrationFailed):
             return fitted
@@ -232,7 +234,7 @@ def _solid_marks(small: np.ndarray, side_px: float, reg: CornerMarks) -> np.ndar
     return found
 
 
-def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_outline_gap):
+def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share):
     """Fit on corner marks or a timing track under every quarter turn; keep the best.
 
     Returns the fit tuple of :func:`_fit_hypothesis`, or :class:`RegistrationFailed`.
@@ -273,7 +275,7 @@ def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_
             return RegistrationFailed(
                 "marks-not-found", f"found {len(found)} {what} but no track of this form's layout"
             )
-        best = _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap)
+        best = _choose_by_outlines(gray, form, candidates, paper, darkest)
         if best and best[5] < 0.1 * min(form.page.width, form.page.height):
             best = _refine_across_track(gray, form, best, paper, darkest)
         return best
@@ -288,18 +290,27 @@ def _fit_landmarks(gray, small, f, form, scale0, search_mm, paper, darkest, min_
         # Nothing printed tells the half turn (no orientation mark, or it is cut
         # off): the printed bubble outlines sit where the form says under one only.
         other = fits.get((turns + 2) % 4)
-        here = outline_contrast(gray, fits[turns][1], form, paper=paper, ink=darkest)
-        there = outline_contrast(gray, other[1], form, paper=paper, ink=darkest) if other else 0.0
-        if here - there < min_outline_gap:
-            if there - here >= min_outline_gap:
-                return other
-            return RegistrationFailed(
-                "orientation-unknown", "nothing on the page tells which way up it is"
+        if other is not None:
+            pair = (fits[turns], other)
+            up = way_up_by_outlines(
+                gray,
+                (pair[0][1], pair[1][1]),
+                form,
+                paper=paper,
+                ink=darkest,
+                max_share=max_half_turn_share,
             )
+            if up is None:
+                return RegistrationFailed(
+                    "orientation-unknown",
+                    "nothing on the page tells which way up it is (no orientation mark "
+                    "found, and the printed bubbles fit both ways up)",
+                )
+            return pair[up]
     return fits[turns]
 
 
-def _choose_by_outlines(gray, form, candidates, paper, darkest, min_outline_gap):
+def _choose_by_outlines(gray, form, candidates, paper, darkest):
     """The one candidate fit under which clearly more rows of printed bubbles sit on their outlines.
 
     Fits one dash apart put most bubbles on their neighbours' outlines (the
@@ -525,6 +536,82 @@ def outline_contrasts(
     on = sample_image(gray, apply_transform(matrix, centres + unit * axes)).mean(axis=1)
     inside = sample_image(gray, apply_transform(matrix, centres + unit * axes * 0.75)).mean(axis=1)
     return (inside - on) / max(paper - ink, 1.0)
+
+
+def half_turn_tells(form: Form) -> np.ndarray:
+    """Mask (N,) of the bubbles a half turn of the page puts clear of every other bubble.
+
+    Only these tell the way up by their outlines: the others land on printed
+    bubbles either way. (Printed bubbles the form leaves out, a name grid, can
+    still sit there: :func:`way_up_by_outlines` asks for paper, not less print.)
+    """
+    xy = form.layout.centers_xy
+    turned = np.array([form.page.width, form.page.height]) - xy
+    reach = 2 * float(form.layout.half_axes.max())  # a bubble's width: no overlap
+    tells = np.ones(len(xy), dtype=bool)
+    for start in range(0, len(xy), 512):  # chunks keep the distance table small
+        block = turned[start : start + 512]
+        d = np.linalg.norm(block[:, None, :] - xy[None, :, :], axis=-1)
+        tells[start : start + 512] = d.min(axis=1) > reach
+    return tells
+
+
+def way_up_by_outlines(
+    gray: np.ndarray,
+    matrices: tuple[np.ndarray, np.ndarray],
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    max_share: float = 0.3,
+    visible: float = 0.12,
+    min_bubbles: int = 8,
+) -> int | None:
+    """Which of two fits a half turn apart is the right way up (0 or 1), or None.
+
+    Judged on the bubbles of :func:`half_turn_tells`: under the right fit their
+    printed outlines show (median contrast at least ``visible``); under the
+    other they fall on paper (at most ``max_share`` of that). A page whose
+    print repeats where the half turn puts them (grids left out of the form)
+    tells nothing, and the sheet goes to a person rather than being read
+    upside down.
+    """
+    levels = _telling_levels(gray, matrices, form, paper=paper, ink=ink, min_bubbles=min_bubbles)
+    if levels is None:
+        return None
+    best = int(np.argmax(levels))
+    if levels[best] < visible or levels[1 - best] > max_share * levels[best]:
+        return None
+    return best
+
+
+def _telling_levels(gray, matrices, form, *, paper, ink, min_bubbles=8) -> list[float] | None:
+    """Median outline contrast of the :func:`half_turn_tells` bubbles under each matrix."""
+    tells = half_turn_tells(form)
+    if tells.sum() < min_bubbles:
+        return None
+    return [
+        float(np.median(outline_contrasts(gray, m, form, paper=paper, ink=ink)[tells]))
+        for m in matrices
+    ]
+
+
+def half_turn_share(
+    gray: np.ndarray, matrix: np.ndarray, form: Form, *, paper: float, ink: float
+) -> float | None:
+    """How well the outlines fit ``matrix`` turned half round, as a share of how well they fit it.
+
+    Near 0 where the bubbles that tell the way up land on paper when turned;
+    near 1 where the page prints bubbles there too (then, without an
+    orientation mark, the way up cannot be told). None when too few bubbles
+    tell at all.
+    """
+    w, h = form.page.width, form.page.height
+    turned = np.asarray(matrix, dtype=float) @ np.array([[-1.0, 0, w], [0, -1, h], [0, 0, 1]])
+    levels = _telling_levels(gray, (matrix, turned), form, paper=paper, ink=ink)
+    if levels is None or levels[0] <= 0:
+        return None
+    return max(levels[1], 0.0) / levels[0]
 
 
 def rows_on_outlines(
