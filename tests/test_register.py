@@ -10,8 +10,6 @@ from conftest import blank_sheet, transform
 from omr.detect.register import (
     find_square_marks,
     half_turn_tells,
-
-
     outline_contrast,
     register_page,
 )
