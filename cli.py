@@ -364,6 +364,11 @@ def run(session, out, calibration, fresh, jobs) -> None:
             "or JPEG compressed below quality 45), where pencil cannot be told from ink "
             "(article 7.7): their marks' medium is 'unknown'. Scan in colour to check it."
         )
+    if summary.flagged:
+        click.echo(
+            f"{summary.flagged} sheet(s) counted with flags for a person to check: "
+            f"{summary.out_dir / 'flagged.csv'}"
+        )
     if summary.review:
         click.echo(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
         sys.exit(int(ExitCode.review_needed))
@@ -428,6 +433,8 @@ def report(out, session_root) -> None:
     click.echo(f"{summary.sheets} sheets rescored: {counts}")
     if summary.without_colour:
         click.echo(f"note: {summary.without_colour} sheet(s) without colour: medium unknown")
+    if summary.flagged:
+        click.echo(f"{summary.flagged} sheet(s) counted with flags: see flagged.csv")
     click.echo(f"reports rewritten in {summary.out_dir}")
 
 

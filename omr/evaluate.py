@@ -182,12 +182,15 @@ def needs_person(read: SheetRead, truth: dict, statuses: list[str]) -> bool:
     )
 
 
-def _sheet_statuses(results_csv: Path) -> dict[str, list[str]]:
+def _sheet_statuses(results_csv: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Each sheet's statuses (one per course row) and flags, from ``results.csv``."""
     statuses: dict[str, list[str]] = {}
+    flags: dict[str, set[str]] = {}
     with results_csv.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             statuses.setdefault(row["sheet"], []).append(row["status"])
-    return statuses
+            flags.setdefault(row["sheet"], set()).update(filter(None, row["flags"].split(";")))
+    return statuses, flags
 
 
 def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
@@ -201,7 +204,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         reads = {r.sheet_id: r for r in store.reads(measures=False)}
         form = find_form(store.meta().get("form_ref", ""))
     labels = {name: f.option_labels for name, f in form.layout.fields.items()}
-    statuses = _sheet_statuses(results_csv)
+    statuses, flags = _sheet_statuses(results_csv)
     tally = Tally()
     exact = review = 0
     void_truth = void_right = 0
@@ -222,7 +225,9 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         if want["status"] == "scored":
             kind = "miscoded" if want.get("miscoded_group") else "honest"
             group_check[kind] += 1
-            group_check[f"{kind}_flagged"] += "review:group-suspect" in rows
+            group_check[f"{kind}_flagged"] += (
+                "review:group-suspect" in rows or "group-suspect" in flags[sheet_id]
+            )
         review += in_review
         reasons = sorted({s.removeprefix("review:") for s in rows if s.startswith("review:")})
         for reason in reasons:

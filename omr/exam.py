@@ -121,6 +121,18 @@ class OddMarkPolicy(StrEnum):
     review = "review"
 
 
+class GroupSuspectPolicy(StrEnum):
+    """What a suspected mis-coded booklet group does to the sheet.
+
+    The coded group is binding (article 7.6): under ``flag`` the sheet is
+    scored with it and listed in ``flagged.csv`` with both scores for a
+    person to check; under ``review`` it is held until a person decides.
+    """
+
+    flag = "flag"
+    review = "review"
+
+
 class ClosureDay(Strict):
     """A day the exam centre is closed (e.g. an administrative-leave bridge day)."""
 
@@ -141,6 +153,7 @@ class Exam(Strict):
     scoring: Scoring = Scoring()
     non_pencil: NonPencilPolicy = NonPencilPolicy.review
     odd_marks: OddMarkPolicy = OddMarkPolicy.read
+    group_suspect: GroupSuspectPolicy = GroupSuspectPolicy.flag
     closures: list[dt.date | ClosureDay] = Field(
         default_factory=list, description="extra days the objection windows skip"
     )

@@ -39,6 +39,7 @@ RESULT_COLUMNS = [
     "flags",
 ]
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
+FLAGGED_COLUMNS = ["sheet", "status", "flags", "detail"]
 OBJECTION_COLUMNS = [
     "course",
     "kind",
@@ -153,6 +154,28 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
         else:
             detail = "; ".join(p for p in (row.note, _sheet_detail(read)) if p)
         out.append({"sheet": row.sheet, "course": key[1], "status": row.status, "detail": detail})
+    return out
+
+
+def flagged_rows(rows: list[CourseResult]) -> list[dict]:
+    """One line per sheet that carries flags: counted as read, for a person to check.
+
+    The detail holds what the flags rest on (the answers read from odd marks,
+    both booklet groups' scores), where the checks left a note.
+    """
+    out, seen = [], set()
+    for row in rows:
+        if not row.flags or row.sheet in seen:
+            continue
+        seen.add(row.sheet)
+        out.append(
+            {
+                "sheet": row.sheet,
+                "status": row.status,
+                "flags": ";".join(row.flags),
+                "detail": row.note if not row.status.startswith("review:") else "",
+            }
+        )
     return out
 
 
@@ -299,8 +322,9 @@ def write_exports(
 ) -> None:
     """Write every result file of a session into ``out``.
 
-    ``results.csv``, ``results.xlsx``, ``review.csv``, ``items.csv``,
-    ``objections.csv`` and ``report.html``; each appears whole or not at all.
+    ``results.csv``, ``results.xlsx``, ``review.csv``, ``flagged.csv``,
+    ``items.csv``, ``objections.csv`` and ``report.html``; each appears whole
+    or not at all.
     """
     analyses = [
         analyse_course(rows, c, exam, form.answer_blocks[c.block].options) for c in exam.courses
@@ -314,6 +338,7 @@ def write_exports(
     summary = summary_frame(analyses, rows)
     write_csv(out / "results.csv", RESULT_COLUMNS, (result_row(r) for r in rows))
     write_csv(out / "review.csv", REVIEW_COLUMNS, review_rows(reads, rows, exam))
+    write_csv(out / "flagged.csv", FLAGGED_COLUMNS, flagged_rows(rows))
     write_csv(out / "objections.csv", OBJECTION_COLUMNS, objection_rows(exam, windows))
     items = items_frame(analyses)
     _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))

@@ -59,6 +59,7 @@ class RunSummary:
     seconds: float
     statuses: Counter = field(default_factory=Counter)
     without_colour: int = 0  # sheets read in grey or 1-bit: pencil cannot be told from ink
+    flagged: int = 0  # sheets carrying flags (listed in flagged.csv)
 
     @property
     def sheets_per_second(self) -> float:
@@ -205,7 +206,13 @@ def run_session(
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
     return RunSummary(
-        out, len(reads), read_now, seconds, _status_counts(reads, rows), _without_colour(reads)
+        out,
+        len(reads),
+        read_now,
+        seconds,
+        _status_counts(reads, rows),
+        _without_colour(reads),
+        len({row.sheet for row in rows if row.flags}),
     )
 
 
@@ -231,7 +238,15 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     session = open_session(root)
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return RunSummary(out, len(reads), 0, 0.0, _status_counts(reads, rows), _without_colour(reads))
+    return RunSummary(
+        out,
+        len(reads),
+        0,
+        0.0,
+        _status_counts(reads, rows),
+        _without_colour(reads),
+        len({row.sheet for row in rows if row.flags}),
+    )
 
 
 def _without_colour(reads: list[SheetRead]) -> int:

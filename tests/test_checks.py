@@ -96,11 +96,19 @@ def test_same_candidate_on_two_sheets_sends_both_to_review(roster):
     assert [r.status for r in rows] == ["review:duplicate-id"] * 2 + ["void:no-group"]
 
 
-def test_a_sheet_coded_with_the_wrong_group_is_flagged_with_both_scores():
-    # The student answered booklet B perfectly but coded group A.
+def test_a_sheet_coded_with_the_wrong_group_is_scored_as_coded_and_flagged_with_both_scores():
+    # The student answered booklet B perfectly but coded group A: the coded group binds.
     row = _status(make_read(group="A", answers="EDCBA" * 4))
-    assert row.status == "review:group-suspect"
+    assert row.status == "scored" and "group-suspect" in row.flags
+    assert row.score.correct == 4
     assert "coded group A: 4/20" in row.note and "group B would give 20/20" in row.note
+
+
+def test_group_suspect_review_holds_the_sheet_for_a_person():
+    exam = _exam().model_copy(update={"group_suspect": "review"})
+    row = _status(make_read(group="A", answers="EDCBA" * 4), exam=exam)
+    assert row.status == "review:group-suspect" and "group-suspect" not in row.flags
+    assert "group B would give 20/20" in row.note
 
 
 def test_a_weak_honest_student_is_not_flagged():
@@ -132,6 +140,7 @@ def test_an_answer_read_from_an_odd_mark_is_scored_and_flagged(roster):
     row = _status(_with_odd_read(make_read(answers=ANSWERS)), roster)
     assert row.status == "scored" and row.flags == ("odd-mark",)
     assert row.score.correct == 20  # read as the candidate meant it
+    assert row.note == "read from odd marks: course1 q3: C"
 
 
 def test_odd_marks_review_sends_the_sheet_to_a_person(roster):

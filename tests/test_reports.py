@@ -47,6 +47,7 @@ def test_run_writes_every_report(session):
         "results.csv",
         "results.xlsx",
         "review.csv",
+        "flagged.csv",
         "items.csv",
         "objections.csv",
         "report.html",
@@ -88,6 +89,43 @@ def test_report_rescores_after_a_cancelled_question_without_scans(session):
         assert row["questions"] == "49"
         assert int(row["correct"]) + int(row["wrong"]) + int(row["blank"]) == 49
         assert float(row["score"]) == pytest.approx(int(row["correct"]) / 49 * 100, abs=1e-4)
+
+
+def _swap_group_keys(session, **settings):
+    data = yaml.safe_load((session / "exam.yaml").read_text(encoding="utf-8"))
+    keys = data["courses"][0]["keys"]
+    keys["A"], keys["B"] = keys["B"], keys["A"]
+    data.update(settings)
+    (session / "exam.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_keys_swapped_between_groups_flag_every_answered_sheet_with_both_scores(session):
+    before = {r["sheet"]: r for r in _rows(session / "out" / "results.csv")}
+    _swap_group_keys(session)
+    result = CliRunner().invoke(cli, ["report", str(session / "out")])
+    assert result.exit_code == 0, result.output
+    after = {r["sheet"]: r for r in _rows(session / "out" / "results.csv")}
+    flagged = {r["sheet"]: r for r in _rows(session / "out" / "flagged.csv")}
+    good = [s for s, r in before.items() if r["status"] == "scored" and int(r["correct"]) >= 30]
+    assert good
+    for sheet in good:
+        # Scored under the coded group (article 7.6), listed with what the other would give.
+        assert after[sheet]["status"] == "scored"
+        assert int(after[sheet]["correct"]) < int(before[sheet]["correct"])
+        assert "group-suspect" in after[sheet]["flags"].split(";")
+        detail = flagged[sheet]["detail"]
+        assert f"{after[sheet]['correct']}/50 right" in detail
+        assert f"would give {before[sheet]['correct']}/50" in detail
+
+
+def test_group_suspect_review_holds_swapped_key_sheets(session):
+    _swap_group_keys(session, group_suspect="review")
+    result = CliRunner().invoke(cli, ["report", str(session / "out")])
+    assert result.exit_code == 0, result.output
+    review = {r["sheet"]: r for r in _rows(session / "out" / "review.csv")}
+    statuses = [r["status"] for r in _rows(session / "out" / "results.csv")]
+    assert statuses.count("review:group-suspect") >= 1
+    assert all("would give" in r["detail"] for r in review.values() if "suspect" in r["status"])
 
 
 def test_keys_can_come_from_a_csv(tmp_path):

@@ -136,11 +136,14 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
         where = _listed([f"{m['field']} {m['item'] + 1}{m['option']}" for m in inked])
         status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
         return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}")
+    notes = []
     odd = odd_reads(read)
     if odd:
+        note = f"read from odd marks: {_listed(odd)}"
         if exam.odd_marks == "review":
-            return Verdict("review:odd-mark", tuple(flags), f"read from odd marks: {_listed(odd)}")
+            return Verdict("review:odd-mark", tuple(flags), note)
         flags.append("odd-mark")
+        notes.append(note)
     coded = read.fields["group"].items[0].value
     suspect = suspect_group(read, exam, coded)
     if suspect is not None:
@@ -150,8 +153,11 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
             f"coded group {coded}: {fit[coded]}/{total} right; "
             f"group {best} would give {fit[best]}/{total}"
         )
-        return Verdict("review:group-suspect", tuple(flags), note)
-    return Verdict(SCORED, tuple(flags))
+        if exam.group_suspect == "review":
+            return Verdict("review:group-suspect", tuple(flags), note)
+        flags.append("group-suspect")
+        notes.append(note)
+    return Verdict(SCORED, tuple(flags), "; ".join(notes))
 
 
 def score_session(
