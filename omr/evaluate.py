@@ -165,16 +165,28 @@ def ink_tally(ink: dict, read: SheetRead, truth: dict) -> None:
 def needs_person(read: SheetRead, truth: dict, statuses: list[str]) -> bool:
     """Whether the truth itself says a person must look at this sheet.
 
-    True for a mis-coded booklet group flagged ``group-suspect``, a sheet in
+    True for a mis-coded booklet group held as ``group-suspect``, a sheet in
     ink flagged ``non-pencil`` (article 7.7), and a sheet with an unsure item
     holding a circled option or a dot (ambiguous marks: not valid marks under
-    article 7.16, yet meant as answers). Any other review was unnecessary.
+    article 7.16, yet meant as answers) or a mark the scan itself lost (a
+    1-bit threshold left a trace of it: only the paper shows the answer).
+    Any other review was unnecessary.
     """
     if truth.get("miscoded_group") and "review:group-suspect" in statuses:
         return True
     if truth.get("ink") and "review:non-pencil" in statuses:
         return True
-    ambiguous = {(m["field"], m["item"]) for m in truth.get("marks", []) if m.get("ambiguous")}
+    answers = truth.get("answers", {})
+
+    def lost_answer(m: dict) -> bool:
+        meant = answers.get(m["field"])
+        return m.get("visible") is False and meant is not None and m["option"] in meant[m["item"]]
+
+    ambiguous = {
+        (m["field"], m["item"])
+        for m in truth.get("marks", [])
+        if m.get("ambiguous") or lost_answer(m)
+    }
     return any(
         item.state == ItemState.unsure and (name, i) in ambiguous
         for name, f in read.fields.items()

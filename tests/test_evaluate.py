@@ -18,6 +18,10 @@ ONE = ItemRead("B", ItemState.one, 1.0)
 UNSURE = ItemRead("", ItemState.unsure, 0.0, "C", "odd-mark")
 CIRCLE = {"field": "course1", "item": 1, "option": "C", "kind": "circle", "ambiguous": True}
 FAINT = {"field": "course1", "item": 1, "option": "C", "kind": "faint"}
+# A faint answer a 1-bit threshold wiped out (only the paper shows it), and an erasure.
+LOST = {**FAINT, "visible": False}
+LOST_ERASURE = {**FAINT, "option": "D", "kind": "erasure", "visible": False}
+MEANT = {"course1": ["B", "C"]}
 
 
 @pytest.mark.parametrize(
@@ -25,6 +29,9 @@ FAINT = {"field": "course1", "item": 1, "option": "C", "kind": "faint"}
     [
         ([ONE, UNSURE], {"marks": [CIRCLE]}, ["review:odd-mark"], True),
         ([ONE, UNSURE], {"marks": [FAINT]}, ["review:faint"], False),
+        ([ONE, UNSURE], {"marks": [LOST], "answers": MEANT}, ["review:faint"], True),
+        ([ONE, ONE], {"marks": [LOST], "answers": MEANT}, ["review:faint"], False),
+        ([ONE, UNSURE], {"marks": [LOST_ERASURE], "answers": MEANT}, ["review:faint"], False),
         ([ONE, ONE], {"marks": [CIRCLE]}, ["review:faint"], False),  # the circle was read
         ([ONE, ONE], {"miscoded_group": True}, ["review:group-suspect"], True),
         ([ONE, ONE], {"miscoded_group": False}, ["review:group-suspect"], False),
