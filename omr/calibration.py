@@ -236,6 +236,12 @@ class InkModel(Strict):
     outlier_mad_k: float = Field(
         8.0, ge=0, description="and at least the sheet's median + k MAD of those differences"
     )
+    outlier_tail_k: float = Field(
+        6.0,
+        ge=0,
+        description="and at least k times their 90th percentile (a JPEG's colour noise on dark "
+        "marks has a long tail that a MAD does not see)",
+    )
     outlier_grain_ratio: float = Field(
         1.5, gt=0, description="a colour outlier is at most this many times the sheet's grain"
     )

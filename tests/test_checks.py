@@ -148,3 +148,11 @@ def test_odd_marks_review_sends_the_sheet_to_a_person(roster):
     row = _status(_with_odd_read(make_read(answers=ANSWERS)), roster, exam)
     assert row.status == "review:odd-mark"
     assert "course1 q3: C" in row.note
+
+
+def test_a_bubble_is_named_for_a_person_by_question_or_digit_position():
+    from omr.score.checks import _place
+
+    read = make_read(answers=ANSWERS)
+    assert _place(read, "course1", 2, "C") == "course1 q3: C"
+    assert _place(read, "student_number", 0, "8") == "student_number #1: 8"

@@ -202,9 +202,10 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
 
     - **colour**: the mark's colour vector differs from the sheet's by at
       least ``outlier_chroma`` in absorbance (the difference times the mark's
-      density) and by ``outlier_mad_k`` × the sheet's spread of that
-      difference; the mark has more colour than the sheet's pencil at its
-      density and at most ``outlier_grain_ratio`` times its median grain;
+      density), by ``outlier_mad_k`` × the sheet's spread of that difference
+      and by ``outlier_tail_k`` × its 90th percentile; the mark has more
+      colour than the sheet's pencil at its density and at most
+      ``outlier_grain_ratio`` times its median grain;
     - **density**: the mark is at least ``outlier_density_ratio`` times as
       dense as the sheet's median, denser than ``outlier_density_min`` and no
       grainier than the sheet's median mark (dense and smooth: gel, felt-tip).
@@ -231,6 +232,11 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
     spread = np.median(apart) + model.outlier_mad_k * 1.4826 * np.median(
         np.abs(apart - np.median(apart))
     )
+    # A compressed colour scan bleeds chroma into a few dark marks (block by
+    # block: on a 150 dpi JPEG a bubble spans one or two chroma blocks); those
+    # sit in the tail of the sheet's own differences, which a pen stands far
+    # beyond (pen marks are a few, or caught by the other tests).
+    spread = max(spread, model.outlier_tail_k * float(np.quantile(apart, 0.9)))
     grain = float(np.median(colour.texture))
     # dye, not graphite: more colour than the sheet's pencil at that density, and
     # not grainier than it (a shiny, grainy pencil mark scatters its colour)

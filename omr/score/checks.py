@@ -107,10 +107,16 @@ def _listed(places: list[str], shown: int = 6) -> str:
     return ", ".join(places[:shown]) + more
 
 
+def _place(read: SheetRead, name: str, item: int, option: str) -> str:
+    """A bubble named for a person: ``course1 q5: B``, ``student_number #3: 7``."""
+    kind = read.fields[name].kind if name in read.fields else ""
+    return f"{name} {'q' if kind == 'answers' else '#'}{item + 1}: {option}"
+
+
 def odd_reads(read: SheetRead) -> list[str]:
     """Where an answer was read from an odd mark alone in its question (``course1 q5: B``)."""
     return [
-        f"{name} {'q' if f.kind == 'answers' else '#'}{i + 1}: {item.value}"
+        _place(read, name, i, item.value)
         for name, f in read.fields.items()
         for i, item in enumerate(f.items)
         if item.reason.startswith("odd:")
@@ -133,7 +139,7 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
         flags += ident.flags
     inked = [m for m in read.media.get("marks", []) if m.get("medium") == "ink"]
     if inked:
-        where = _listed([f"{m['field']} {m['item'] + 1}{m['option']}" for m in inked])
+        where = _listed([_place(read, m["field"], m["item"], m["option"]) for m in inked])
         status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
         return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}")
     notes = []
