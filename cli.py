@@ -318,9 +318,10 @@ def simulate(
 def run(session, out, calibration, fresh, jobs) -> None:
     """Read and score the stack in SESSION/scans under SESSION/exam.yaml.
 
-    Writes OUT/results.csv, OUT/review.csv and the session store. Pages read
-    by an earlier run are not read again. Exit status 10 means results were
-    written and some sheets need a person.
+    Writes OUT/results.csv, OUT/review.csv (sheets held for a person),
+    OUT/flagged.csv (sheets counted with flags to check), the reports and the
+    session store. Pages read by an earlier run are not read again. Exit
+    status 10 means results were written and some sheets need a person.
 
     \b
     Example:
