@@ -324,3 +324,24 @@ def test_a_light_trace_far_above_the_blank_noise_is_doubted_not_called_blank(cen
     assert out[light[0]] == UNSURE
     assert out[light[1]] == EMPTY
     assert (out[marks] == MARKED).all()
+
+
+@pytest.mark.parametrize("extra", [(), (8,)])
+def test_masked_median_is_the_median_of_each_slices_kept_entries(extra):
+    from omr.detect.decide import masked_median
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        shape = (int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+        values = rng.normal(size=shape + extra)
+        mask = rng.random(shape) < rng.random()
+        for axis in (0, 1):
+            median, n = masked_median(values, mask, axis)
+            for k in range(shape[1 - axis]):
+                at = (slice(None), k) if axis == 0 else (k, slice(None))
+                kept = mask[at]
+                assert n[k] == kept.sum()
+                if kept.any():
+                    assert np.allclose(median[k], np.median(values[at][kept], axis=0))
+                else:
+                    assert np.isnan(median[k]).all()

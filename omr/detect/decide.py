@@ -229,10 +229,8 @@ def column_lift(
     """
     lift = np.zeros(darkness.shape)
     for f in layout.fields.values():
-        for col in f.index.T:
-            ok = quiet[col]
-            if ok.sum() >= 3:
-                lift[col] = max(0.0, float(np.median(darkness[col][ok])) - blank)
+        median, n = masked_median(darkness[f.index], quiet[f.index], axis=0)
+        lift[f.index[:, n >= 3]] = np.maximum(0.0, median[n >= 3] - blank)
     return lift
 
 
@@ -265,18 +263,40 @@ def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout)
         mine = empty[idx]
         if mine.sum() >= 3:
             base[idx] = np.median(values[idx][mine], axis=0)
-        for j in range(f.index.shape[1]):
-            col = f.index[:, j]
-            ok = empty[col]
-            if ok.sum() >= 3:
-                base[col] = np.median(values[col][ok], axis=0)
+        grid, ok = values[f.index], empty[f.index]  # (I, K, ...), (I, K)
+        by_option, n = masked_median(grid, ok, axis=0)
+        cols = f.index[:, n >= 3]
+        base[cols] = by_option[n >= 3]
         # A fold or a shadow along one question (or one digit position) lifts
         # every ring of it alike: never less than its own blank bubbles show.
-        for row in f.index:
-            ok = empty[row]
-            if ok.sum() >= 3:
-                base[row] = np.maximum(base[row], np.median(values[row][ok], axis=0))
+        by_item, n = masked_median(grid, ok, axis=1)
+        rows = f.index[n >= 3]
+        base[rows] = np.maximum(base[rows], by_item[n >= 3][:, None])
     return base
+
+
+def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Medians of ``values`` along ``axis`` (0 or 1) over the entries ``mask`` keeps; counts.
+
+    ``values`` is (I, K) or (I, K, ...), ``mask`` (I, K); where a slice keeps
+    nothing the median is NaN. Equal to ``np.median`` of each slice's kept
+    entries, in one sort instead of a call per slice.
+    """
+    keep = mask.reshape(mask.shape + (1,) * (values.ndim - 2))
+    ordered = np.sort(np.where(keep, values, np.nan), axis=axis)  # NaN sorts last
+    n = mask.sum(axis=axis)
+    nn = n.reshape(n.shape + (1,) * (values.ndim - 2))
+    lo = np.expand_dims(np.maximum(nn - 1, 0) // 2, axis)
+    hi = np.expand_dims(nn // 2, axis)
+    lower = np.take_along_axis(ordered, np.broadcast_to(lo, _shape_at(ordered, axis)), axis)
+    upper = np.take_along_axis(ordered, np.broadcast_to(hi, _shape_at(ordered, axis)), axis)
+    median = np.squeeze((lower + upper) / 2, axis=axis)
+    return np.where(nn > 0, median, np.nan), n
+
+
+def _shape_at(a: np.ndarray, axis: int) -> tuple[int, ...]:
+    """``a``'s shape with ``axis`` of length one (an index to take along it)."""
+    return a.shape[:axis] + (1,) + a.shape[axis + 1 :]
 
 
 def classify_marks(
