@@ -205,15 +205,7 @@ def run_session(
         evidence = store.evidence()
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return RunSummary(
-        out,
-        len(reads),
-        read_now,
-        seconds,
-        _status_counts(reads, rows),
-        _without_colour(reads),
-        len({row.sheet for row in rows if row.flags}),
-    )
+    return _summary(out, reads, rows, read_now, seconds)
 
 
 def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
@@ -238,11 +230,16 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     session = open_session(root)
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
+    return _summary(out, reads, rows)
+
+
+def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0) -> RunSummary:
+    """What a run (or a rescoring, which reads nothing) did, from its reads and result rows."""
     return RunSummary(
         out,
         len(reads),
-        0,
-        0.0,
+        read_now,
+        seconds,
         _status_counts(reads, rows),
         _without_colour(reads),
         len({row.sheet for row in rows if row.flags}),
