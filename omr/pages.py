@@ -177,10 +177,23 @@ def _load_pdf_page(ref: PageRef) -> PageImage:
     page = _open_pdf(str(ref.path))[ref.index]
     scan = _single_scan_image(page)
     if scan is not None:
-        pixels = _as_gray_or_rgb(scan.get_bitmap(render=False).to_pil())
+        pixels = _bitmap_pixels(scan.get_bitmap(render=False))
         return PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
     bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
-    return PageImage(ref, _as_gray_or_rgb(bitmap.to_pil()), float(RENDER_DPI))
+    return PageImage(ref, _bitmap_pixels(bitmap), float(RENDER_DPI))
+
+
+def _bitmap_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray:
+    """uint8 (H, W) grey or (H, W, 3) RGB pixels of a PDFium bitmap, copied once.
+
+    PDFium hands grey images over as ``L`` and colour as ``BGR`` (or ``BGRA``
+    / ``BGRX``); going through Pillow cost three copies of every page.
+    """
+    view = bitmap.to_numpy()
+    if view.ndim == 2:
+        return np.array(view)  # the page owns its pixels: the bitmap's buffer goes with it
+    code = cv2.COLOR_BGR2RGB if view.shape[2] == 3 else cv2.COLOR_BGRA2RGB
+    return cv2.cvtColor(view, code)
 
 
 def _single_scan_image(page: pdfium.PdfPage) -> pdfium.PdfImage | None:

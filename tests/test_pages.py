@@ -31,6 +31,16 @@ def test_pdf_of_scans_gives_each_embedded_image_at_its_dpi(tmp_path):
     assert int(np.median(first.gray)) == pytest.approx(200, abs=3)
 
 
+def test_a_colour_scan_in_a_pdf_keeps_its_channels_in_rgb_order(tmp_path):
+    # PDFium hands colour over as BGR: red ink must stay red (article 7.7 reads hue).
+    red = Image.new("RGB", (160, 120), (200, 60, 30))
+    red.save(tmp_path / "red.pdf", resolution=50.0)
+    (ref,), _ = find_pages([tmp_path / "red.pdf"])
+    pixels = load_page(ref).pixels
+    assert pixels.shape == (120, 160, 3)
+    assert np.abs(np.median(pixels.reshape(-1, 3), axis=0) - (200, 60, 30)).max() <= 4
+
+
 def test_vector_pdf_page_is_rendered(tmp_path, quiz):
     (tmp_path / "blank.pdf").write_bytes(render_form_pdf(quiz))
     refs, _ = find_pages([tmp_path / "blank.pdf"])
