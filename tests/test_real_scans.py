@@ -393,3 +393,20 @@ def test_without_its_orientation_mark_no_real_scan_is_read_upside_down(
         assert abs(sheet.registration["rotation_deg"]) < 5, image
         upright += 1
     assert upright >= least_upright
+
+
+@pytest.mark.parametrize("quarter_turns", [1, 2, 3])
+@pytest.mark.parametrize("test", ["75q-core-1", "75q-core-2"])
+def test_a_real_scan_turned_on_the_glass_reads_as_upright(test, quarter_turns):
+    # The same real scans (1-bit and grey) turned a quarter, a half and three
+    # quarters (a sheet fed sideways or upside down) read exactly as upright.
+    form, calibration = load_form(FORM), find_calibration()
+    for image in _images(test)[:3]:
+        upright = _sheet(test, image)
+        page = load_page(PageRef(DATA / test / "input" / image, 0, image))
+        turned = np.ascontiguousarray(np.rot90(page.gray, quarter_turns))
+        sheet = read_page(turned, form, calibration, source=image, dpi=page.dpi)
+        assert not sheet.problem, (image, sheet.problem)
+        for name, field in upright.fields.items():
+            got = [(i.state, i.value) for i in sheet.fields[name].items]
+            assert got == [(i.state, i.value) for i in field.items], (image, name)
