@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from omr.exam import Exam
+from omr.exam import Course, Exam
 from omr.forms import Form, Identity
-from omr.records import ItemState, SheetRead
+from omr.records import ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
@@ -130,7 +130,12 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
         if not row.status.startswith("review:"):
             continue
         read = reads_by_id[row.sheet]
-        course_level = row.status in COURSE_REVIEWS
+        unsure = _unsure_items(read, blocks[row.course]) if read.ok else []
+        # An odd mark beside another one is an item's doubt, like a faint one;
+        # under ``odd_marks: review`` it is the whole sheet's (with a note).
+        course_level = row.status in COURSE_REVIEWS or (
+            row.status == "review:odd-mark" and bool(unsure)
+        )
         key = (row.sheet, row.course if course_level else "")
         if key in seen:
             continue
@@ -144,17 +149,20 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
                 for oe in course.open_ended
             )
         elif course_level:
-            course = blocks[row.course]
-            items = read.fields[course.block].items[: course.questions]
             detail = "; ".join(
                 f"q{n} ({i.reason}): marked {i.value or 'none'}, unsure {i.unsure}"
-                for n, i in enumerate(items, start=1)
-                if i.state == ItemState.unsure
+                for n, i in unsure
             )
         else:
             detail = "; ".join(p for p in (row.note, _sheet_detail(read)) if p)
         out.append({"sheet": row.sheet, "course": key[1], "status": row.status, "detail": detail})
     return out
+
+
+def _unsure_items(read: SheetRead, course: Course) -> list[tuple[int, ItemRead]]:
+    """(question number, item) of every item of ``course`` a person must decide."""
+    items = read.fields[course.block].items[: course.questions]
+    return [(n, i) for n, i in enumerate(items, start=1) if i.state == ItemState.unsure]
 
 
 def flagged_rows(rows: list[CourseResult]) -> list[dict]:

@@ -156,3 +156,19 @@ def test_a_bubble_is_named_for_a_person_by_question_or_digit_position():
     read = make_read(answers=ANSWERS)
     assert _place(read, "course1", 2, "C") == "course1 q3: C"
     assert _place(read, "student_number", 0, "8") == "student_number #1: 8"
+
+
+def test_an_odd_mark_beside_another_is_named_in_review_csv_by_question():
+    # A circled option beside a mark is an item's doubt: review.csv must say
+    # which question (it once gave the sheet with an empty detail).
+    from omr.export import review_rows
+
+    read = make_read(answers=ANSWERS)
+    items = list(read.fields["course1"].items)
+    items[6] = ItemRead("", ItemState.unsure, 0.0, "A", "odd-mark")
+    read.fields["course1"] = replace(read.fields["course1"], items=tuple(items))
+    rows = score_session([read], _exam())
+    assert rows[0].status == "review:odd-mark"
+    (line,) = review_rows([read], rows, _exam())
+    assert line["course"] == "C1"
+    assert line["detail"] == "q7 (odd-mark): marked none, unsure A"
