@@ -12,6 +12,7 @@ carries the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -545,14 +546,22 @@ def half_turn_tells(form: Form) -> np.ndarray:
     bubbles either way. (Printed bubbles the form leaves out, a name grid, can
     still sit there: :func:`way_up_by_outlines` asks for paper, not less print.)
     """
-    xy = form.layout.centers_xy
-    turned = np.array([form.page.width, form.page.height]) - xy
+    xy = np.ascontiguousarray(form.layout.centers_xy, dtype=float)
     reach = 2 * float(form.layout.half_axes.max())  # a bubble's width: no overlap
+    # A form's answer is the same on every page: worked out once per layout.
+    return _half_turn_tells(form.page.width, form.page.height, reach, xy.shape, xy.tobytes())
+
+
+@lru_cache(maxsize=16)
+def _half_turn_tells(width, height, reach, shape, xy_bytes) -> np.ndarray:
+    xy = np.frombuffer(xy_bytes, dtype=float).reshape(shape)
+    turned = np.array([width, height]) - xy
     tells = np.ones(len(xy), dtype=bool)
     for start in range(0, len(xy), 512):  # chunks keep the distance table small
         block = turned[start : start + 512]
         d = np.linalg.norm(block[:, None, :] - xy[None, :, :], axis=-1)
         tells[start : start + 512] = d.min(axis=1) > reach
+    tells.flags.writeable = False  # shared by every caller
     return tells
 
 
