@@ -74,7 +74,8 @@ def forms_list() -> None:
         )
         click.echo(
             f"{name:<14} {form.page.width:g}×{form.page.height:g} mm  "
-            f"groups {''.join(form.group.options)}  {len(form.layout)} bubbles  [{blocks}]"
+            f"groups {''.join(form.group.options) if form.group else '-'}  "
+            f"{len(form.layout)} bubbles  [{blocks}]"
         )
 
 
@@ -365,6 +366,8 @@ def run(session, out, calibration, fresh, jobs) -> None:
             "or JPEG compressed below quality 45), where pencil cannot be told from ink "
             "(article 7.7): their marks' medium is 'unknown'. Scan in colour to check it."
         )
+    for note in summary.notes:
+        click.echo(f"note: {note}")
     if summary.flagged:
         click.echo(
             f"{summary.flagged} sheet(s) counted with flags for a person to check: "
@@ -434,6 +437,8 @@ def report(out, session_root) -> None:
     click.echo(f"{summary.sheets} sheets rescored: {counts}")
     if summary.without_colour:
         click.echo(f"note: {summary.without_colour} sheet(s) without colour: medium unknown")
+    for note in summary.notes:
+        click.echo(f"note: {note}")
     if summary.flagged:
         click.echo(f"{summary.flagged} sheet(s) counted with flags: see flagged.csv")
     click.echo(f"reports rewritten in {summary.out_dir}")

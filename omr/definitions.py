@@ -64,4 +64,6 @@ def _clean_message(err: dict) -> str:
         return "unknown key (check its spelling)"
     if err["type"] == "missing":
         return "required key is missing"
+    if err["type"] == "value_error":
+        return msg.removeprefix("Value error, ")
     return msg

@@ -85,16 +85,17 @@ def compare_sheet(read: SheetRead, truth: dict, tally: Tally, option_labels: dic
     outcomes = []
     fields = read.fields
     sid = read.sheet_id
-    outcomes.append(
-        _compare_item(
-            tally,
-            sid,
-            "group",
-            fields["group"].items[0],
-            truth["group_marks"],
-            option_labels["group"],
+    if "group" in option_labels:  # a form without booklet groups codes none
+        outcomes.append(
+            _compare_item(
+                tally,
+                sid,
+                "group",
+                fields["group"].items[0],
+                truth["group_marks"],
+                option_labels["group"],
+            )
         )
-    )
     for name, value in truth.get("identity", {}).items():
         if name not in fields:
             continue

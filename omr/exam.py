@@ -13,6 +13,8 @@ from omr.definitions import Strict, read_yaml, validate
 from omr.errors import InvalidExamError
 
 KEY_TOKEN = re.compile(r"^([A-Z](\|[A-Z])*|\*)$")
+#: The group name an exam without booklet groups keys its courses under.
+NO_GROUP = ""
 
 
 class CancelledPolicy(StrEnum):
@@ -62,7 +64,9 @@ class Course(Strict):
     block: str = Field(description="the form's answer block this course is answered in")
     questions: int = Field(gt=0)
     keys: dict[str, str | list[str]] = Field(
-        default_factory=dict, description="key per booklet group, printed order"
+        default_factory=dict,
+        description="key per booklet group, printed order; an exam without groups gives "
+        "`key` instead (held here under the group '')",
     )
     open_ended: list[OpenEnded] = Field(
         default_factory=list,
@@ -72,6 +76,18 @@ class Course(Strict):
         default_factory=dict,
         description="master item number at each printed position, per group; default 1..n",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_key(cls, data):
+        """``key:`` (an exam without booklet groups) is the key of the group ``""``."""
+        if isinstance(data, dict) and "key" in data:
+            data = dict(data)
+            key = data.pop("key")
+            if data.get("keys"):
+                raise ValueError("give key (an exam without booklet groups) or keys, not both")
+            data["keys"] = {NO_GROUP: key}
+        return data
 
     @model_validator(mode="after")
     def _keys_and_orders_fit(self) -> Course:
@@ -83,9 +99,8 @@ class Course(Strict):
         for group, key in self.keys.items():
             parsed = parse_key(key)
             if len(parsed) != self.questions:
-                raise ValueError(
-                    f"key of group {group} has {len(parsed)} answers, expected {self.questions}"
-                )
+                whose = f"key of group {group}" if group != NO_GROUP else "key"
+                raise ValueError(f"{whose} has {len(parsed)} answers, expected {self.questions}")
         for group, order in self.order.items():
             if sorted(order) != list(range(1, self.questions + 1)):
                 raise ValueError(
@@ -148,7 +163,10 @@ class Exam(Strict):
     date: dt.date
     announcement_date: dt.date | None = None
     form: str = Field(description="built-in form name or path of a form file")
-    groups: list[str] = Field(min_length=1)
+    groups: list[str] = Field(
+        default_factory=list,
+        description="booklet groups; none when the form has no group field (one key per course)",
+    )
     roster: str | None = Field(None, description="roster CSV, relative to exam.yaml")
     scoring: Scoring = Scoring()
     non_pencil: NonPencilPolicy = NonPencilPolicy.review
@@ -164,6 +182,11 @@ class Exam(Strict):
         None, description="CSV course,group,question,answer, relative to exam.yaml"
     )
     courses: list[Course] = Field(min_length=1)
+
+    @property
+    def key_groups(self) -> list[str]:
+        """The groups keys are given for: the booklet groups, or ``[""]`` without any."""
+        return list(self.groups) or [NO_GROUP]
 
     def closure_labels(self) -> dict[dt.date, str]:
         """Closure days with their labels."""
@@ -198,6 +221,18 @@ class Exam(Strict):
         if len(set(blocks)) != len(blocks):
             raise ValueError("two courses use the same answer block")
         for c in self.courses:
+            if not self.groups:
+                if set(c.keys) != {NO_GROUP}:
+                    raise ValueError(
+                        f"course {c.code}: an exam without booklet groups gives one key "
+                        "(key:, or keys_file rows with an empty group)"
+                    )
+                continue
+            if NO_GROUP in c.keys:
+                raise ValueError(
+                    f"course {c.code}: a key without a group, but the exam has groups "
+                    f"{', '.join(self.groups)}"
+                )
             missing = sorted(set(self.groups) - set(c.keys))
             if missing:
                 raise ValueError(f"course {c.code}: no key for group(s) {', '.join(missing)}")
@@ -258,7 +293,8 @@ def read_keys_csv(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[tup
         for group, answers in groups.items():
             numbers = sorted(answers)
             if numbers != list(range(1, len(numbers) + 1)):
-                problems.append((path.name, f"{course} group {group}: questions not 1..n"))
+                whose = f"{course} group {group}" if group != NO_GROUP else course
+                problems.append((path.name, f"{whose}: questions not 1..n"))
             out.setdefault(course, {})[group] = [answers[n] for n in numbers]
     return out, problems
 
@@ -269,6 +305,8 @@ def _merge_keys_csv(data: dict, csv_path: Path, source: str) -> None:
         if not isinstance(course, dict):
             continue
         found = keys.pop(str(course.get("code")), {})
+        if NO_GROUP in found and "key" in course:
+            problems.append((f"courses[{i}].key", "given both here and in keys_file"))
         given = course.setdefault("keys", {}) or {}
         for group in set(found) & set(given):
             problems.append((f"courses[{i}].keys.{group}", "given both here and in keys_file"))
@@ -304,9 +342,22 @@ def check_exam_against_form(exam: Exam, form) -> list[tuple[str, str]]:
         for group, key in course.keys.items():
             bad = set().union(*parse_key(key)) - set(block.options)
             if bad:
-                problems.append(
-                    (f"courses[{i}].keys.{group}", f"options {sorted(bad)} not on the form")
-                )
+                where = f"courses[{i}].keys.{group}" if group != NO_GROUP else f"courses[{i}].key"
+                problems.append((where, f"options {sorted(bad)} not on the form"))
+    if form.group is None:
+        if exam.groups:
+            problems.append(
+                ("groups", "the form has no booklet group field: give one key per course (key:)")
+            )
+        return problems
+    if not exam.groups:
+        problems.append(
+            (
+                "groups",
+                f"the form codes a booklet group ({', '.join(form.group.options)}): "
+                "list the exam's groups",
+            )
+        )
     extra = set(exam.groups) - set(form.group.options)
     if extra:
         problems.append(("groups", f"form has no bubble for group(s) {sorted(extra)}"))

@@ -18,7 +18,7 @@ from omr.report_html import CourseReport, ReportData, render_report
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
 from omr.score.items import items_table
-from omr.score.scoring import SCORED, CourseResult
+from omr.score.scoring import SCORED, CourseResult, session_notes
 
 RESULT_COLUMNS = [
     "sheet",
@@ -305,7 +305,7 @@ def report_data(
             )
         )
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return ReportData(exam.name, exam.date, generated, courses, candidates)
+    return ReportData(exam.name, exam.date, generated, courses, candidates, session_notes(exam))
 
 
 def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResult]) -> None:

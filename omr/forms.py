@@ -315,7 +315,9 @@ class Form(Strict):
     bubble_diameter: PositiveFloat = Field(4.0, description="bubble diameter, mm")
     bubble: BubbleShape | None = Field(None, description="outline of non-circular bubbles")
     registration: Registration
-    group: GroupField
+    group: GroupField | None = Field(
+        None, description="booklet-group field; none when the exam has one booklet version"
+    )
     identity: Identity = Identity()
     answer_blocks: dict[str, AnswerBlock] = Field(min_length=1)
     score_fields: dict[str, DigitsField] = Field(
@@ -516,7 +518,9 @@ def bubble_layout(form: Form) -> BubbleLayout:
         fields[name] = FieldLayout(name, kind, tuple(labels), index, tuple(numbers))
 
     g = form.group
-    add("group", "group", g.options, _grid(g.origin, 1, len(g.options), (0, 0), g.option_step), [1])
+    if g is not None:
+        grid = _grid(g.origin, 1, len(g.options), (0, 0), g.option_step)
+        add("group", "group", g.options, grid, [1])
     for name, d in [*form.identity, *form.score_fields.items()]:
         if d is not None:
             grid = _grid(d.origin, d.digits, 10, d.digit_step, d.option_step)
@@ -611,6 +615,20 @@ def _path_of(form: Form, name: str) -> str:
     if name in form.score_fields:
         return f"score_fields.{name}"
     return name
+
+
+def form_problems(data: object, source: str = "form") -> list[tuple[str, str]]:
+    """Every problem of a form given as plain data, each with its key path; [] when valid.
+
+    Format errors (``answer_blocks.block-1.options: List should have at least 2
+    items``) first; when the format holds, the geometry's (bubbles off the
+    page, overlapping, on a mark).
+    """
+    try:
+        form = validate(data, Form, source, InvalidFormError)
+    except InvalidFormError as exc:
+        return list(exc.problems)
+    return check_geometry(form)
 
 
 def load_form(path: Path) -> Form:

@@ -27,7 +27,7 @@ from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
 from omr.score.checks import score_session
 from omr.score.identity import Roster, load_roster
-from omr.score.scoring import SCORED, CourseResult
+from omr.score.scoring import SCORED, CourseResult, session_notes
 from omr.store import STORE_NAME, Store
 
 EXAM_FILE = "exam.yaml"
@@ -60,6 +60,7 @@ class RunSummary:
     statuses: Counter = field(default_factory=Counter)
     without_colour: int = 0  # sheets read in grey or 1-bit: pencil cannot be told from ink
     flagged: int = 0  # sheets carrying flags (listed in flagged.csv)
+    notes: tuple[str, ...] = ()  # how the rules applied (no booklet group: 7.6 not applicable)
 
     @property
     def sheets_per_second(self) -> float:
@@ -205,7 +206,7 @@ def run_session(
         evidence = store.evidence()
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return _summary(out, reads, rows, read_now, seconds)
+    return _summary(out, reads, rows, read_now, seconds, session_notes(session.exam))
 
 
 def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
@@ -230,10 +231,10 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     session = open_session(root)
     rows = score_session(reads, session.exam, session.roster)
     write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return _summary(out, reads, rows)
+    return _summary(out, reads, rows, notes=session_notes(session.exam))
 
 
-def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0) -> RunSummary:
+def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0, notes=()) -> RunSummary:
     """What a run (or a rescoring, which reads nothing) did, from its reads and result rows."""
     return RunSummary(
         out,
@@ -243,6 +244,7 @@ def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0) -> RunSu
         _status_counts(reads, rows),
         _without_colour(reads),
         len({row.sheet for row in rows if row.flags}),
+        tuple(notes),
     )
 
 

@@ -144,7 +144,8 @@ def _draw_fields(page: _Page, form: Form) -> None:
     xy = layout.centers_xy
     r = page.r
     g = form.group
-    page.label(g.origin[0] - r, g.origin[1] - r - 2.5, g.label)
+    if g is not None:
+        page.label(g.origin[0] - r, g.origin[1] - r - 2.5, g.label)
     for name, field in layout.fields.items():
         if field.kind == "box":
             continue

@@ -109,6 +109,9 @@ class ReportData:
         One section each, in this order.
     candidates : int
         Sheets in the session; below :data:`MIN_CANDIDATES` the page carries a notice.
+    notes : tuple of str
+        How the rules applied to this session (an exam without booklet groups:
+        article 7.6 not applicable), each shown as a notice.
     """
 
     exam_name: str
@@ -116,6 +119,7 @@ class ReportData:
     generated: str
     courses: list[CourseReport]
     candidates: int
+    notes: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------- helpers
@@ -302,6 +306,14 @@ def _candidates_notice(candidates: int) -> str:
         f"{MIN_CANDIDATES} candidates.</strong> This session has {candidates}; article 5 "
         f"holds an exam only with {MIN_CANDIDATES} or more candidates. The sheets are scored "
         f"all the same, and the statistics below rest on few students.</div>"
+    )
+
+
+def _notes(notes: Sequence[str]) -> str:
+    """One notice per session note."""
+    return "".join(
+        f'<div class="notice session-note" role="note">{_e(n[:1].upper() + n[1:])}.</div>'
+        for n in notes
     )
 
 
@@ -637,7 +649,7 @@ def render_report(report: ReportData) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(report.exam_name)} \u2013 item analysis</title>"
         f"<style>{_CSS}</style></head><body><main>"
-        f"{_page_header(report)}{_candidates_notice(report.candidates)}"
+        f"{_page_header(report)}{_candidates_notice(report.candidates)}{_notes(report.notes)}"
         f"{_contents(report.courses)}{sections}"
         f"<footer>Generated {_e(report.generated)} by omr. Statistics: classical test "
         "theory over the scored sheets; flags use the thresholds shown on the plot. "

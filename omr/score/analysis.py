@@ -4,7 +4,8 @@ Each group's printed order is mapped back to the master items through the
 exam's ``order``. Per-group statistics use that group's own key, so a key
 typed wrong in one booklet shows up in that group. Pooled statistics use the
 first group's key; where groups' keys disagree on a master item, the item is
-flagged ``key-mismatch``.
+flagged ``key-mismatch``. An exam without booklet groups has pooled
+statistics only.
 
 ``key-suspect`` compares the top 27% of students with the key: on a handful
 of students it fires by chance, so it is only raised where at least
@@ -79,9 +80,9 @@ def analyse_course(rows: list[CourseResult], course: Course, exam: Exam, options
     n, k = len(scored), course.questions
     responses = np.array([master_responses(r, course) for r in scored], dtype=object).reshape(n, k)
     groups = np.array([r.group for r in scored], dtype=object)
-    keys = {g: master_key(course, g) for g in exam.groups}
-    reference = keys[exam.groups[0]]
-    mismatch = tuple(item + 1 for item in range(k) if len({keys[g][item] for g in exam.groups}) > 1)
+    keys = {g: master_key(course, g) for g in exam.key_groups}
+    reference = keys[exam.key_groups[0]]
+    mismatch = tuple(item + 1 for item in range(k) if len({key[item] for key in keys.values()}) > 1)
     by_group = {}
     for g in exam.groups:  # one by one: each group is scored against its own key
         mine = groups == g

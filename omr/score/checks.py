@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from omr.exam import Exam
 from omr.records import ItemState, SheetRead
 from omr.score.identity import Roster, national_id_valid
-from omr.score.scoring import SCORED, CourseResult, score_sheet, sheet_status
+from omr.score.scoring import SCORED, CourseResult, coded_group, score_sheet, sheet_status
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,8 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
             return Verdict("review:odd-mark", tuple(flags), note)
         flags.append("odd-mark")
         notes.append(note)
-    coded = read.fields["group"].items[0].value
-    suspect = suspect_group(read, exam, coded)
+    coded = coded_group(read, exam)
+    suspect = suspect_group(read, exam, coded) if exam.groups else None
     if suspect is not None:
         best, fit = suspect
         total = sum(c.questions for c in exam.courses)

@@ -5,7 +5,9 @@ Precedence of a sheet's status, first match wins:
 1. the page could not be read → ``review:<problem>``
 2. proctor marked "cancelled by report" → ``void:proctor``
 3. no booklet group → ``void:no-group``; several → ``void:multiple-groups``
-   (article 7.6); an unclear group bubble → ``review:group-unclear``
+   (article 7.6); an unclear group bubble → ``review:group-unclear``. An exam
+   without booklet groups (its form has no group field) skips this rule: there
+   is one key per course, and article 7.6 does not apply
 4. "absent" marked → ``absent`` if nothing is answered, else
    ``review:absent-but-answered`` (a person decides)
 5. a group but no answer at all → ``absent``
@@ -31,10 +33,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from omr.exam import CancelledPolicy, Course, Exam
+from omr.exam import NO_GROUP, CancelledPolicy, Course, Exam
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
 SCORED = "scored"
+#: Said in ``omr run``, ``omr report`` and ``report.html`` for an exam without booklet groups.
+NO_GROUP_NOTE = (
+    "this form has no booklet group: article 7.6 not applicable (one key per course; "
+    "no sheet is void for its group)"
+)
+
+
+def session_notes(exam: Exam) -> tuple[str, ...]:
+    """What a session's outputs say about how its rules applied (``NO_GROUP_NOTE``)."""
+    return () if exam.groups else (NO_GROUP_NOTE,)
 
 
 @dataclass(frozen=True)
@@ -145,15 +157,10 @@ def sheet_status(read: SheetRead, exam: Exam) -> str:
         return "void:proctor"
     if _box(fields, "cancelled") == ItemState.unsure:
         return "review:proctor-box-unclear"
-    group = fields["group"].items[0]
-    if group.state == ItemState.blank:
-        return "void:no-group"
-    if group.state == ItemState.multiple:
-        return "void:multiple-groups"
-    if group.state == ItemState.unsure:
-        return "review:group-unclear"
-    if group.value not in exam.groups:
-        return "review:group-not-in-exam"
+    if exam.groups:
+        status = _group_status(fields.get("group"), exam)
+        if status:
+            return status
     answered = any(
         i.state != ItemState.blank
         for c in exam.courses
@@ -169,6 +176,29 @@ def sheet_status(read: SheetRead, exam: Exam) -> str:
     if any(_unreadable(fields.get(name)) for name in identity_fields(fields)):
         return "review:identity-unreadable"
     return SCORED
+
+
+def _group_status(field: FieldRead | None, exam: Exam) -> str:
+    """Article 7.6 on the booklet group read; ``""`` when exactly one known group is coded."""
+    if field is None:  # read on a form without the group field the exam now needs
+        return "review:group-unclear"
+    group = field.items[0]
+    if group.state == ItemState.blank:
+        return "void:no-group"
+    if group.state == ItemState.multiple:
+        return "void:multiple-groups"
+    if group.state == ItemState.unsure:
+        return "review:group-unclear"
+    if group.value not in exam.groups:
+        return "review:group-not-in-exam"
+    return ""
+
+
+def coded_group(read: SheetRead, exam: Exam) -> str:
+    """The booklet group the sheet is scored with: the one coded, ``""`` without groups."""
+    if not exam.groups:
+        return NO_GROUP
+    return read.fields["group"].items[0].value
 
 
 def identity_fields(fields: dict[str, FieldRead]) -> list[str]:
@@ -206,7 +236,7 @@ def score_sheet(
     fields = read.fields
     student = fields["student_number"].text() if "student_number" in fields else ""
     national = fields["national_id"].text() if "national_id" in fields else ""
-    group = fields["group"].items[0] if read.ok else None
+    group = fields["group"].items[0] if read.ok and exam.groups and "group" in fields else None
     group_text = "" if group is None else group.value + ("?" if group.unsure else "")
     rows = []
     for course in exam.courses:
@@ -220,7 +250,9 @@ def score_sheet(
             points, problem = open_ended_points(read, course)
             row_status = problem or row_status
         score = (
-            score_course(items, course, group.value, exam, points) if row_status == SCORED else None
+            score_course(items, course, coded_group(read, exam), exam, points)
+            if row_status == SCORED
+            else None
         )
         rows.append(
             CourseResult(

@@ -205,8 +205,8 @@ def make_roster(form: Form, n: int, rng: np.random.Generator, profile: Profile) 
             f"{n} candidates do not fit in {n_halls} halls of {seat_digits}-digit seats"
         )
     halls = np.sort(rng.choice(np.arange(1, 10**hall_digits), size=n_halls, replace=False))
-    groups = form.group.options
-    starts = rng.integers(0, len(groups), n_halls)
+    groups = form.group.options if form.group is not None else [""]
+    starts = rng.integers(0, len(groups), n_halls) if form.group is not None else [0] * n_halls
     firsts = rng.integers(0, len(FIRST_NAMES), n)
     lasts = rng.integers(0, len(LAST_NAMES), n)
     roster = []
@@ -234,7 +234,7 @@ def make_exam(form: Form, rng: np.random.Generator, profile: Profile, *, name: s
     master order 1..n; every other group gets a random permutation, and its
     key at printed position ``i`` is the master key of item ``order[i]``.
     """
-    groups = list(form.group.options)
+    groups = list(form.group.options) if form.group is not None else []
     if len(form.answer_blocks) > len(COURSES):
         raise ValueError(f"the simulator knows {len(COURSES)} courses, form has more blocks")
     courses = []
@@ -243,6 +243,11 @@ def make_exam(form: Form, rng: np.random.Generator, profile: Profile, *, name: s
     ):
         n = block.questions
         master = rng.integers(0, len(block.options), n)
+        course = {"code": code, "name": title, "block": block_name, "questions": n}
+        if not groups:  # one booklet version: one key, printed in master order
+            course["key"] = "".join(block.options[m] for m in master)
+            courses.append(course)
+            continue
         orders = {groups[0]: list(range(1, n + 1))}
         for g in groups[1:]:
             orders[g] = [int(x) + 1 for x in rng.permutation(n)]
@@ -250,17 +255,8 @@ def make_exam(form: Form, rng: np.random.Generator, profile: Profile, *, name: s
             g: "".join(block.options[master[item - 1]] for item in order)
             for g, order in orders.items()
         }
-        courses.append(
-            {
-                "code": code,
-                "name": title,
-                "block": block_name,
-                "questions": n,
-                "keys": keys,
-                "order": orders,
-            }
-        )
-    return {
+        courses.append(course | {"keys": keys, "order": orders})
+    exam = {
         "format": 1,
         "name": name,
         "date": profile.exam_date,
@@ -270,10 +266,20 @@ def make_exam(form: Form, rng: np.random.Generator, profile: Profile, *, name: s
         "roster": "roster.csv",
         "courses": courses,
     }
+    if not groups:
+        del exam["groups"]
+    return exam
 
 
-def sheet_status(group_marks: str) -> str:
-    """``scored``, or why the sheet is void (article 7.6: booklet group)."""
+def course_key(course: dict, group: str) -> str:
+    """The key (a string, printed order) of simulated ``course`` for booklet ``group``."""
+    return course["key"] if "key" in course else course["keys"][group]
+
+
+def sheet_status(group_marks: str, *, grouped: bool = True) -> str:
+    """``scored``, or why the sheet is void (article 7.6: booklet group, when the form has one)."""
+    if not grouped:
+        return "scored"
     if not group_marks:
         return "void:no-group"
     if len(group_marks) > 1:
@@ -320,8 +326,10 @@ def plan_sheet(
     ability = rng.uniform(*p.ability)
     darkness = rng.uniform(*p.darkness)
     grain = rng.uniform(*p.grain)
-    groups = list(form.group.options)
-    group_marks = _pick_group(rng, groups, candidate.group, p)
+    if form.group is not None:
+        group_marks = _pick_group(rng, list(form.group.options), candidate.group, p)
+    else:
+        group_marks = ""
 
     identity = {}
     for name, field in form.identity:
@@ -334,7 +342,7 @@ def plan_sheet(
     for block_name, block in form.answer_blocks.items():
         options = tuple(block.options)
         course = courses.get(block_name)
-        key = course["keys"][candidate.group] if course else ""
+        key = course_key(course, candidate.group) if course else ""
         answers[block_name] = [
             _answer(rng, options, key[i], ability, p) if i < len(key) else ""
             for i in range(block.questions)
@@ -387,7 +395,9 @@ def miscode_group(
     The answers still follow the booklet the candidate was handed, so the key
     of the coded group fits them badly: the case the reader should flag.
     """
-    if profile.p_group_miscoded <= 0 or plan.group_marks != plan.candidate.group:
+    if form.group is None or profile.p_group_miscoded <= 0:
+        return plan
+    if plan.group_marks != plan.candidate.group:
         return plan
     if rng.random() >= profile.p_group_miscoded:
         return plan

@@ -398,7 +398,7 @@ class SheetMaker:
             "intended_group": candidate.group,
             "miscoded_group": len(plan.group_marks) == 1 and plan.group_marks != candidate.group,
             "group_marks": plan.group_marks,
-            "status": sheet_status(plan.group_marks),
+            "status": sheet_status(plan.group_marks, grouped=form.group is not None),
             "identity": dict(plan.identity),
             "boxes": {name: False for name, box in form.boxes if box is not None},
             "answers": {block: list(marked) for block, marked in plan.answers.items()},
