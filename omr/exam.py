@@ -254,7 +254,25 @@ def load_exam(path: Path) -> Exam:
     data = read_yaml(path, InvalidExamError)
     if isinstance(data, dict) and data.get("keys_file"):
         _merge_keys_csv(data, path.parent / str(data["keys_file"]), str(path))
-    return validate(data, Exam, str(path), InvalidExamError)
+    try:
+        return validate(data, Exam, str(path), InvalidExamError)
+    except InvalidExamError as exc:
+        if not _groups_left_out(data):
+            raise
+        missing = ("groups", "required key is missing (keys are given per booklet group)")
+        problems = [missing, *(p for p in exc.problems if "without booklet groups" not in p[1])]
+        raise InvalidExamError(str(path), problems) from None
+
+
+def _groups_left_out(data: object) -> bool:
+    """Whether ``data`` keys its courses per booklet group but lists no ``groups``."""
+    if not isinstance(data, dict) or "groups" in data:
+        return False
+    courses = data.get("courses")
+    return isinstance(courses, list) and any(
+        isinstance(c, dict) and isinstance(c.get("keys"), dict) and set(c["keys"]) - {NO_GROUP}
+        for c in courses
+    )
 
 
 def read_keys_csv(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[tuple[str, str]]]:

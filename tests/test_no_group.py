@@ -281,3 +281,17 @@ def test_model_level_errors_carry_no_pydantic_prefix():
     assert info.value.problems == [
         ("courses[0]", "give key (an exam without booklet groups) or keys, not both")
     ]
+
+
+def test_keys_per_group_without_groups_asks_for_groups(tmp_path):
+    path = tmp_path / "exam.yaml"
+    course = {"code": "C1", "block": "quiz", "questions": 3, "keys": {"A": "ABC"}}
+    path.write_text(
+        yaml.safe_dump({"name": "t", "date": "2026-11-14", "form": "f", "courses": [course]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidExamError) as info:
+        load_exam(path)
+    assert info.value.problems == [
+        ("groups", "required key is missing (keys are given per booklet group)")
+    ]
