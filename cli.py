@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -247,9 +248,26 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     is_flag=True,
     help="Write only OUT/blank.png: one blank sheet of the form, scanned (to try omr forms fit).",
 )
+@click.option(
+    "--misregister",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Share of pages printed out of register (bubble fields shifted by 0.5-1.5 pitches "
+    "against the marks, or a sister form's page); truth.json records each as misregistered.",
+)
 @jobs_option
 def simulate(
-    form_name, sheets, seed, out, profile, image_format, calibration_sheet, per_file, blank, jobs
+    form_name,
+    sheets,
+    seed,
+    out,
+    profile,
+    image_format,
+    calibration_sheet,
+    per_file,
+    blank,
+    misregister,
+    jobs,
 ) -> None:
     """Make a synthetic exam session with known truth (deterministic for a seed).
 
@@ -259,6 +277,7 @@ def simulate(
     \b
     Example:
         omr simulate --form central-a4 --sheets 200 --seed 1 --out S
+        omr simulate --profile stress --misregister 0.1 --sheets 200 --out M
     """
     from omr.forms import find_form
     from omr.simulate import PROFILES, simulate_session
@@ -292,12 +311,20 @@ def simulate(
         image_format=image_format,
         jobs=jobs or os.cpu_count() or 1,
         per_file=per_file,
+        misregister=misregister,
     )
     statuses: dict[str, int] = {}
     for sheet in truth["sheets"].values():
         statuses[sheet["status"]] = statuses.get(sheet["status"], 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     click.echo(f"wrote {len(truth['sheets'])} sheets to {out} ({summary})")
+    misregistered = [s["misregistered"] for s in truth["sheets"].values() if s.get("misregistered")]
+    if misregistered:
+        kinds = Counter(m["kind"] for m in misregistered)
+        click.echo(
+            f"{len(misregistered)} printed out of register: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        )
 
 
 @cli.command()
@@ -456,7 +483,8 @@ def report(out, session_root) -> None:
 def evaluate(out, truth, as_json) -> None:
     """Compare the run in OUT with the simulator's truth.
 
-    Exit status 8 if any item was read wrong without being sent to review.
+    Exit status 8 if any item was read wrong without being sent to review, or a page
+    the truth records as printed out of register was scored (misregistered-scored).
 
     \b
     Example:
@@ -478,6 +506,18 @@ def _print_evaluation(r: dict) -> None:
     click.echo(f"sheets read exactly {r['sheets_exact_count']} ({r['sheets_exact']:.2%})")
     click.echo(f"sheets in review    {r['review_sheets']} ({r['review_rate']:.2%})")
     click.echo(f"silent errors       {r['silent_errors']}")
+    m = r["misregistered"]
+    if m["pages"]:
+        click.echo(
+            f"misregistered       {m['scored']} of {m['pages']} pages printed out of register "
+            f"scored (silent: misregistered-scored), {m['review']} in review, "
+            f"{m['refused']} refused"
+        )
+        for kind, row in m["by_kind"].items():
+            click.echo(
+                f"  {kind:<17} scored {row['scored']}, review {row['review']}, "
+                f"refused {row['refused']}"
+            )
     click.echo(
         f"bubbles             {r['bubble_accuracy']:.4%} right of "
         f"{r['bubbles'] - r['bubbles_unsure']} decided, {r['bubbles_unsure']} unsure"
@@ -516,6 +556,11 @@ def _print_evaluation(r: dict) -> None:
     click.echo("status (truth -> read):")
     for s in r["statuses"]:
         click.echo(f"  {s['truth']:<22} -> {s['read']:<28} {s['sheets']}")
+    for e in m["scored_pages"][:20]:
+        click.echo(
+            f"  misregistered-scored {e['sheet']} ({e['kind']}, {e['pitches']:+g} pitch "
+            f"along {e['axis']}): {e['status']}"
+        )
     for e in r["errors"][:20]:
         click.echo(f"  error {e['sheet']} {e['where']}: read {e['read']!r}, truth {e['truth']!r}")
     if r["missing_sheets"]:

@@ -5,6 +5,14 @@ proctor box) read with confidence but differently from the truth: it would
 change a result without anyone looking. Items the reader sent to review are
 counted separately, never as right. Sheets in review are split into those the
 truth says a person must see (:func:`needs_person`) and unnecessary ones.
+
+A page the truth records as ``misregistered`` (printed out of register, the
+simulator's misregistration stress mode) has no right reading: its bubbles
+are not where the form says. Sent to review, or refused (not registered), it
+is handled right; scored, voided or marked absent (any result written) it is
+a silent error of its own class, ``misregistered-scored``, counted once per
+page in the silent-error total (:func:`misregistered_outcome`). Its items are
+compared apart (``misregistered.items_wrong``), out of the accuracy figures.
 """
 
 from __future__ import annotations
@@ -195,6 +203,23 @@ def needs_person(read: SheetRead, truth: dict, statuses: list[str]) -> bool:
     )
 
 
+MISREGISTERED_SCORED = "misregistered-scored"
+
+
+def misregistered_outcome(read: SheetRead, statuses: list[str]) -> str:
+    """What became of a page printed out of register: ``scored``, ``review`` or ``refused``.
+
+    ``scored`` when any of its rows in ``results.csv`` carries a result
+    (``scored``, ``void:…``, ``absent``: anything but ``review:…``), the
+    silent error; ``refused`` when the page was not read (``read.ok`` false,
+    e.g. ``marks-not-found``); ``review`` when it was read and held for a
+    person.
+    """
+    if any(not s.startswith("review:") for s in statuses):
+        return "scored"
+    return "review" if read.ok else "refused"
+
+
 def _sheet_statuses(results_csv: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     """Each sheet's statuses (one per course row) and flags, from ``results.csv``."""
     statuses: dict[str, list[str]] = {}
@@ -204,6 +229,11 @@ def _sheet_statuses(results_csv: Path) -> tuple[dict[str, list[str]], dict[str, 
             statuses.setdefault(row["sheet"], []).append(row["status"])
             flags.setdefault(row["sheet"], set()).update(filter(None, row["flags"].split(";")))
     return statuses, flags
+
+
+def _first_status(rows: list[str]) -> str:
+    """A sheet's status in one word: its first review reason, else its first row's status."""
+    return next((s for s in rows if s.startswith("review:")), rows[0])
 
 
 def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
@@ -228,6 +258,9 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     unnecessary_reasons: Counter = Counter()
     group_check: Counter = Counter()
     ink = {"by_pen": {}, "pencil_only": (0, 0), "marks": Counter(), "no_colour": 0}
+    misregistered: Counter = Counter()  # (kind, outcome) per page
+    misregistered_scored: list[dict] = []
+    mis_tally = Tally()
     for sheet_id, want in truth.items():
         read = reads.get(sheet_id)
         rows = statuses.get(sheet_id)
@@ -235,6 +268,28 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             missing.append(sheet_id)
             continue
         in_review = any(s.startswith("review:") for s in rows)
+        misprint = want.get("misregistered")
+        if misprint:
+            outcome = misregistered_outcome(read, rows)
+            misregistered[(misprint["kind"], outcome)] += 1
+            review += in_review
+            needed += outcome != "scored"  # held or refused: every row is in review
+            review_reasons.update(
+                {s.removeprefix("review:") for s in rows if s.startswith("review:")}
+            )
+            if outcome == "scored":
+                misregistered_scored.append(
+                    {
+                        "sheet": sheet_id,
+                        "kind": misprint["kind"],
+                        "axis": misprint["axis"],
+                        "pitches": misprint["pitches"],
+                        "status": ";".join(sorted(set(rows))),
+                    }
+                )
+            status_pairs[(f"misregistered:{misprint['kind']}", _first_status(rows))] += 1
+            compare_sheet(read, want, mis_tally, labels)
+            continue
         if want["status"] == "scored":
             kind = "miscoded" if want.get("miscoded_group") else "honest"
             group_check[kind] += 1
@@ -249,7 +304,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             needed += 1
         elif in_review:
             unnecessary_reasons.update(reasons)
-        sheet_status = next((s for s in rows if s.startswith("review:")), rows[0])
+        sheet_status = _first_status(rows)
         status_pairs[(want["status"], sheet_status)] += 1
         if want["status"].startswith("void:"):
             void_truth += 1
@@ -258,12 +313,30 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
         ink_tally(ink, read, want)
         exact += right and not in_review and all(s == want["status"] for s in rows)
     n = len(truth)
-    silent = len(tally.errors) + len(missing)
+    silent = len(tally.errors) + len(missing) + len(misregistered_scored)
+    kinds = sorted({k for k, _ in misregistered})
     return {
         "sheets": n,
         "sheets_exact": exact / n if n else 0.0,
         "sheets_exact_count": exact,
         "silent_errors": silent,
+        "silent_error_classes": {
+            "items": len(tally.errors),
+            "missing-sheets": len(missing),
+            MISREGISTERED_SCORED: len(misregistered_scored),
+        },
+        "misregistered": {
+            "pages": sum(misregistered.values()),
+            "scored": len(misregistered_scored),
+            "review": sum(v for (_, o), v in misregistered.items() if o == "review"),
+            "refused": sum(v for (_, o), v in misregistered.items() if o == "refused"),
+            "by_kind": {
+                k: {o: misregistered[(k, o)] for o in ("scored", "review", "refused")}
+                for k in kinds
+            },
+            "items_wrong": len(mis_tally.errors),
+            "scored_pages": misregistered_scored[:50],
+        },
         "review_rate": review / n if n else 0.0,
         "review_sheets": review,
         "review_needed": needed,

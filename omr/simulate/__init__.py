@@ -61,6 +61,16 @@ resolution in the photo and ``rotation_deg`` its turn before the corners
 moved), and ``response`` (null, or the scanner's own colour response:
 ``gain``, ``gamma`` and ``black`` per channel R, G, B, and ``saturation``).
 
+In the misregistration stress mode (``Profile.p_misregister``, or
+``simulate_session(..., misregister=share)``, which the truth's top level
+records as ``misregister``) every sheet also has ``misregistered``: null for
+a page printed in register, else how its bubble fields were printed off the
+marks (:mod:`omr.simulate.misprint`): ``kind`` (``shift``, ``lower-half`` or
+``sister-form``), ``axis`` (``x`` or ``y``), ``pitches`` (signed, in bubble
+pitches), ``shift_mm``, ``fields`` (the fields moved) and ``pitch_scale``
+(a sister form's). Its marks are where the shifted print is; no reader
+should score such a page.
+
 :func:`omr.simulate.calibration.simulate_calibration_scan` scans the
 calibration sheet (``calibration/calibration-sheet.yaml``), every block
 filled with its pen, with the same truth records.

@@ -234,6 +234,18 @@ class Profile:
     response_jitter : float
         Per-scan standard deviation of each channel's gain around
         ``response_gain`` (lamp and sensor drift).
+    p_misregister : float
+        Share of pages printed out of register (the misregistration stress
+        mode, :mod:`omr.simulate.misprint`): bubble fields shifted against the
+        registration marks and the printed text, or a page of a sister form.
+        The truth records each as ``misregistered``; no reader should score it.
+    misregister_kinds, misregister_weights : tuple
+        ``shift`` (every field), ``lower-half`` (the fields in the lower half
+        of the page) and ``sister-form``, and how often each is drawn.
+    misregister_pitches : tuple of float
+        Shifts in bubble pitches, one drawn per page (its sign too).
+    sister_pitch_scales : tuple of float
+        A sister form's answer-block pitch as a share of the form's.
     """
 
     name: str
@@ -363,6 +375,12 @@ class Profile:
     response_black: tuple[float, float, float] = (0.0, 0.0, 0.0)
     response_saturation: float = 1.0
     response_jitter: float = 0.0
+    # misregistered prints (off unless a profile sets p_misregister)
+    p_misregister: float = 0.0
+    misregister_kinds: tuple[str, ...] = ("shift", "lower-half", "sister-form")
+    misregister_weights: tuple[float, ...] = (0.6, 0.25, 0.15)
+    misregister_pitches: tuple[float, ...] = (0.5, 1.0, 1.5)
+    sister_pitch_scales: tuple[float, ...] = (0.9, 1.1)
 
     @property
     def colour_response(self) -> bool:

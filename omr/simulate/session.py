@@ -8,8 +8,9 @@ bilevel scans, photos) draw from ``[seed, index, EXTRA_STREAM]`` and whether a
 sheet is photographed from ``[seed, index, PHOTO_STREAM]``; the pen models
 (which pen each mark is in, and all drawing when they are on) from
 ``[seed, index, PEN_STREAM]`` and a scanner's colour response from
-``[seed, index, RESPONSE_STREAM]``: a profile without them draws exactly what
-it drew before they existed.
+``[seed, index, RESPONSE_STREAM]`` and a page printed out of register (the
+misregistration stress mode) from ``[seed, index, MISREGISTER_STREAM]``: a
+profile without them draws exactly what it drew before they existed.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from omr.simulate.marks import (
     draw_strokes,
     draw_symbols,
 )
+from omr.simulate.misprint import Misprint, draw_misprint
 from omr.simulate.pens import PENCIL, Pen, pen_by_name
 from omr.simulate.photo import draw_photo, encode_photo, photograph_page
 from omr.simulate.profile import PROFILES, Profile
@@ -82,6 +84,8 @@ LOST_INNER = 0.62
 MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
 PEN_STREAM = 4  # third word of a sheet's seed: pens, and all drawing with the pen models
 RESPONSE_STREAM = 5  # third word of a sheet's seed: the scanner's colour response
+MISREGISTER_STREAM = 6  # third word of a sheet's seed: a page printed out of register
+PRINTS_KEPT = 4  # blank renders of misregistered prints a sheet maker keeps (8.7 MB each on A4)
 LEGACY_2B = 0.7  # a generic-pencil candidate this dark or darker is labelled 2B, else HB
 TRUTH_FORMAT = 1
 REACH_MARGIN = 0.05  # bubble radii kept clear of a neighbouring bubble's interior
@@ -246,13 +250,43 @@ class SheetMaker:
         self.roster = roster
         self.blank = blank
         self.reach = free_reach(form)
+        self._prints: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._printed: tuple[int, tuple[Misprint | None, Form]] = (-1, (None, form))
 
-    def _write_ins(self) -> Iterator[tuple[str, np.ndarray]]:
+    def printed(self, index: int) -> tuple[Misprint | None, Form]:
+        """How sheet ``index`` is printed: its misprint (None in register) and its print's form.
+
+        The form is :attr:`form` for a page in register; for a misregistered
+        one, the form whose bubbles sit where the page prints them (see
+        :mod:`omr.simulate.misprint`). Draws only when the profile has
+        ``p_misregister``.
+        """
+        if self.profile.p_misregister <= 0:
+            return None, self.form
+        if self._printed[0] != index:  # planned, then drawn: worked out once
+            rng = np.random.default_rng([self.seed, index, MISREGISTER_STREAM])
+            drawn = draw_misprint(self.form, self.profile, rng)
+            self._printed = (index, (None, self.form) if drawn is None else drawn)
+        return self._printed[1]
+
+    def _print_of(self, misprint: Misprint | None, printed: Form) -> tuple[np.ndarray, np.ndarray]:
+        """The blank render of a print and the free reach of its bubbles (a few kept)."""
+        if misprint is None:
+            return self.blank, self.reach
+        key = (misprint.kind, misprint.shift_mm, misprint.pitch_scale)
+        if key not in self._prints:
+            if len(self._prints) >= PRINTS_KEPT:
+                self._prints.pop(next(iter(self._prints)))
+            self._prints[key] = (render_blank(printed), free_reach(printed))
+        return self._prints[key]
+
+    @staticmethod
+    def _write_ins(form: Form) -> Iterator[tuple[str, np.ndarray]]:
         """Write-in boxes above each digit grid, (x, y, w, h) in pixels (as render.py draws)."""
-        bubble = self.form.bubble
-        r = min(bubble.size) / 2 if bubble is not None else self.form.bubble_diameter / 2
+        bubble = form.bubble
+        r = min(bubble.size) / 2 if bubble is not None else form.bubble_diameter / 2
         k = RENDER_DPI / MM_PER_INCH
-        for name, field in self.form.identity:
+        for name, field in form.identity:
             if field is None:
                 continue
             x0, y0 = field.origin
@@ -271,9 +305,10 @@ class SheetMaker:
         """What the candidate of sheet ``index`` puts on it (as :meth:`__call__` draws it).
 
         No pixel is drawn: the first of the three generators spawned from each
-        of the sheet's streams plans, the others draw and scan.
+        of the sheet's streams plans, the others draw and scan. A page
+        printed out of register is planned on its print (:meth:`printed`).
         """
-        form, p = self.form, self.profile
+        form, p = self.printed(index)[1], self.profile
         plan_rng = np.random.default_rng([self.seed, index]).spawn(3)[0]
         habit_rng = np.random.default_rng([self.seed, index, EXTRA_STREAM]).spawn(3)[0]
         plan = plan_sheet(form, self.exam, self.roster[index], plan_rng, p)
@@ -295,6 +330,7 @@ class SheetMaker:
         """
         form, p = self.form, self.profile
         candidate = self.roster[index]
+        misprint, printed = self.printed(index)
         plan = self.plan(index)
         _, ink_rng, scan_rng = np.random.default_rng([self.seed, index]).spawn(3)
         _, extra_ink_rng, extra_scan_rng = np.random.default_rng(
@@ -305,7 +341,7 @@ class SheetMaker:
             _, ink_rng, extra_ink_rng = np.random.default_rng([self.seed, index, PEN_STREAM]).spawn(
                 3
             )
-        page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng)
+        page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng, misprint, printed)
 
         params = draw_scan_params(p, scan_rng)
         page_mm = (form.page.width, form.page.height)
@@ -362,7 +398,7 @@ class SheetMaker:
 
         pencil = pencil_label(plan)
         marks = []
-        layout = form.layout
+        layout = printed.layout  # where the marks are: on the printed bubbles
         for m, c in zip(plan.marks + plan.erasures, covered, strict=True):
             pen = self._pen(m.pen)
             grey = m.darkness if pen is None else pen.grey_darkness(m.darkness)
@@ -411,6 +447,8 @@ class SheetMaker:
             "writing_pen": plan.writing_pen or pencil,
             "scan": params.to_truth(),
         }
+        if p.p_misregister > 0:
+            truth["misregistered"] = None if misprint is None else misprint.to_truth()
         return data, truth
 
     def _pen(self, name: str | None) -> Pen | None:
@@ -418,9 +456,18 @@ class SheetMaker:
         return None if name is None else pen_by_name(self.profile.pens, name)
 
     def _draw_pencil(
-        self, plan: SheetPlan, ink_rng: np.random.Generator, extra_rng: np.random.Generator
+        self,
+        plan: SheetPlan,
+        ink_rng: np.random.Generator,
+        extra_rng: np.random.Generator,
+        misprint: Misprint | None = None,
+        printed: Form | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The marked page at :data:`RENDER_DPI`, and the coverage of ``marks + erasures``.
+
+        The page is the blank print of ``printed`` (the form by default), and
+        every mark sits on its bubbles: a misregistered page is filled where it
+        is printed.
 
         Fills (also faint and half) draw from ``ink_rng`` as they always did,
         then the digits and the signature; symbols, erasure residue and stray
@@ -428,13 +475,15 @@ class SheetMaker:
         drawn in it, on an RGB page when anything on the sheet is ink; the
         page stays grey otherwise.
         """
-        form, p = self.form, self.profile
+        p = self.profile
+        form = self.form if printed is None else printed
+        blank, reach = self._print_of(misprint, form)
         layout = form.layout
         k = RENDER_DPI / MM_PER_INCH
         pens = [self._pen(m.pen) for m in plan.marks] if p.pen_model else None
-        canvas = self.blank
+        canvas = blank
         if plan.ink:
-            canvas = np.repeat(self.blank[..., None], 3, axis=2)
+            canvas = np.repeat(blank[..., None], 3, axis=2)
         bubbles = np.array([m.bubble for m in plan.marks], dtype=int)
         blobs = np.array([m.kind not in SYMBOL_KINDS for m in plan.marks], dtype=bool)
         centres = _to_px(layout.centers_xy[bubbles])
@@ -467,7 +516,7 @@ class SheetMaker:
                 darkness=np.array([plan.marks[i].darkness for i in symbols]),
                 rng=extra_rng,
                 width=width,
-                reach=self.reach[bubbles[symbols]],
+                reach=reach[bubbles[symbols]],
                 circle_radius=p.circle_radius,
                 dot_radius=p.dot_radius,
                 grain=plan.grain,
@@ -488,7 +537,7 @@ class SheetMaker:
                 size=extra_rng.uniform(*p.erasure_size, n),
                 streaks=extra_rng.uniform(*p.erasure_streaks, n),
                 rng=extra_rng,
-                reach=self.reach[e_bubbles],
+                reach=reach[e_bubbles],
                 grain=plan.grain,
                 softness=p.softness_px,
             )
@@ -505,7 +554,7 @@ class SheetMaker:
         height = (p.handwriting_height_mm[0] * k, p.handwriting_height_mm[1] * k)
         writer = self._pen(plan.writing_pen) if p.pen_model else None
         writing = plan.darkness if plan.writing_darkness is None else plan.writing_darkness
-        for name, boxes in self._write_ins():
+        for name, boxes in self._write_ins(form):
             page = draw_digits(
                 page,
                 plan.identity[name],
@@ -585,6 +634,7 @@ def simulate_session(
     image_format: str = "pdf",
     jobs: int = 1,
     per_file: int | None = None,
+    misregister: float | None = None,
 ) -> dict:
     """Simulate an exam session with known truth and write it to ``out``.
 
@@ -615,6 +665,10 @@ def simulate_session(
     jobs : int
         Worker processes drawing sheets (spawned: a script calling this with
         ``jobs > 1`` needs an ``if __name__ == "__main__":`` guard).
+    misregister : float, optional
+        Share of pages printed out of register, instead of the profile's
+        ``p_misregister`` (the stress mode of :mod:`omr.simulate.misprint`);
+        recorded in the truth as ``misregister``.
 
     Returns
     -------
@@ -626,6 +680,10 @@ def simulate_session(
     if sheets < 1:
         raise ValueError(f"a session needs at least one sheet, got {sheets}")
     prof = PROFILES[profile]
+    if misregister is not None:
+        if not 0.0 <= misregister <= 1.0:
+            raise ValueError(f"misregister is a share of pages, 0 to 1, got {misregister}")
+        prof = replace(prof, p_misregister=float(misregister))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -687,6 +745,8 @@ def simulate_session(
         "profile": profile,
         "sheets": records,
     }
+    if misregister is not None:
+        truth["misregister"] = float(misregister)
     _write_text(
         out / "exam.yaml",
         yaml.safe_dump(
