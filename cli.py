@@ -153,7 +153,9 @@ def forms_check(form: str, scan: Path, output: Path | None) -> None:
     required=True,
     help="Form file to write (e.g. forms/dept-quiz.yaml); the overlay goes beside it.",
 )
-@click.option("--name", default=None, help="Form name (default: the file's stem).")
+@click.option(
+    "--name", default=None, help="Form name (default: the file's stem, made a valid name)."
+)
 @click.option("--dpi", type=float, default=None, help="Resolution, when the image lacks it.")
 def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> None:
     """Propose a form definition from a scan of the sheet (blank or filled).
@@ -170,12 +172,18 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     """
     import cv2
 
+    from omr.formfit import form_name
     from omr.pipeline import fit_form_on_scan
 
-    name = name or out.stem
+    name = name or form_name(out.stem)
     result = fit_form_on_scan(scan, name, dpi=dpi)
     proposal = result.proposal
     out.parent.mkdir(parents=True, exist_ok=True)
+    overlay_path = out.with_suffix(".fit.png")
+    overlay_path.write_bytes(result.png)
+    if result.refusal is not None:
+        click.echo(f"wrote {overlay_path} (what was found: nothing to make a form of)")
+        raise result.refusal
     out.write_text(proposal.yaml_text(), encoding="utf-8")
     reg = proposal.data.get("registration", {})
     if reg.get("kind") == "reference-image":
@@ -192,10 +200,12 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
         click.echo(f"  {f.section + '.' + f.name:<28} {f.describe()}")
     for note in proposal.notes:
         click.echo(f"note: {note}")
-    overlay_path = out.with_suffix(".fit.png")
-    overlay_path.write_bytes(result.png)
     click.echo(f"wrote {out} and {overlay_path}")
     if result.problems:
+        click.echo(
+            f"the proposed form does not validate yet ({len(result.problems)} problem(s)); "
+            f"fix them in {out}, then run: omr forms check {out} SCAN"
+        )
         for where, what in result.problems:
             click.echo(f"problem: {where}: {what}" if where else f"problem: {what}")
         sys.exit(int(ExitCode.invalid_form))

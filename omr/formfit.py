@@ -9,6 +9,7 @@ and names the fields in the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from string import ascii_uppercase
 
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 import yaml
 
+from omr.definitions import validate
 from omr.detect.layout import (
     FoundBubbles,
     FoundRegistration,
@@ -25,9 +27,21 @@ from omr.detect.layout import (
     find_grids,
     find_registration,
 )
+from omr.errors import InvalidFormError
 from omr.forms import Form, check_geometry
 
 MIN_CORNER_MARKS = 4
+
+
+def form_name(stem: str) -> str:
+    """A valid form name made from a file's stem: ``S_1 scan134`` -> ``s-1-scan134``.
+
+    Lower case, every run of other characters one ``-``, no ``-`` at either
+    end (the pattern ``^[a-z0-9][a-z0-9-]*$`` of the form's ``name``); ``form``
+    when nothing is left.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+    return slug or "form"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,9 @@ class FormProposal:
     page: np.ndarray | None = None  # the straightened scan (M, N) uint8
     px_per_mm: float = 0.0
     skew_deg: float = 0.0
+    bubbles: FoundBubbles | None = None  # what was found on ``page``, for the overlay
+    grids: list[Grid] = field(default_factory=list)
+    registration: FoundRegistration | None = None
 
     def yaml_text(self) -> str:
         """The form file, with a header that tells the person what to check and name."""
@@ -115,7 +132,9 @@ def propose_form(
     page, skew = straighten(gray, px_per_mm)
     bubbles = find_bubbles(page, px_per_mm)
     if len(bubbles) == 0:
-        return FormProposal({}, [], ["no bubbles found on this scan"], page, px_per_mm, skew)
+        return FormProposal(
+            {}, [], ["no bubbles found on this scan"], page, px_per_mm, skew, bubbles
+        )
     grids = find_grids(bubbles, px_per_mm)
     found = find_registration(page, px_per_mm, bubbles)
     notes: list[str] = []
@@ -148,7 +167,7 @@ def propose_form(
     ignored = sum(1 for g in grids if g.rows * g.cols == 1)
     if ignored:
         notes.append(f"{ignored} lone bubble(s) left out (a proctor box? add it under boxes:)")
-    return FormProposal(data, fields, notes, page, px_per_mm, skew)
+    return FormProposal(data, fields, notes, page, px_per_mm, skew, bubbles, grids, found)
 
 
 def _bubble_entry(bubbles: FoundBubbles) -> dict:
@@ -239,7 +258,7 @@ def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:
     while remaining:
         first = remaining.pop(0)
         chain = [first]
-        for g in list(remaining):
+        for g in list(remaining):  # grids hold arrays: remove by identity, never by ==
             last = chain[-1]
             same = (
                 g.cols == first.cols
@@ -261,7 +280,7 @@ def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:
             clear = np.linalg.norm(step) > extent  # the next grid starts past this one
             if level and clear and (first.cols <= 6 or first.rows <= 6):
                 chain.append(g)
-                remaining.remove(g)
+                remaining = [r for r in remaining if r is not g]
         groups.append(chain)
     return groups
 
@@ -333,9 +352,59 @@ def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list
 
 
 def check_proposal(proposal: FormProposal) -> list[tuple[str, str]]:
-    """Problems the proposed definition has as a form (missing group, overlaps, …)."""
+    """Problems the proposed definition has as a form (missing group, overlaps, …).
+
+    One ``(key path, message)`` pair per problem, as ``omr forms check`` and
+    :func:`omr.forms.load_form` report them (``group``, ``answer_blocks.block-1.options``).
+    """
     try:
-        form = Form.model_validate(proposal.data)
-    except ValueError as exc:
-        return [("", str(exc).splitlines()[0])]
+        form = validate(proposal.data, Form, "proposal", InvalidFormError)
+    except InvalidFormError as exc:
+        return list(exc.problems)
     return check_geometry(form)
+
+
+YELLOW, BLUE, RED = (230, 160, 0), (0, 90, 230), (220, 0, 0)
+
+
+def draw_found(proposal: FormProposal) -> np.ndarray:
+    """The straightened scan (RGB) with what the finder found, whether or not it makes a form.
+
+    Every found bubble is ringed (yellow; filled ones crossed), every grid
+    framed with its field's name (blue), every registration mark or dash
+    boxed (red).
+    """
+    page = proposal.page
+    out = cv2.cvtColor(page, cv2.COLOR_GRAY2RGB)
+    px = proposal.px_per_mm
+    thick = max(1, round(0.15 * px))
+    b = proposal.bubbles
+    if b is not None and len(b):
+        for (x, y), (w, h), filled in zip(b.xy, b.size_mm * px / 2, b.filled, strict=True):
+            c, axes = (round(x), round(y)), (max(1, round(w)), max(1, round(h)))
+            cv2.ellipse(out, c, axes, 0, 0, 360, YELLOW, thick, cv2.LINE_AA)
+            if filled:
+                cv2.line(out, (c[0] - axes[0], c[1]), (c[0] + axes[0], c[1]), YELLOW, thick)
+    names = {f.top_left_mm: f"{f.section}.{f.name}" for f in proposal.fields}
+    size = np.median(b.size_mm, axis=0) * px if b is not None and len(b) else np.array([px, px])
+    for g in proposal.grids:
+        if g.rows * g.cols < 2:
+            continue
+        corners = g.centres()[[0, 0, -1, -1], [0, -1, -1, 0]]
+        centre = corners.mean(axis=0)
+        grow = corners - centre
+        grow = grow / np.maximum(np.linalg.norm(grow, axis=1, keepdims=True), 1e-9)
+        poly = (corners + grow * 0.75 * size.max()).round().astype(np.int32)
+        cv2.polylines(out, [poly], True, BLUE, thick, cv2.LINE_AA)
+        key = tuple(round(float(v), 2) for v in (g.origin + 0.5) / px)
+        label = names.get(key, f"{g.rows}x{g.cols}")
+        org = (int(poly[:, 0].min()), int(max(poly[:, 1].min() - 3, 10)))
+        cv2.putText(out, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.1 * px, BLUE, 1, cv2.LINE_AA)
+    reg = proposal.registration
+    if reg is not None and len(reg.xy):
+        half = np.asarray(reg.size_mm) * px / 2 + 2
+        for x, y in reg.xy:
+            p0 = (round(x - half[0]), round(y - half[1]))
+            p1 = (round(x + half[0]), round(y + half[1]))
+            cv2.rectangle(out, p0, p1, RED, thick, cv2.LINE_AA)
+    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omr.calibration import Calibration, find_calibration
 from omr.detect import read_page
-from omr.errors import InputFileError, InvalidExamError
+from omr.errors import InputFileError, InvalidExamError, OmrError
 from omr.exam import Exam, check_exam_against_form, load_exam
 from omr.export import write_exports
 from omr.forms import CornerMarks, Form, find_form
@@ -331,34 +331,64 @@ def way_up_note(share: float | None, *, max_share: float = 0.3) -> str:
 
 @dataclass(frozen=True)
 class FormFit:
-    """What ``omr forms fit`` produces: the proposal, its check on the scan and an overlay."""
+    """What ``omr forms fit`` produces: the proposal, its check on the scan and an overlay.
+
+    ``refusal`` is set when there is no form to write (no bubble found): the
+    overlay is still the page, for the person to see what the finder saw.
+    """
 
     proposal: object  # omr.formfit.FormProposal
     problems: list[tuple[str, str]]
     fields: dict[str, float]
     png: bytes
+    refusal: OmrError | None = None
 
 
 def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> FormFit:
-    """Propose a form definition from the first page of ``scan`` and check it on that page."""
+    """Propose a form definition from the first page of ``scan`` and check it on that page.
+
+    Raises
+    ------
+    InputFileError
+        The scan cannot be read, or says no resolution and none is given.
+    OmrError
+        The layout finder failed on this scan (a bug: the message says so).
+    """
     import cv2
 
     from omr.detect.overlay import label_fields, overlay
     from omr.detect.register import field_fits, grey_percentiles
     from omr.detect.sampling import mm_to_px
-    from omr.formfit import check_proposal, propose_form
+    from omr.formfit import check_proposal, draw_found, propose_form
     from omr.forms import Form
 
     page = first_page(scan)
     resolution = dpi or page.dpi
     if not resolution:
         raise InputFileError(f"{scan}: the image does not say its resolution; give --dpi")
-    proposal = propose_form(page.gray, resolution / 25.4, name=name)
-    problems = check_proposal(proposal) if proposal.data else [("", "no bubbles found")]
+    try:
+        proposal = propose_form(page.gray, resolution / 25.4, name=name)
+    except OmrError:
+        raise
+    except (ArithmeticError, ValueError, IndexError, cv2.error, RecursionError) as exc:
+        raise OmrError(
+            f"{scan}: the layout finder failed on this scan at {resolution:.0f} dpi "
+            f"({type(exc).__name__}: {exc}). Try another --dpi or a cleaner scan, and "
+            "please report this with the scan: it is a bug."
+        ) from exc
+    refusal = None
+    if not proposal.data:
+        refusal = InputFileError(
+            f"{scan}: no bubbles found at {resolution:.0f} dpi (looked for closed outlines "
+            f"2.5-8 mm across, {2.5 * resolution / 25.4:.0f}-{8 * resolution / 25.4:.0f} px). "
+            "If the resolution is wrong, give the right one with --dpi; a photo must be "
+            "flattened and cropped to the sheet first."
+        )
+    problems = check_proposal(proposal) if proposal.data else []
     straight = proposal.page
     fits: dict[str, float] = {}
-    drawn = cv2.cvtColor(straight, cv2.COLOR_GRAY2RGB)
-    if not problems:
+    drawn = draw_found(proposal)
+    if proposal.data and not problems:
         form = Form.model_validate(proposal.data)
         if form.registration.kind != "reference-image":
             from omr.detect.register import register_page
@@ -369,6 +399,6 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
         matrix = mm_to_px(resolution / 25.4)
         darkest, paper = grey_percentiles(straight, (0.5, 90))
         _, fits = field_fits(straight, matrix, form, paper=paper, ink=darkest)
-        drawn = label_fields(overlay(straight, matrix, form), matrix, form)
+        drawn = label_fields(overlay(drawn, matrix, form), matrix, form)
     ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    return FormFit(proposal, problems, fits, png.tobytes())
+    return FormFit(proposal, problems, fits, png.tobytes(), refusal)

@@ -139,6 +139,30 @@ def _fit_lattice(xy: np.ndarray, ij: np.ndarray, use: tuple[bool, bool]):
     return origin, steps[0], steps[1]
 
 
+def _frame_ok(c: np.ndarray, r: np.ndarray, use: tuple[bool, bool]) -> bool:
+    """Whether the used steps span a lattice: non-zero, and two steps far from parallel.
+
+    A component linked along a diagonal (noise, a slanted row of text) gives a
+    row step and a column step nearly alike; such a "lattice" has no integer
+    positions to speak of and must not be solved for them.
+    """
+    norms = [float(np.hypot(*s)) for s, u in ((c, use[0]), (r, use[1])) if u]
+    if not all(np.isfinite(norms)) or any(n < 1e-6 for n in norms):
+        return False
+    if use[0] and use[1]:
+        cross = abs(float(c[0] * r[1] - c[1] * r[0]))
+        return cross > 0.5 * norms[0] * norms[1]  # more than 30 degrees apart
+    return True
+
+
+def _singles(xy: np.ndarray) -> list[tuple[Grid, np.ndarray]]:
+    """Every bubble a 1 x 1 grid of its own."""
+    return [
+        (Grid(p.copy(), np.zeros(2), np.zeros(2), 1, 1, (), 0.0), np.array([i]))
+        for i, p in enumerate(xy)
+    ]
+
+
 def _index(xy, origin, c, r, use):
     """Integer (col, row) of each point on the lattice (origin, c, r)."""
     d = xy - origin
@@ -157,18 +181,18 @@ def _grid_from(xy: np.ndarray, c0, r0) -> list[tuple[Grid, np.ndarray]]:
 
     Returns (grid, member indices into ``xy``) pairs.
     """
-    if len(xy) == 1:
-        g = Grid(xy[0].copy(), np.zeros(2), np.zeros(2), 1, 1, (), 0.0)
-        return [(g, np.array([0]))]
     use = (c0 is not None, r0 is not None)
+    if len(xy) == 1 or not any(use):
+        return _singles(xy)
     origin, c, r = xy[0], c0 if use[0] else np.zeros(2), r0 if use[1] else np.zeros(2)
-    for _ in range(3):
+    for _ in range(4):
+        if not _frame_ok(c, r, use):
+            return _singles(xy)
         ij = _index(xy, origin, c, r, use)
         ij -= ij.min(axis=0)
         origin, c, r = _fit_lattice(xy, ij, use)
-    ij = _index(xy, origin, c, r, use)
-    ij -= ij.min(axis=0)
-    origin, c, r = _fit_lattice(xy, ij, use)
+    if not _frame_ok(c, r, use):
+        return _singles(xy)
     ncol, nrow = ij.max(axis=0) + 1
     for axis, n in ((0, ncol), (1, nrow)):
         present = np.bincount(ij[:, axis], minlength=n) > 0
@@ -211,7 +235,7 @@ def _merge_aligned(xy: np.ndarray, found: list, max_missing: float) -> list:
         return i
 
     for a, (ga, ma) in enumerate(found):
-        if ga.rows < 2 or ga.cols < 2:
+        if ga.rows < 2 or ga.cols < 2 or not _frame_ok(ga.col_step, ga.row_step, (True, True)):
             continue  # the lattice must be known both ways
         frame = np.column_stack([ga.col_step, ga.row_step])
         own = np.round(np.linalg.solve(frame, (xy[ma] - ga.origin).T).T)
