@@ -107,10 +107,10 @@ def compare_sheet(read: SheetRead, truth: dict, tally: Tally, option_labels: dic
     for name, value in truth.get("identity", {}).items():
         if name not in fields:
             continue
+        labels = option_labels[name]
         for pos, (item, digit) in enumerate(zip(fields[name].items, value, strict=True), 1):
-            outcomes.append(
-                _compare_item(tally, sid, f"{name}[{pos}]", item, digit, option_labels[name])
-            )
+            want = digit if digit in labels else ""  # a digit its grid does not print
+            outcomes.append(_compare_item(tally, sid, f"{name}[{pos}]", item, want, labels))
     for name, marked in truth.get("boxes", {}).items():
         if name in fields:
             outcomes.append(

@@ -29,7 +29,7 @@ from omr.errors import InputFileError, InvalidFormError
 from omr.resources import data_dir
 
 Point = tuple[float, float]
-DIGITS = tuple("0123456789")
+DEFAULT_ORDER = "0123456789"  # digit grids: the digits as printed, first bubble first
 
 
 class Label(Strict):
@@ -177,33 +177,58 @@ class GroupField(Strict):
 
 
 class DigitsField(Strict):
-    """A digit grid: one column per digit position, bubbles 0–9 down each column."""
+    """A digit grid: one column per digit position, its bubbles down each column.
+
+    ``order`` is the digits as printed, first bubble first: ``"0123456789"``
+    (the default), ``"1234567890"`` for a grid printed 1–9 then 0, or fewer
+    digits where a position cannot take them all.
+    """
 
     label: Label
-    origin: Point = Field(description="centre of bubble 0 of the first digit, mm")
+    origin: Point = Field(description="centre of the first printed bubble of the first digit, mm")
     digits: PositiveInt = Field(le=20)
     digit_step: Point = Field(description="offset from one digit column to the next, mm")
-    option_step: Point = Field(description="offset from bubble 0 to bubble 1, mm")
+    option_step: Point = Field(description="offset from one printed bubble to the next, mm")
+    order: str = Field(DEFAULT_ORDER, description="the digits as printed, first bubble first")
 
     @model_validator(mode="before")
     @classmethod
     def _compact(cls, data):
-        """``first`` (bubble 0 of the first digit) and ``last`` (bubble 9 of the last digit).
+        """``first`` (first printed bubble of the first digit) and ``last`` (last printed
+        bubble of the last digit).
 
-        Digits run across and 0–9 down, unless ``digits_down: true``.
+        Digits run across and their bubbles down, unless ``digits_down: true``.
         """
         if isinstance(data, dict) and "first" in data:
             data = dict(data)
             across = not data.pop("digits_down", False)
+            order = data.get("order", DEFAULT_ORDER)
             data = _from_ends(
                 data,
                 a="digit_step",
                 n_a=data.get("digits", 1),
                 b="option_step",
-                n_b=10,
+                n_b=len(order) if isinstance(order, str) and order else 10,
                 a_across=across,
             )
         return data
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _order_digits(cls, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML reads 1234567890 unquoted as a number, and drops a leading 0
+            if len(str(value)) != 10:
+                raise ValueError(f'order {value}: write the digits in quotes ("0123456789")')
+            value = str(value)
+        if not isinstance(value, str):
+            return value
+        if len(value) < 2 or not value.isdigit() or len(set(value)) != len(value):
+            raise ValueError(
+                f"order {value!r}: the digits as printed, each once, at least two "
+                '(e.g. "0123456789" or "1234567890")'
+            )
+        return value
 
 
 class AnswerBlock(Strict):
@@ -523,8 +548,8 @@ def bubble_layout(form: Form) -> BubbleLayout:
         add("group", "group", g.options, grid, [1])
     for name, d in [*form.identity, *form.score_fields.items()]:
         if d is not None:
-            grid = _grid(d.origin, d.digits, 10, d.digit_step, d.option_step)
-            add(name, "digits", DIGITS, grid, range(1, d.digits + 1))
+            grid = _grid(d.origin, d.digits, len(d.order), d.digit_step, d.option_step)
+            add(name, "digits", tuple(d.order), grid, range(1, d.digits + 1))
     for name, block in form.answer_blocks.items():
         add(name, "answers", block.options, _answer_centers(block), block.item_numbers())
     for name, box in form.boxes:

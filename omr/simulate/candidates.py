@@ -350,7 +350,8 @@ def plan_sheet(
 
     chosen: list[tuple[str, int, str]] = [("group", 0, g) for g in group_marks]
     for name, value in identity.items():
-        chosen += [(name, i, digit) for i, digit in enumerate(value)]
+        printed = layout.fields[name].option_labels  # a grid may leave digits out
+        chosen += [(name, i, digit) for i, digit in enumerate(value) if digit in printed]
     for block_name, marked in answers.items():
         chosen += [(block_name, i, o) for i, letters in enumerate(marked) for o in letters]
 

@@ -1,0 +1,171 @@
+"""Forms as real sheets print them: digit grids in any order, sizes per field, uneven spacing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+import yaml
+
+from omr.calibration import find_calibration
+from omr.detect import read_page
+from omr.evaluate import evaluate_run
+from omr.forms import Form, form_problems, load_form
+from omr.pipeline import run_session
+from omr.render import render_form_pdf
+from omr.simulate import simulate_session
+
+FORMS = Path(__file__).resolve().parents[1] / "forms"
+DPI = 200
+
+
+def quiz_data(**changes) -> dict:
+    """quiz-a5 as plain data, with top-level ``changes``."""
+    data = yaml.safe_load((FORMS / "quiz-a5.yaml").read_text(encoding="utf-8"))
+    return {**data, "name": "quiz-real", **changes}
+
+
+def with_student_grid(data: dict, **grid) -> dict:
+    student = dict(data["identity"]["student_number"], **grid)
+    return {**data, "identity": {**data["identity"], "student_number": student}}
+
+
+def write_form(folder: Path, data: dict) -> Path:
+    path = folder / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def render(form: Form, dpi: int = DPI) -> np.ndarray:
+    pdf = pdfium.PdfDocument(render_form_pdf(form))
+    return np.asarray(pdf[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")).copy()
+
+
+def fill_at(page: np.ndarray, xy_mm, radius_mm: float, dpi: int = DPI) -> np.ndarray:
+    """A pencil-dark disc at ``xy_mm`` (form millimetres)."""
+    k = dpi / 25.4
+    x, y = np.asarray(xy_mm) * k
+    cv2.circle(page, (round(x), round(y)), round(radius_mm * k * 0.9), 60, -1, cv2.LINE_AA)
+    return page
+
+
+def session_on(form_path: Path, folder: Path, sheets: int, seed: int) -> dict:
+    """Simulate ``sheets`` on the form file, run them with it and evaluate."""
+    form = load_form(form_path)
+    simulate_session(form, sheets, seed, folder, profile="clean")
+    (folder / form_path.name).write_text(form_path.read_text(encoding="utf-8"), encoding="utf-8")
+    exam = yaml.safe_load((folder / "exam.yaml").read_text(encoding="utf-8"))
+    exam["form"] = form_path.name
+    (folder / "exam.yaml").write_text(yaml.safe_dump(exam, allow_unicode=True), encoding="utf-8")
+    run_session(folder, jobs=1)
+    return evaluate_run(folder / "out", folder / "truth.json")
+
+
+# ---------------------------------------------------------------- digit order
+
+
+def test_digit_order_sets_the_labels_in_printed_order(tmp_path):
+    form = load_form(write_form(tmp_path, with_student_grid(quiz_data(), order="1234567890")))
+    field = form.layout.fields["student_number"]
+    assert field.option_labels == tuple("1234567890")
+    grid = form.identity.student_number
+    # the first printed bubble (origin) is "1", the tenth ("0") nine steps down
+    first = form.layout.centers_xy[field.index[0, 0]]
+    zero = form.layout.centers_xy[field.index[0, field.option_labels.index("0")]]
+    assert np.allclose(first, grid.origin)
+    assert np.allclose(zero, np.asarray(grid.origin) + 9 * np.asarray(grid.option_step))
+
+
+def test_an_unquoted_order_is_read_as_digits(tmp_path):
+    path = write_form(tmp_path, with_student_grid(quiz_data(), order="1234567890"))
+    path.write_text(path.read_text().replace("'1234567890'", "1234567890"), encoding="utf-8")
+    assert "order: 1234567890\n" in path.read_text()
+    assert load_form(path).identity.student_number.order == "1234567890"
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        ("1123456789", "each once"),
+        ("12a", "each once"),
+        ("1", "at least two"),
+        (123456789, "write the digits in quotes"),  # an unquoted 0123456789 lost its 0
+    ],
+)
+def test_bad_orders_are_refused_with_their_key_path(order, message):
+    problems = form_problems(with_student_grid(quiz_data(), order=order))
+    assert [p for p, _ in problems] == ["identity.student_number.order"]
+    assert message in problems[0][1]
+
+
+def test_first_and_last_span_the_printed_order(tmp_path):
+    data = quiz_data()
+    grid = {
+        k: v
+        for k, v in data["identity"]["student_number"].items()
+        if k not in {"origin", "digit_step", "option_step"}
+    }
+    # 8 digits 5 mm apart, 0-9 printed 4.7 mm apart: first (16, 40), last (51, 82.3)
+    grid |= {"first": [16, 40], "last": [51, 40 + 9 * 4.7]}
+    ten = Form.model_validate({**data, "identity": {"student_number": grid}})
+    short = Form.model_validate(
+        {
+            **data,
+            "identity": {
+                "student_number": grid | {"order": "123456789", "last": [51, 40 + 8 * 4.7]}
+            },
+        }
+    )
+    assert ten.identity.student_number.option_step == pytest.approx((0.0, 4.7))
+    assert short.identity.student_number.option_step == pytest.approx((0.0, 4.7))
+    assert short.layout.fields["student_number"].index.shape == (8, 9)
+
+
+def test_a_rendered_one_to_zero_grid_reads_the_right_id(tmp_path):
+    """Marks put where the bubbles are printed, by geometry alone: the first printed
+    bubble of a 1-9-then-0 grid is 1, the tenth is 0."""
+    form = load_form(write_form(tmp_path, with_student_grid(quiz_data(), order="1234567890")))
+    grid = form.identity.student_number
+    page = render(form)
+    want = "10293847"
+    for position, digit in enumerate(want):
+        row = "1234567890".index(digit)
+        xy = (
+            np.asarray(grid.origin)
+            + position * np.asarray(grid.digit_step)
+            + row * np.asarray(grid.option_step)
+        )
+        page = fill_at(page, xy, form.bubble_diameter / 2)
+    group = form.group
+    page = fill_at(page, group.origin, form.bubble_diameter / 2)
+    read = read_page(page, form, find_calibration())
+    assert read.ok, read.message
+    assert read.fields["student_number"].text() == want
+    # the same marks read on the 0-9 form would be one row off
+    plain = load_form(write_form(tmp_path, quiz_data(name="quiz-plain")))
+    assert read_page(page, plain, find_calibration()).fields["student_number"].text() == "09182736"
+
+
+def test_simulated_stack_on_a_one_to_zero_grid_reads_right(tmp_path):
+    path = write_form(tmp_path, with_student_grid(quiz_data(), order="1234567890"))
+    report = session_on(path, tmp_path / "s", 2, 7)
+    assert report["silent_errors"] == 0
+    assert report["sheets_exact_count"] == 2
+    results = (tmp_path / "s" / "out" / "results.csv").read_text(encoding="utf-8")
+    roster = (tmp_path / "s" / "roster.csv").read_text(encoding="utf-8").splitlines()[1:]
+    for line in roster:
+        assert f",{line.split(',')[0]}," in results  # every student number read
+
+
+def test_a_grid_without_zero_leaves_such_digits_unread_not_guessed(tmp_path):
+    data = with_student_grid(quiz_data(), order="123456789", option_step=[0, 4.7], origin=[16, 40])
+    report = session_on(write_form(tmp_path, data), tmp_path / "s", 3, 2)
+    assert report["silent_errors"] == 0
+    roster = (tmp_path / "s" / "roster.csv").read_text(encoding="utf-8").splitlines()[1:]
+    numbers = [line.split(",")[0] for line in roster]
+    rows = (tmp_path / "s" / "out" / "results.csv").read_text(encoding="utf-8").splitlines()[1:]
+    held = sum("review:identity-unreadable" in r for r in rows)
+    assert held == sum("0" in n for n in numbers) > 0
