@@ -128,6 +128,36 @@ class BubbleShape(Strict):
     size: Point = Field(description="width and height of the outline, mm")
 
 
+@dataclass(frozen=True)
+class Outline:
+    """The printed outline of one field's bubbles: its shape and half width and height, mm."""
+
+    shape: Literal["circle", "ellipse", "rounded-rect", "square"]
+    half: tuple[float, float]
+
+    @property
+    def radius(self) -> float:
+        """The smaller half axis: how far text and boxes keep from a bubble's centre."""
+        return min(self.half)
+
+
+class _Sized(Strict):
+    """A field whose bubbles may be printed at a size of their own."""
+
+    bubble_diameter: PositiveFloat | None = Field(
+        None, description="this field's round bubbles' diameter, mm (default: the form's)"
+    )
+    bubble: BubbleShape | None = Field(
+        None, description="this field's bubble outline (default: the form's)"
+    )
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if self.bubble_diameter is not None and self.bubble is not None:
+            raise ValueError("give bubble_diameter (round bubbles) or bubble, not both")
+        return self
+
+
 def _steps_from_ends(first, last, n_a: int, n_b: int, a_across: bool):
     """Steps along the two directions of a grid from its first and last bubble centres.
 
@@ -155,7 +185,7 @@ def _from_ends(data, *, a: str, n_a, b: str | None, n_b, a_across: bool):
     return data
 
 
-class GroupField(Strict):
+class GroupField(_Sized):
     """The booklet-group field: one row (or column) of lettered bubbles."""
 
     label: Label
@@ -176,7 +206,7 @@ class GroupField(Strict):
         return data
 
 
-class DigitsField(Strict):
+class DigitsField(_Sized):
     """A digit grid: one column per digit position, its bubbles down each column.
 
     ``order`` is the digits as printed, first bubble first: ``"0123456789"``
@@ -231,7 +261,7 @@ class DigitsField(Strict):
         return value
 
 
-class AnswerBlock(Strict):
+class AnswerBlock(_Sized):
     """Questions × options; long blocks wrap into columns that continue the numbering."""
 
     label: Label
@@ -382,6 +412,33 @@ class Form(Strict):
             raise ValueError(f"field names must be unique and not reserved: {', '.join(clash)}")
         return self
 
+    def field_definition(self, name: str):
+        """The definition of the field called ``name`` (as in the layout), or None."""
+        if name == "group":
+            return self.group
+        for section in (self.identity, self.boxes):
+            value = getattr(section, name, None)
+            if value is not None:
+                return value
+        return self.score_fields.get(name) or self.answer_blocks.get(name)
+
+    def outline(self, name: str) -> Outline:
+        """How the bubbles of field ``name`` are printed: the field's own size, else the form's.
+
+        Proctor boxes are squares of their ``size``.
+        """
+        field = self.field_definition(name)
+        if isinstance(field, Box):
+            return Outline("square", (field.size / 2, field.size / 2))
+        if field is None:
+            raise KeyError(f"the form has no field {name!r}")
+        if field.bubble_diameter is not None:
+            return Outline("circle", (field.bubble_diameter / 2,) * 2)
+        shape = field.bubble or self.bubble
+        if shape is not None:
+            return Outline(shape.shape, (shape.size[0] / 2, shape.size[1] / 2))
+        return Outline("circle", (self.bubble_diameter / 2,) * 2)
+
     def digit_grid(self, name: str) -> DigitsField | None:
         """The identity or score digit grid called ``name``."""
         return getattr(self.identity, name, None) or self.score_fields.get(name)
@@ -526,19 +583,16 @@ def bubble_layout(form: Form) -> BubbleLayout:
     squares: list[np.ndarray] = []
     rects: list[np.ndarray] = []
     fields: dict[str, FieldLayout] = {}
-    half = np.full(2, form.bubble_diameter / 2)
-    rounded = False
-    if form.bubble is not None:
-        half = np.asarray(form.bubble.size, dtype=float) / 2
-        rounded = form.bubble.shape == "rounded-rect"
 
-    def add(name, kind, labels, grid, numbers, h=half, square=False):
+    def add(name, kind, labels, grid, numbers):
         start = sum(len(c) for c in centers)
         n_items, n_options = grid.shape[:2]
+        outline = form.outline(name)
+        square = outline.shape == "square"
         centers.append(grid.reshape(-1, 2))
-        axes.append(np.tile(np.broadcast_to(h, (2,)), (n_items * n_options, 1)))
+        axes.append(np.tile(np.asarray(outline.half, dtype=float), (n_items * n_options, 1)))
         squares.append(np.full(n_items * n_options, square))
-        rects.append(np.full(n_items * n_options, square or rounded))
+        rects.append(np.full(n_items * n_options, outline.shape in {"square", "rounded-rect"}))
         index = start + np.arange(n_items * n_options).reshape(n_items, n_options)
         fields[name] = FieldLayout(name, kind, tuple(labels), index, tuple(numbers))
 
@@ -555,7 +609,7 @@ def bubble_layout(form: Form) -> BubbleLayout:
     for name, box in form.boxes:
         if box is not None:
             grid = np.asarray(box.center, dtype=float).reshape(1, 1, 2)
-            add(name, "box", ("x",), grid, [1], h=np.full(2, box.size / 2), square=True)
+            add(name, "box", ("x",), grid, [1])
     half_axes = np.concatenate(axes).astype(float)
     return BubbleLayout(
         centers_xy=np.concatenate(centers).astype(float),

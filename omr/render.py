@@ -10,7 +10,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from omr.forms import CornerMarks, DigitsField, Form, Label, TimingTrack
+from omr.forms import CornerMarks, DigitsField, Form, Label, Outline, TimingTrack
 from omr.resources import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -30,12 +30,6 @@ class _Page:
     def __init__(self, canvas: Canvas, form: Form) -> None:
         self.c = canvas
         self.h = form.page.height
-        self.r = form.bubble_diameter / 2
-        self.shape = form.bubble.shape if form.bubble is not None else "circle"
-        size = form.bubble.size if form.bubble is not None else (2 * self.r, 2 * self.r)
-        self.half = (size[0] / 2, size[1] / 2)
-        if form.bubble is not None:
-            self.r = min(self.half)
 
     def xy(self, x: float, y: float) -> tuple[float, float]:
         return x * mm, (self.h - y) * mm
@@ -57,20 +51,21 @@ class _Page:
             self.text(x, y - size * 0.42, label.tr, size, bold=True)
             self.text(x, y, label.en, size * 0.9, grey=0.2)
 
-    def bubble(self, x: float, y: float, letter: str) -> None:
+    def bubble(self, x: float, y: float, letter: str, outline: Outline) -> None:
         self.c.setStrokeGray(OUTLINE_GREY)
         self.c.setLineWidth(0.6)
         px, py = self.xy(x, y)
-        a, b = self.half
-        if self.shape == "circle":
-            self.c.circle(px, py, self.r * mm, stroke=1, fill=0)
-        elif self.shape == "ellipse":
+        a, b = outline.half
+        r = outline.radius
+        if outline.shape == "circle":
+            self.c.circle(px, py, r * mm, stroke=1, fill=0)
+        elif outline.shape == "ellipse":
             self.c.ellipse(px - a * mm, py - b * mm, px + a * mm, py + b * mm, stroke=1, fill=0)
         else:
             self.c.roundRect(
                 px - a * mm, py - b * mm, 2 * a * mm, 2 * b * mm, 0.35 * b * mm, stroke=1, fill=0
             )
-        self.text(x, y + self.r * 0.45, letter, size=self.r * 2.6, grey=LETTER_GREY, centre=True)
+        self.text(x, y + r * 0.45, letter, size=r * 2.6, grey=LETTER_GREY, centre=True)
 
     def disc(self, x: float, y: float, diameter: float) -> None:
         self.c.setFillGray(0)
@@ -142,29 +137,31 @@ def _draw_registration(page: _Page, form: Form) -> None:
 def _draw_fields(page: _Page, form: Form) -> None:
     layout = form.layout
     xy = layout.centers_xy
-    r = page.r
     g = form.group
     if g is not None:
+        r = form.outline("group").radius
         page.label(g.origin[0] - r, g.origin[1] - r - 2.5, g.label)
     for name, field in layout.fields.items():
         if field.kind == "box":
             continue
+        outline = form.outline(name)
         for item, row in enumerate(field.index):
             for letter, i in zip(field.option_labels, row, strict=True):
-                page.bubble(*xy[i], letter)
+                page.bubble(*xy[i], letter, outline)
             if field.kind == "answers":
                 x, y = xy[row[0]]
                 number = str(field.item_numbers[item])
                 if abs(xy[row[-1]][1] - y) > abs(xy[row[-1]][0] - x):
                     # options run down: the number heads its column of options
-                    page.text(x, y - page.half[1] - 1.3, number, size=7, bold=True, centre=True)
+                    top = y - outline.half[1] - 1.3
+                    page.text(x, top, number, size=7, bold=True, centre=True)
                 else:
-                    left = x - page.half[0] - 1.2 - 1.9 * len(number)
+                    left = x - outline.half[0] - 1.2 - 1.9 * len(number)
                     page.text(left, y + 1.1, number, size=7, bold=True)
         if field.kind == "digits":
-            _draw_write_in(page, form.digit_grid(name))
+            _draw_write_in(page, form.digit_grid(name), outline.radius)
     for name, block in form.answer_blocks.items():
-        del name
+        r = form.outline(name).radius
         page.label(block.origin[0] - r - 4, block.origin[1] - r - 2.5, block.label)
     for _, box in form.boxes:
         if box is not None:
@@ -178,9 +175,8 @@ def _draw_fields(page: _Page, form: Form) -> None:
         page.text(s.origin[0] + 1, s.origin[1] + 2.6, s.label.text(), size=5.5, grey=0.3)
 
 
-def _draw_write_in(page: _Page, field: DigitsField) -> None:
-    """Boxes above a digit grid where the candidate writes the digits by hand."""
-    r = page.r
+def _draw_write_in(page: _Page, field: DigitsField, r: float) -> None:
+    """Boxes above a digit grid (bubbles of radius ``r``) where the candidate writes the digits."""
     x0, y0 = field.origin
     top = y0 - r - 6.5
     for k in range(field.digits):

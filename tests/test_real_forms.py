@@ -169,3 +169,114 @@ def test_a_grid_without_zero_leaves_such_digits_unread_not_guessed(tmp_path):
     rows = (tmp_path / "s" / "out" / "results.csv").read_text(encoding="utf-8").splitlines()[1:]
     held = sum("review:identity-unreadable" in r for r in rows)
     assert held == sum("0" in n for n in numbers) > 0
+
+
+# ---------------------------------------------------------------- sizes per field
+
+
+def sized_data() -> dict:
+    """quiz-a5 with answer, ID and group bubbles at three sizes (as one real sheet has)."""
+    data = with_student_grid(quiz_data(name="quiz-sized"), bubble_diameter=2.9)
+    data["group"] = {**data["group"], "bubble_diameter": 4.4}
+    data["answer_blocks"] = {
+        "quiz": {
+            **data["answer_blocks"]["quiz"],
+            "bubble": {"shape": "ellipse", "size": [4.6, 3.0]},
+        }
+    }
+    return data
+
+
+def test_outline_is_the_fields_own_size_else_the_forms():
+    form = Form.model_validate(sized_data())
+    assert form.outline("group").half == (2.2, 2.2)
+    assert form.outline("student_number").half == (1.45, 1.45)
+    assert form.outline("quiz") == type(form.outline("quiz"))("ellipse", (2.3, 1.5))
+    plain = Form.model_validate(quiz_data())
+    assert plain.outline("quiz").half == (2.0, 2.0)
+    layout = form.layout
+    for name in ("group", "student_number", "quiz"):
+        f = layout.fields[name]
+        assert np.allclose(layout.half_axes[f.index.ravel()], form.outline(name).half)
+    assert np.allclose(layout.radius[layout.fields["quiz"].index.ravel()], np.sqrt(2.3 * 1.5))
+
+
+def test_a_field_cannot_give_both_sizes():
+    data = sized_data()
+    data["group"]["bubble"] = {"shape": "circle", "size": [4, 4]}
+    problems = form_problems(data)
+    assert problems == [("group", "give bubble_diameter (round bubbles) or bubble, not both")]
+
+
+def test_sizes_in_pixels_are_converted_per_field():
+    px = Form.model_validate(
+        {
+            "format": 1,
+            "name": "px",
+            "unit": "px",
+            "dpi": 254,  # 10 px per mm
+            "title": {"tr": "t", "en": "t"},
+            "page": {"width": 1480, "height": 2100},
+            "registration": {
+                "mark_size": 50,
+                "marks": [[80, 80], [1400, 80], [80, 2020], [1400, 2020]],
+                "orientation_mark": [170, 80],
+            },
+            "group": {
+                "label": {"tr": "K", "en": "B"},
+                "options": ["A", "B"],
+                "origin": [640, 400],
+                "option_step": [0, 60],
+                "bubble_diameter": 44,
+            },
+            "answer_blocks": {
+                "q": {
+                    "label": {"tr": "C", "en": "A"},
+                    "questions": 5,
+                    "options": ["A", "B", "C", "D"],
+                    "origin": [220, 1000],
+                    "option_step": [60, 0],
+                    "question_step": [0, 55],
+                    "bubble": {"shape": "ellipse", "size": [46, 30]},
+                }
+            },
+        }
+    )
+    assert px.outline("group").half == pytest.approx((2.2, 2.2))
+    assert px.outline("q").half == pytest.approx((2.3, 1.5))
+    assert px.outline("q").shape == "ellipse"
+
+
+def test_per_field_sizes_render_where_the_reader_looks():
+    """The printed outlines fit the reader's per-field sizes; one form-wide size does not."""
+    from omr.detect.register import field_fits, grey_percentiles
+    from omr.detect.sampling import mm_to_px
+
+    form = Form.model_validate(sized_data())
+    page = render(form)
+    dark, paper = grey_percentiles(page, (0.5, 90))
+    matrix = mm_to_px(DPI / 25.4)
+    _, fits = field_fits(page, matrix, form, paper=paper, ink=dark)
+    one_size = Form.model_validate(
+        with_student_grid({**sized_data(), "group": quiz_data()["group"]}, bubble_diameter=None)
+        | {"answer_blocks": quiz_data()["answer_blocks"]}
+    )
+    _, wrong = field_fits(page, matrix, one_size, paper=paper, ink=dark)
+    for name in ("group", "student_number", "quiz"):
+        assert fits[name] > 0.3, (name, fits)
+        assert wrong[name] < fits[name] / 2, (name, fits[name], wrong[name])
+
+
+def test_write_in_boxes_follow_the_grids_own_size():
+    from omr.simulate.session import RENDER_DPI, SheetMaker
+
+    form = Form.model_validate(sized_data())
+    ((name, boxes),) = list(SheetMaker._write_ins(form))
+    assert name == "student_number"
+    assert boxes[0, 2] == pytest.approx((2 * 1.45 + 0.6) * RENDER_DPI / 25.4)
+
+
+def test_simulated_stack_on_per_field_sizes_reads_exactly(tmp_path):
+    report = session_on(write_form(tmp_path, sized_data()), tmp_path / "s", 3, 11)
+    assert report["silent_errors"] == 0
+    assert report["sheets_exact_count"] == 3

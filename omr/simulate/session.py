@@ -283,12 +283,11 @@ class SheetMaker:
     @staticmethod
     def _write_ins(form: Form) -> Iterator[tuple[str, np.ndarray]]:
         """Write-in boxes above each digit grid, (x, y, w, h) in pixels (as render.py draws)."""
-        bubble = form.bubble
-        r = min(bubble.size) / 2 if bubble is not None else form.bubble_diameter / 2
         k = RENDER_DPI / MM_PER_INCH
         for name, field in form.identity:
             if field is None:
                 continue
+            r = form.outline(name).radius
             x0, y0 = field.origin
             xs = x0 + np.arange(field.digits) * field.digit_step[0] - r - 0.3
             boxes = np.column_stack(
