@@ -8,6 +8,7 @@ and every bubble sits. The same definition renders the printable sheet
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -185,7 +186,70 @@ def _from_ends(data, *, a: str, n_a, b: str | None, n_b, a_across: bool):
     return data
 
 
-class GroupField(_Sized):
+def _unit(v) -> tuple[float, float] | None:
+    """``v`` scaled to length 1, or None when it is not a non-zero pair of numbers."""
+    try:
+        x, y = float(v[0]), float(v[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    n = float(np.hypot(x, y))
+    return (x / n, y / n) if n > 0 else None
+
+
+def _offset_points(data: dict, direction) -> dict:
+    """``option_offsets`` given as numbers (mm along ``direction``) turned into points.
+
+    The first option's offset must be 0; ``option_step`` defaults to the
+    offset of the second option.
+    """
+    offsets = data.get("option_offsets")
+    if not isinstance(offsets, list) or not offsets:
+        return data
+    data = dict(data)
+    dx, dy = direction or (1.0, 0.0)
+    points = []
+    for value in offsets:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            points.append((value * dx, value * dy))
+        else:
+            points.append(value)
+    data["option_offsets"] = points
+    if "option_step" not in data and len(points) > 1:
+        with suppress(TypeError, IndexError):  # bad points are refused with their key path
+            data["option_step"] = (points[1][0] - points[0][0], points[1][1] - points[0][1])
+    return data
+
+
+class _Spaced(_Sized):
+    """A field whose options may be printed at uneven distances (``option_offsets``)."""
+
+    option_offsets: list[Point] | None = Field(
+        None,
+        description="offset of each option's bubble from the first, mm (first 0): for uneven "
+        "spacing; numbers are distances along the row of options",
+    )
+
+    @model_validator(mode="after")
+    def _offsets_fit(self):
+        offsets = self.option_offsets
+        if offsets is None:
+            return self
+        if len(offsets) != len(self.options):
+            raise ValueError(
+                f"option_offsets has {len(offsets)} entries for {len(self.options)} options"
+            )
+        if any(abs(v) > 1e-9 for v in offsets[0]):
+            raise ValueError("option_offsets: the first option's offset is 0 (offsets are from it)")
+        return self
+
+    def option_positions(self) -> np.ndarray:
+        """Offsets ``(K, 2)`` of the options' bubbles from the first, mm."""
+        if self.option_offsets is not None:
+            return np.asarray(self.option_offsets, dtype=float)
+        return np.arange(len(self.options))[:, None] * np.asarray(self.option_step, dtype=float)
+
+
+class GroupField(_Spaced):
     """The booklet-group field: one row (or column) of lettered bubbles."""
 
     label: Label
@@ -196,14 +260,29 @@ class GroupField(_Sized):
     @model_validator(mode="before")
     @classmethod
     def _compact(cls, data):
-        """``first`` and ``last`` bubble centres instead of ``origin`` and ``option_step``."""
-        if isinstance(data, dict) and "first" in data and "last" in data:
-            data = dict(data)
-            first, last = data.pop("first"), data.pop("last")
-            n = max(len(data.get("options") or []) - 1, 1)
+        """``first`` and ``last`` bubble centres instead of ``origin`` and ``option_step``.
+
+        With ``option_offsets``, ``first`` alone will do; offsets given as
+        numbers run along ``option_step``, else from ``first`` to ``last``,
+        else across.
+        """
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        direction = _unit(data.get("option_step"))
+        if "first" in data and ("last" in data or "option_offsets" in data):
+            first, last = data.pop("first"), data.pop("last", None)
             data["origin"] = first
-            data["option_step"] = ((last[0] - first[0]) / n, (last[1] - first[1]) / n)
-        return data
+            if last is not None:
+                n = max(len(data.get("options") or []) - 1, 1)
+                try:
+                    step = ((last[0] - first[0]) / n, (last[1] - first[1]) / n)
+                except (TypeError, IndexError):
+                    step = last  # refused with its key path
+                direction = direction or _unit(step)
+                if "option_offsets" not in data:
+                    data["option_step"] = step
+        return _offset_points(data, direction)
 
 
 class DigitsField(_Sized):
@@ -261,7 +340,7 @@ class DigitsField(_Sized):
         return value
 
 
-class AnswerBlock(_Sized):
+class AnswerBlock(_Spaced):
     """Questions × options; long blocks wrap into columns that continue the numbering."""
 
     label: Label
@@ -286,10 +365,15 @@ class AnswerBlock(_Sized):
         the column's last question; options run across and questions down,
         unless ``options_down: true``.
         """
-        if isinstance(data, dict) and "first" in data:
-            data = dict(data)
-            across = not data.pop("options_down", False)
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        across = not data.pop("options_down", False)
+        direction = _unit(data.get("option_step")) or ((1.0, 0.0) if across else (0.0, 1.0))
+        data = _offset_points(data, direction)
+        if "first" in data:
             per = data.get("per_column") or data.get("questions") or 1
+            ends = data.get("first"), data.get("last")
             data = _from_ends(
                 data,
                 a="option_step",
@@ -298,6 +382,16 @@ class AnswerBlock(_Sized):
                 n_b=per,
                 a_across=across,
             )
+            offsets = data.get("option_offsets")
+            if offsets:  # the last option of the column's last question sits at its offset
+                try:
+                    (fx, fy), (lx, ly), (ox, oy) = ends[0], ends[1], offsets[-1]
+                    rows = max(per - 1, 1)
+                    across_step = (0.0, (ly - oy - fy) / rows)
+                    data["question_step"] = across_step if across else ((lx - ox - fx) / rows, 0.0)
+                    data["option_step"] = (offsets[1][0], offsets[1][1])
+                except (TypeError, ValueError, IndexError):
+                    pass  # refused with its key path
         return data
 
     def item_numbers(self) -> list[int]:
@@ -495,6 +589,7 @@ _LENGTH_KEYS = {
     "last",
     "dash",
     "bubble_diameter",
+    "option_offsets",
 }
 
 
@@ -572,8 +667,7 @@ def _answer_centers(block: AnswerBlock) -> np.ndarray:
     column_step = np.asarray(block.column_step or (0.0, 0.0))
     base = np.asarray(block.origin) + row[:, None] * block.question_step
     base = base + col[:, None] * column_step
-    j = np.arange(len(block.options))[None, :, None]
-    return base[:, None, :] + j * np.asarray(block.option_step)
+    return base[:, None, :] + block.option_positions()[None, :, :]
 
 
 def bubble_layout(form: Form) -> BubbleLayout:
@@ -598,7 +692,7 @@ def bubble_layout(form: Form) -> BubbleLayout:
 
     g = form.group
     if g is not None:
-        grid = _grid(g.origin, 1, len(g.options), (0, 0), g.option_step)
+        grid = (np.asarray(g.origin, dtype=float) + g.option_positions())[None]
         add("group", "group", g.options, grid, [1])
     for name, d in [*form.identity, *form.score_fields.items()]:
         if d is not None:

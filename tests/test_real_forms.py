@@ -280,3 +280,86 @@ def test_simulated_stack_on_per_field_sizes_reads_exactly(tmp_path):
     report = session_on(write_form(tmp_path, sized_data()), tmp_path / "s", 3, 11)
     assert report["silent_errors"] == 0
     assert report["sheets_exact_count"] == 3
+
+
+# ---------------------------------------------------------------- uneven option spacing
+
+
+def uneven_data() -> dict:
+    """quiz-a5 with a wider gap between options B and C, and between group bubbles."""
+    data = quiz_data(name="quiz-uneven")
+    data["answer_blocks"] = {
+        "quiz": {**data["answer_blocks"]["quiz"], "option_offsets": [0, 6, 15, 21]}
+    }
+    data["group"] = {**data["group"], "option_offsets": [[0, 0], [0, 9]]}
+    return data
+
+
+def test_option_offsets_place_each_option():
+    form = Form.model_validate(uneven_data())
+    layout = form.layout
+    quiz = layout.fields["quiz"]
+    row = layout.centers_xy[quiz.index[0]]
+    assert np.allclose(row[:, 0] - row[0, 0], [0, 6, 15, 21])
+    assert np.allclose(row[:, 1], row[0, 1])
+    second_column = layout.centers_xy[quiz.index[17]]
+    assert np.allclose(second_column - row, [42, 0])
+    group = layout.centers_xy[layout.fields["group"].index[0]]
+    assert np.allclose(group, [[64, 40], [64, 49]])
+
+
+def test_offsets_as_numbers_follow_the_options_direction():
+    data = uneven_data()
+    block = data["answer_blocks"]["quiz"]
+    down = {**block, "option_step": [0, 6], "question_step": [6, 0]}
+    form = Form.model_validate({**data, "answer_blocks": {"quiz": down}})
+    row = form.layout.centers_xy[form.layout.fields["quiz"].index[0]]
+    assert np.allclose(row[:, 1] - row[0, 1], [0, 6, 15, 21])
+    assert np.allclose(row[:, 0], row[0, 0])
+
+
+def test_offsets_with_first_and_last():
+    data = uneven_data()
+    block = {
+        k: v
+        for k, v in data["answer_blocks"]["quiz"].items()
+        if k not in {"origin", "option_step", "question_step"}
+    }
+    # last: option D of question 17, at 21 mm across and 16 question steps of 5.5 down
+    block |= {"first": [22, 100], "last": [43, 100 + 16 * 5.5]}
+    form = Form.model_validate({**data, "answer_blocks": {"quiz": block}})
+    assert form.answer_blocks["quiz"].question_step == pytest.approx((0.0, 5.5))
+    row = form.layout.centers_xy[form.layout.fields["quiz"].index[16]]
+    assert np.allclose(row, [[22, 188], [28, 188], [37, 188], [43, 188]])
+    group = {k: v for k, v in data["group"].items() if k not in {"origin", "option_step"}}
+    form = Form.model_validate({**data, "group": group | {"first": [64, 40]}})
+    assert np.allclose(form.layout.centers_xy[form.layout.fields["group"].index[0]][1], [64, 49])
+
+
+@pytest.mark.parametrize(
+    ("offsets", "message"),
+    [
+        ([0, 6, 15], "option_offsets has 3 entries for 4 options"),
+        ([2, 6, 15, 21], "option_offsets: the first option's offset is 0 (offsets are from it)"),
+    ],
+)
+def test_bad_offsets_are_refused(offsets, message):
+    data = uneven_data()
+    data["answer_blocks"]["quiz"]["option_offsets"] = offsets
+    assert form_problems(data) == [("answer_blocks.quiz", message)]
+
+
+def test_simulated_stack_on_uneven_spacing_reads_exactly(tmp_path):
+    path = write_form(tmp_path, uneven_data())
+    form = load_form(path)
+    page = render(form)
+    # the rendered outlines sit where the layout says (one form-wide step would not)
+    from omr.detect.register import field_fits, grey_percentiles
+    from omr.detect.sampling import mm_to_px
+
+    dark, paper = grey_percentiles(page, (0.5, 90))
+    _, fits = field_fits(page, mm_to_px(DPI / 25.4), form, paper=paper, ink=dark)
+    assert fits["quiz"] > 0.3 and fits["group"] > 0.3
+    report = session_on(path, tmp_path / "s", 3, 4)
+    assert report["silent_errors"] == 0
+    assert report["sheets_exact_count"] == 3
