@@ -178,6 +178,11 @@ class Exam(Strict):
     half_days_off: bool = Field(
         False, description="count half-day holiday eves as closed (default: business days)"
     )
+    export_letters: bool = Field(
+        False,
+        description="write letters.csv with what the form's letter grids (names) read; "
+        "names are personal data (KVKK), so this is off unless asked for",
+    )
     keys_file: str | None = Field(
         None, description="CSV course,group,question,answer, relative to exam.yaml"
     )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from omr.exam import Course, Exam
 from omr.forms import Form, Identity
-from omr.records import ItemRead, ItemState, SheetRead
+from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
@@ -39,6 +39,7 @@ RESULT_COLUMNS = [
     "flags",
 ]
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
+LETTERS_FILE = "letters.csv"  # letter grids (names): only with the exam's export_letters
 FLAGGED_COLUMNS = ["sheet", "status", "flags", "detail"]
 OBJECTION_COLUMNS = [
     "course",
@@ -188,10 +189,10 @@ def flagged_rows(rows: list[CourseResult]) -> list[dict]:
 
 
 def _sheet_detail(read: SheetRead) -> str:
-    """Which fields of the sheet are not read with certainty."""
+    """Which fields of the sheet are not read with certainty (never a letter grid's)."""
     parts = []
     for name, field in read.fields.items():
-        if field.kind in {"answers", "signature"} or (
+        if field.kind in {"answers", "signature", "letters"} or (
             field.kind == "digits" and name not in Identity.model_fields
         ):
             continue  # answers and score grids are reviewed per course
@@ -205,6 +206,31 @@ def _sheet_detail(read: SheetRead) -> str:
         elif bad:
             parts.append(f"{name}: position(s) {', '.join(map(str, bad))} not one clear mark")
     return "; ".join(parts)
+
+
+def letters_text(field: FieldRead) -> str:
+    """What a letter grid reads: one letter per position, ``?`` where not one clear mark,
+    trailing blank positions dropped and inner ones as spaces."""
+    return "".join(
+        i.value if i.state == ItemState.one else " " if i.state == ItemState.blank else "?"
+        for i in field.items
+    ).rstrip()
+
+
+def letters_rows(reads: list[SheetRead], form: Form) -> list[dict]:
+    """``letters.csv``: per sheet read, its student number and each letter grid's text."""
+    out = []
+    for read in reads:
+        if not read.ok:
+            continue
+        row = {"sheet": read.sheet_id}
+        number = read.fields.get("student_number")
+        row["student_id"] = number.text() if number is not None else ""
+        for name in form.letter_grids:
+            field = read.fields.get(name)
+            row[name] = letters_text(field) if field is not None else ""
+        out.append(row)
+    return out
 
 
 def objection_rows(exam: Exam, windows: list[ObjectionWindow]) -> list[dict]:
@@ -331,8 +357,9 @@ def write_exports(
     """Write every result file of a session into ``out``.
 
     ``results.csv``, ``results.xlsx``, ``review.csv``, ``flagged.csv``,
-    ``items.csv``, ``objections.csv`` and ``report.html``; each appears whole
-    or not at all.
+    ``items.csv``, ``objections.csv`` and ``report.html``, and ``letters.csv``
+    when the exam asks for its letter grids (names); each appears whole or
+    not at all.
     """
     analyses = [
         analyse_course(rows, c, exam, form.answer_blocks[c.block].options) for c in exam.courses
@@ -348,6 +375,12 @@ def write_exports(
     write_csv(out / "review.csv", REVIEW_COLUMNS, review_rows(reads, rows, exam))
     write_csv(out / "flagged.csv", FLAGGED_COLUMNS, flagged_rows(rows))
     write_csv(out / "objections.csv", OBJECTION_COLUMNS, objection_rows(exam, windows))
+    letters = out / LETTERS_FILE
+    if exam.export_letters and form.letter_grids:
+        columns = ["sheet", "student_id", *form.letter_grids]
+        write_csv(letters, columns, letters_rows(reads, form))
+    else:
+        letters.unlink(missing_ok=True)  # names only where the exam asks for them (KVKK)
     items = items_frame(analyses)
     _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
     write_xlsx(out / "results.xlsx", rows, summary, exam)

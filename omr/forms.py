@@ -409,6 +409,55 @@ class AnswerBlock(_Spaced):
         return value
 
 
+TURKISH_ALPHABET = "ABCÇDEFGĞHIİJKLMNOÖPRSŞTUÜVYZ"
+
+
+class LetterGrid(_Sized):
+    """A grid where the candidate codes letters (a name): one column per letter position.
+
+    Read and stored, never scored. Names are personal data (KVKK): they are
+    exported only when the exam asks for it (``export_letters: true``) and
+    never written to logs or review notes.
+    """
+
+    label: Label
+    origin: Point = Field(description="centre of the first printed bubble of the first letter, mm")
+    letters: PositiveInt = Field(le=60, description="letter positions")
+    alphabet: str = Field(
+        TURKISH_ALPHABET, min_length=2, description="the letters as printed, first bubble first"
+    )
+    letter_step: Point = Field(description="offset from one letter column to the next, mm")
+    option_step: Point = Field(description="offset from one printed bubble to the next, mm")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, data):
+        """``first`` (first bubble of the first letter) and ``last`` (last bubble of the last).
+
+        Letters run across and their bubbles down, unless ``letters_down: true``.
+        """
+        if isinstance(data, dict) and "first" in data:
+            data = dict(data)
+            across = not data.pop("letters_down", False)
+            alphabet = data.get("alphabet", TURKISH_ALPHABET)
+            data = _from_ends(
+                data,
+                a="letter_step",
+                n_a=data.get("letters", 1),
+                b="option_step",
+                n_b=len(alphabet) if isinstance(alphabet, str) and alphabet else 2,
+                a_across=across,
+            )
+        return data
+
+    @field_validator("alphabet")
+    @classmethod
+    def _letters_once(cls, value: str) -> str:
+        if len(set(value)) != len(value) or any(c.isspace() for c in value):
+            raise ValueError("alphabet: each letter once, no spaces")
+        return value
+
+
 class Box(Strict):
     """A square box a proctor marks (absent, cancelled by report)."""
 
@@ -473,6 +522,10 @@ class Form(Strict):
         default_factory=dict,
         description="digit grids where a grader codes the points of open-ended questions",
     )
+    letter_grids: dict[str, LetterGrid] = Field(
+        default_factory=dict,
+        description="grids where the candidate codes letters (names): read, stored, not scored",
+    )
     boxes: Boxes = Boxes()
     signature: Rect | None = None
     texts: list[Text] = []
@@ -499,7 +552,7 @@ class Form(Strict):
 
     @model_validator(mode="after")
     def _field_names_unique(self) -> Form:
-        names = [*self.answer_blocks, *self.score_fields]
+        names = [*self.answer_blocks, *self.score_fields, *self.letter_grids]
         reserved = {"group", "signature", *Identity.model_fields, *Boxes.model_fields}
         clash = sorted((set(names) & reserved) | {n for n in names if names.count(n) > 1})
         if clash:
@@ -514,7 +567,11 @@ class Form(Strict):
             value = getattr(section, name, None)
             if value is not None:
                 return value
-        return self.score_fields.get(name) or self.answer_blocks.get(name)
+        return (
+            self.score_fields.get(name)
+            or self.answer_blocks.get(name)
+            or self.letter_grids.get(name)
+        )
 
     def outline(self, name: str) -> Outline:
         """How the bubbles of field ``name`` are printed: the field's own size, else the form's.
@@ -577,6 +634,7 @@ _LENGTH_KEYS = {
     "question_step",
     "column_step",
     "digit_step",
+    "letter_step",
     "center",
     "size",
     "at",
@@ -625,7 +683,7 @@ class FieldLayout:
     """
 
     name: str
-    kind: Literal["group", "digits", "answers", "box"]
+    kind: Literal["group", "digits", "answers", "letters", "box"]
     option_labels: tuple[str, ...]
     index: np.ndarray
     item_numbers: tuple[int, ...]
@@ -700,6 +758,9 @@ def bubble_layout(form: Form) -> BubbleLayout:
             add(name, "digits", tuple(d.order), grid, range(1, d.digits + 1))
     for name, block in form.answer_blocks.items():
         add(name, "answers", block.options, _answer_centers(block), block.item_numbers())
+    for name, g in form.letter_grids.items():
+        grid = _grid(g.origin, g.letters, len(g.alphabet), g.letter_step, g.option_step)
+        add(name, "letters", tuple(g.alphabet), grid, range(1, g.letters + 1))
     for name, box in form.boxes:
         if box is not None:
             grid = np.asarray(box.center, dtype=float).reshape(1, 1, 2)
@@ -787,6 +848,8 @@ def _path_of(form: Form, name: str) -> str:
         return f"answer_blocks.{name}"
     if name in form.score_fields:
         return f"score_fields.{name}"
+    if name in form.letter_grids:
+        return f"letter_grids.{name}"
     return name
 
 

@@ -163,6 +163,9 @@ def _draw_fields(page: _Page, form: Form) -> None:
     for name, block in form.answer_blocks.items():
         r = form.outline(name).radius
         page.label(block.origin[0] - r - 4, block.origin[1] - r - 2.5, block.label)
+    for name, grid in form.letter_grids.items():
+        r = form.outline(name).radius
+        page.label(grid.origin[0] - r, grid.origin[1] - r - 2.5, grid.label)
     for _, box in form.boxes:
         if box is not None:
             page.square(*box.center, box.size, fill=False, line=0.6)

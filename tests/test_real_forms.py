@@ -363,3 +363,85 @@ def test_simulated_stack_on_uneven_spacing_reads_exactly(tmp_path):
     report = session_on(path, tmp_path / "s", 3, 4)
     assert report["silent_errors"] == 0
     assert report["sheets_exact_count"] == 3
+
+
+# ---------------------------------------------------------------- letter grids
+
+
+def lettered_data() -> dict:
+    """quiz-a5 with a 6-letter surname grid of an 8-letter alphabet in its free space."""
+    data = quiz_data(name="quiz-letters")
+    data["letter_grids"] = {
+        "surname": {
+            "label": {"tr": "Soyadı", "en": "Surname"},
+            "letters": 6,
+            "alphabet": "ABCDEFGH",
+            "origin": [78, 54],
+            "letter_step": [5, 0],
+            "option_step": [0, 4.7],
+        }
+    }
+    return data
+
+
+def test_letter_grid_layout_and_key_paths():
+    form = Form.model_validate(lettered_data())
+    field = form.layout.fields["surname"]
+    assert (field.kind, field.option_labels, field.index.shape) == (
+        "letters",
+        tuple("ABCDEFGH"),
+        (6, 8),
+    )
+    assert form.field_definition("surname") is form.letter_grids["surname"]
+    data = lettered_data()
+    data["letter_grids"]["surname"]["alphabet"] = "ABCA"
+    assert form_problems(data) == [
+        ("letter_grids.surname.alphabet", "alphabet: each letter once, no spaces")
+    ]
+    data = lettered_data()
+    data["letter_grids"]["quiz"] = data["letter_grids"].pop("surname")
+    assert "field names must be unique" in form_problems(data)[0][1]
+    data = lettered_data()
+    data["letter_grids"]["surname"]["origin"] = [135, 54]
+    assert ("letter_grids.surname", "bubbles fall outside the page") in form_problems(data)
+
+
+def test_a_rendered_letter_grid_reads_the_name_and_scores_nothing(tmp_path):
+    from omr.export import letters_text
+    from omr.score.checks import odd_reads
+
+    form = load_form(write_form(tmp_path, lettered_data()))
+    grid = form.letter_grids["surname"]
+    page = render(form)
+    for position, letter in enumerate("BADGE"):
+        xy = (
+            np.asarray(grid.origin)
+            + position * np.asarray(grid.letter_step)
+            + "ABCDEFGH".index(letter) * np.asarray(grid.option_step)
+        )
+        page = fill_at(page, xy, form.bubble_diameter / 2)
+    read = read_page(page, form, find_calibration())
+    assert read.ok, read.message
+    assert letters_text(read.fields["surname"]) == "BADGE"
+    assert odd_reads(read) == []
+
+
+def test_letters_are_exported_only_when_the_exam_asks(tmp_path):
+    path = write_form(tmp_path, lettered_data())
+    session = tmp_path / "s"
+    session_on(path, session, 2, 3)
+    out = session / "out"
+    assert not (out / "letters.csv").exists()
+    exam = yaml.safe_load((session / "exam.yaml").read_text(encoding="utf-8"))
+    (session / "exam.yaml").write_text(
+        yaml.safe_dump(exam | {"export_letters": True}, allow_unicode=True), encoding="utf-8"
+    )
+    from omr.pipeline import rebuild_reports
+
+    rebuild_reports(out)
+    lines = (out / "letters.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "sheet,student_id,surname"
+    assert len(lines) == 3
+    (session / "exam.yaml").write_text(yaml.safe_dump(exam, allow_unicode=True), encoding="utf-8")
+    rebuild_reports(out)
+    assert not (out / "letters.csv").exists()  # asked no more: the names are gone

@@ -108,16 +108,25 @@ def _listed(places: list[str], shown: int = 6) -> str:
 
 
 def _place(read: SheetRead, name: str, item: int, option: str) -> str:
-    """A bubble named for a person: ``course1 q5: B``, ``student_number #3: 7``."""
+    """A bubble named for a person: ``course1 q5: B``, ``student_number #3: 7``.
+
+    A letter grid's letter is left out (names are personal data): ``surname #3``.
+    """
     kind = read.fields[name].kind if name in read.fields else ""
+    if kind == "letters":
+        return f"{name} #{item + 1}"
     return f"{name} {'q' if kind == 'answers' else '#'}{item + 1}: {option}"
 
 
 def odd_reads(read: SheetRead) -> list[str]:
-    """Where an answer was read from an odd mark alone in its question (``course1 q5: B``)."""
+    """Where an answer was read from an odd mark alone in its question (``course1 q5: B``).
+
+    Letter grids (names) are not scored: an odd mark there flags nothing.
+    """
     return [
         _place(read, name, i, item.value)
         for name, f in read.fields.items()
+        if f.kind != "letters"
         for i, item in enumerate(f.items)
         if item.reason.startswith("odd:")
     ]
