@@ -265,6 +265,13 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     help="Share of pages printed out of register (bubble fields shifted by 0.5-1.5 pitches "
     "against the marks, or a sister form's page); truth.json records each as misregistered.",
 )
+@click.option(
+    "--reference-dpi",
+    type=click.IntRange(min=72),
+    default=None,
+    help="Read the session with a reference-image form made from one simulated filled sheet "
+    "scanned at this dpi (OUT/form/FORM-reference.yaml and .png, named in exam.yaml).",
+)
 @jobs_option
 def simulate(
     form_name,
@@ -277,6 +284,7 @@ def simulate(
     per_file,
     blank,
     misregister,
+    reference_dpi,
     jobs,
 ) -> None:
     """Make a synthetic exam session with known truth (deterministic for a seed).
@@ -288,6 +296,7 @@ def simulate(
     Example:
         omr simulate --form central-a4 --sheets 200 --seed 1 --out S
         omr simulate --profile stress --misregister 0.1 --sheets 200 --out M
+        omr simulate --reference-dpi 150 --misregister 0.2 --sheets 40 --out R
     """
     from omr.forms import find_form
     from omr.simulate import PROFILES, simulate_session
@@ -312,8 +321,16 @@ def simulate(
         simulate_calibration_scan(sheet_form(), profile, seed, out)
         click.echo(f"wrote {out / 'scan.pdf'} and {out / 'truth.json'}")
         return
+    form = find_form(form_name)
+    exam_form = None
+    if reference_dpi is not None:
+        from omr.simulate.reference import reference_form
+
+        path = reference_form(form, out / "form", dpi=reference_dpi, seed=seed)
+        exam_form = f"form/{path.name}"
+        click.echo(f"wrote {path} (defined on one filled sheet scanned at {reference_dpi} dpi)")
     truth = simulate_session(
-        find_form(form_name),
+        form,
         sheets,
         seed,
         out,
@@ -322,6 +339,7 @@ def simulate(
         jobs=jobs or os.cpu_count() or 1,
         per_file=per_file,
         misregister=misregister,
+        exam_form=exam_form,
     )
     statuses: dict[str, int] = {}
     for sheet in truth["sheets"].values():

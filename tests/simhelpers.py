@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+from omr.forms import find_form
+from omr.simulate import PROFILES, simulate_session
+from omr.simulate.reference import reference_form
 from omr.simulate.scanner import ScanParams
 
 
@@ -22,3 +28,38 @@ def scan_params(**kw) -> ScanParams:
     )
     base.update(kw)
     return ScanParams(**base)
+
+
+def reference_session(
+    root: Path,
+    *,
+    form: str = "central-a4",
+    sheets: int = 8,
+    seed: int = 3,
+    dpi: int = 150,
+    misregister: float = 0.5,
+    pitches: tuple[float, ...] = (1.5,),
+    kinds: tuple[str, ...] = ("shift", "lower-half"),
+    profile: str = "clean",
+) -> dict:
+    """A session read with a reference-image form made from one simulated filled sheet.
+
+    ``root/form/FORM-reference.png`` is one candidate's filled sheet of
+    ``form`` scanned straight at ``dpi``, and ``root/form/FORM-reference.yaml``
+    the form defined on it (:func:`omr.simulate.reference.reference_form`);
+    ``exam.yaml`` names that file. A share ``misregister`` of the stack's
+    pages is printed ``pitches`` bubble pitches off the marks (``kinds`` of
+    :mod:`omr.simulate.misprint`), as ``truth.json`` records under
+    ``misregistered``. Returns the truth.
+    """
+    printed = find_form(form)
+    path = reference_form(printed, root / "form", dpi=dpi, seed=seed)
+    p = dataclasses.replace(
+        PROFILES[profile],
+        name=f"{profile}-misregistered",
+        p_misregister=misregister,
+        misregister_pitches=pitches,
+        misregister_kinds=kinds,
+        misregister_weights=(1.0,) * len(kinds),
+    )
+    return simulate_session(printed, sheets, seed, root, profile=p, exam_form=f"form/{path.name}")

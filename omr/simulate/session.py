@@ -629,11 +629,12 @@ def simulate_session(
     seed: int,
     out: Path,
     *,
-    profile: str = "standard",
+    profile: str | Profile = "standard",
     image_format: str = "pdf",
     jobs: int = 1,
     per_file: int | None = None,
     misregister: float | None = None,
+    exam_form: str | None = None,
 ) -> dict:
     """Simulate an exam session with known truth and write it to ``out``.
 
@@ -654,8 +655,9 @@ def simulate_session(
         Seed of every random draw.
     out : Path
         Session folder (created if missing).
-    profile : str
-        Name of a profile in :data:`omr.simulate.PROFILES`.
+    profile : str or Profile
+        Name of a profile in :data:`omr.simulate.PROFILES`, or a profile
+        (its ``name`` is recorded).
     image_format : str
         ``"pdf"`` or ``"tiff"``.
     per_file : int, optional
@@ -668,17 +670,25 @@ def simulate_session(
         Share of pages printed out of register, instead of the profile's
         ``p_misregister`` (the stress mode of :mod:`omr.simulate.misprint`);
         recorded in the truth as ``misregister``.
+    exam_form : str, optional
+        The form ``exam.yaml`` names, when the reader is to use another
+        definition of the printed sheet than ``form`` (a path relative to
+        ``out``, e.g. a reference-image form of :mod:`omr.simulate.reference`);
+        the fields must be the same.
 
     Returns
     -------
     dict
         The truth, as written to ``truth.json``.
     """
-    if profile not in PROFILES:
+    if isinstance(profile, Profile):
+        prof, profile = profile, profile.name
+    elif profile in PROFILES:
+        prof = PROFILES[profile]
+    else:
         raise ValueError(f"unknown profile {profile!r}: choose from {', '.join(PROFILES)}")
     if sheets < 1:
         raise ValueError(f"a session needs at least one sheet, got {sheets}")
-    prof = PROFILES[profile]
     if misregister is not None:
         if not 0.0 <= misregister <= 1.0:
             raise ValueError(f"misregister is a share of pages, 0 to 1, got {misregister}")
@@ -689,6 +699,8 @@ def simulate_session(
     session_rng = np.random.default_rng([seed, SESSION_STREAM])
     roster = make_roster(form, sheets, session_rng, prof)
     exam = make_exam(form, session_rng, prof, name=f"Simulated exam, {form.name}, seed {seed}")
+    if exam_form is not None:
+        exam["form"] = exam_form
     maker = SheetMaker(form, prof, seed, exam, roster, render_blank(form))
 
     page_mm = (form.page.width, form.page.height)
