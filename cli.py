@@ -232,7 +232,7 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     default="standard",
     show_default=True,
     help="Mix of student and scanner behaviour: standard, clean, stress, photo, ink, "
-    "ink-scanner-b, ink-photo, demo.",
+    "ink-scanner-b, ink-photo, real-marks, demo.",
 )
 @click.option(
     "--format",

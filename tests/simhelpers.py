@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from omr.forms import find_form
 from omr.simulate import PROFILES, simulate_session
 from omr.simulate.reference import reference_form
-from omr.simulate.scanner import ScanParams
+from omr.simulate.scanner import ScanParams, placement_matrix
 
 
 def scan_params(**kw) -> ScanParams:
@@ -28,6 +30,20 @@ def scan_params(**kw) -> ScanParams:
     )
     base.update(kw)
     return ScanParams(**base)
+
+
+def placement_from_truth(record: dict, page_mm) -> np.ndarray:
+    """The page-to-pixel map (2, 3) of a plain scan (no photo), from its truth record."""
+    keys = ("dpi", "rotation_deg", "scale", "upside_down", "colour", "paper_white")
+    params = ScanParams(
+        **{k: record[k] for k in keys},
+        shift_mm=tuple(record["shift_mm"]),
+        tint=tuple(record["tint"]),
+        blur_sigma=record["blur_sigma"],
+        noise_sigma=record["noise_sigma"],
+        jpeg_quality=record["jpeg_quality"],
+    )
+    return placement_matrix(params, page_mm)
 
 
 def reference_session(

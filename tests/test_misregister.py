@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from simhelpers import placement_from_truth
 
 from cli import cli
 from omr.evaluate import evaluate_run, misregistered_outcome
@@ -28,7 +29,6 @@ from omr.simulate.misprint import (
     shifted_form,
     sister_form,
 )
-from omr.simulate.scanner import ScanParams, placement_matrix
 from omr.simulate.session import SESSION_STREAM, SheetMaker, render_blank
 
 MISREGISTER = dataclasses.replace(PROFILES["clean"], p_misregister=1.0)
@@ -83,20 +83,6 @@ def test_draw_misprint_makes_every_kind_and_shift_and_the_print_is_valid(central
     assert rng.random() == np.random.default_rng(1).random()
 
 
-def _placement(record: dict, page_mm) -> np.ndarray:
-    """The scan's page-to-pixel map, from its truth record (a plain scan)."""
-    keys = ("dpi", "rotation_deg", "scale", "upside_down", "colour", "paper_white")
-    params = ScanParams(
-        **{k: record[k] for k in keys},
-        shift_mm=tuple(record["shift_mm"]),
-        tint=tuple(record["tint"]),
-        blur_sigma=record["blur_sigma"],
-        noise_sigma=record["noise_sigma"],
-        jpeg_quality=record["jpeg_quality"],
-    )
-    return placement_matrix(params, page_mm)
-
-
 def test_marks_are_filled_where_the_shifted_print_is(quiz):
     """Half a pitch across: the form's bubble centres fall between the printed bubbles."""
     p = dataclasses.replace(
@@ -114,7 +100,7 @@ def test_marks_are_filled_where_the_shifted_print_is(quiz):
     assert mis["kind"] == "shift" and abs(mis["pitches"]) == 0.5
     assert mis["shift_mm"] == [pytest.approx(x) for x in maker.printed(0)[0].shift_mm]
     scan = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    m = _placement(truth["scan"], (quiz.page.width, quiz.page.height))
+    m = placement_from_truth(truth["scan"], (quiz.page.width, quiz.page.height))
     layout = quiz.layout
     f = layout.fields["quiz"]
     filled = [

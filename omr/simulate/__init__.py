@@ -38,9 +38,16 @@ channel), ``coverage`` and ``kind``:
   of reading it);
 - no answer, after them: ``erasure`` (residue of a rubbed-out answer on a
   question now blank or answered elsewhere; ``darkness`` is the residue's,
-  ``coverage`` the smear's share of the bubble) and ``stray`` (a pencil
+  ``coverage`` the smear's share of the bubble), ``ring`` (a ring in a pen
+  or marker inside another bubble of a question answered with one option:
+  ``medium`` ink, ``"ambiguous": true``; a person may be asked, a second
+  answer it is not) and ``stray`` (a pencil
   stroke between bubbles: ``option`` null, ``coverage`` 0, ``points_mm`` its
   polyline; ``field`` and ``item`` the nearest question).
+
+An answer of kind ``light`` is a full fill shaded lightly (a sheet whose
+candidate shades every answer so); ``print_darkness`` (present when the
+profile varies it) is the factor on the sheet's printed ink.
 
 A mark a thresholded 1-bit scan wiped out (a faint mark, most residue)
 carries ``"visible": false``: the candidate meant it, but no reader can see

@@ -64,8 +64,9 @@ class PlannedMark:
     ``item`` is 0-based (question or digit position); ``coverage`` is the
     share of the bubble the candidate means to cover. ``kind`` says how:
     ``fill`` (the usual blob, full or partial), ``faint``, ``half``, ``tick``,
-    ``cross``, ``circle`` or ``dot`` (all answers), or ``erasure`` (residue of
-    a rubbed-out answer: not an answer; ``darkness`` is the residue's).
+    ``cross``, ``circle``, ``dot`` or ``light`` (all answers), or ``erasure`` (residue of
+    a rubbed-out answer: not an answer; ``darkness`` is the residue's) or
+    ``ring`` (a ring in pen or marker inside a bubble: not an answer).
     ``pen`` names a pen of the profile's catalogue (see
     :mod:`omr.simulate.pens`); None is the older profiles' generic pencil.
     """
@@ -80,7 +81,7 @@ class PlannedMark:
     pen: str | None = None
 
 
-ANSWER_KINDS = ("fill", "faint", "half", "tick", "cross", "circle", "dot")
+ANSWER_KINDS = ("fill", "faint", "half", "tick", "cross", "circle", "dot", "light")
 AMBIGUOUS_KINDS = ("circle", "dot")
 
 
@@ -129,6 +130,7 @@ class SheetPlan:
     grain: float
     erasures: tuple[PlannedMark, ...] = ()
     strays: tuple[StrayStroke, ...] = ()
+    rings: tuple[PlannedMark, ...] = ()
     pencil: str | None = None
     hand: float | None = None
     ink_pen: str | None = None
@@ -551,6 +553,8 @@ def plan_habits(
         p.p_circle_sheet,
         p.p_erasure_sheet,
         p.p_stray_sheet,
+        p.p_ring_sheet,
+        p.p_light_sheet,
     )
     if not any(x > 0 for x in shares):
         return plan
@@ -576,7 +580,61 @@ def plan_habits(
         marks[i] = replace(marks[i], kind="dot" if rng.random() < p.p_dot else "circle")
     erasures = _plan_erasures(form, plan, rng, p)
     strays = _plan_strays(form, plan, rng, p)
-    return replace(plan, marks=tuple(marks), erasures=erasures, strays=strays)
+    rings = _plan_rings(form, plan, erasures, rng, p)
+    if p.p_light_sheet > 0 and rng.random() < p.p_light_sheet:
+        # a light hand: every plain fill of the answers shaded lightly, but fully
+        for i, m in enumerate(marks):
+            if m.field in form.answer_blocks and m.kind == "fill":
+                dark = round(float(rng.uniform(*p.light_darkness)), 3)
+                cover = round(float(rng.uniform(*p.full_coverage)), 3)
+                marks[i] = replace(m, kind="light", darkness=dark, coverage=cover)
+    return replace(plan, marks=tuple(marks), erasures=erasures, strays=strays, rings=rings)
+
+
+def _plan_rings(
+    form: Form,
+    plan: SheetPlan,
+    erasures: tuple[PlannedMark, ...],
+    rng: np.random.Generator,
+    p: Profile,
+) -> tuple[PlannedMark, ...]:
+    """Rings in pen or marker inside another bubble of questions answered with one option.
+
+    ``darkness`` is the middle of the pen's density range (see
+    :data:`omr.simulate.pens.PENS`); ``coverage`` the ring's radius in
+    bubble radii until drawn.
+    """
+    k = _count(rng, p.p_ring_sheet, p.rings_per_sheet)
+    if k == 0:
+        return ()
+    taken = {(m.field, m.item) for m in erasures}
+    single = [
+        (block, i)
+        for block, answers in plan.answers.items()
+        for i, letters in enumerate(answers)
+        if len(letters) == 1 and (block, i) not in taken
+    ]
+    layout = form.layout
+    out = []
+    for j in rng.permutation(len(single))[:k]:
+        block, item = single[int(j)]
+        f = layout.fields[block]
+        options = [o for o in f.option_labels if o not in plan.answers[block][item]]
+        option = options[int(rng.integers(len(options)))]
+        pen = pen_by_name(p.pens, _choose(rng, p.ring_pens, p.ring_weights))
+        out.append(
+            PlannedMark(
+                field=block,
+                item=item,
+                option=option,
+                bubble=int(f.index[item, f.option_labels.index(option)]),
+                darkness=round(float(np.mean(pen.density)), 3),
+                coverage=round(float(rng.uniform(*p.ring_radius)), 3),
+                kind="ring",
+                pen=pen.name,
+            )
+        )
+    return tuple(out)
 
 
 def _plan_erasures(

@@ -234,6 +234,25 @@ class Profile:
     response_jitter : float
         Per-scan standard deviation of each channel's gain around
         ``response_gain`` (lamp and sensor drift).
+    p_ring_sheet, rings_per_sheet : float, (int, int)
+        Share of sheets where the candidate drew a ring inside another
+        bubble of a question answered with one fill (kind ``ring``: no
+        answer, marked ``ambiguous``), in a pen or a marker, and how many.
+    ring_radius : (float, float)
+        Radius of such a ring, bubble radii (inside the printed outline).
+    ring_pens, ring_weights : tuple
+        The pens rings are drawn with (ballpoints, a felt-tip marker), and
+        how often each is chosen.
+    ring_width_mm : (float, float)
+        Line width of a ring, mm.
+    p_light_sheet, light_darkness : float, (float, float)
+        Share of sheets whose candidate shades every answer lightly but
+        fully (kind ``light``, an answer), and the darkness of those fills.
+    print_darkness : (float, float)
+        Factor on the darkness of the printed ink (outlines, letters, text)
+        of each sheet; above 1 prints them darker than the renderer's
+        (a vendor's black outlines and letters), so that a light fill is
+        lighter than the printed outlines. Recorded as ``print_darkness``.
     p_misregister : float
         Share of pages printed out of register (the misregistration stress
         mode, :mod:`omr.simulate.misprint`): bubble fields shifted against the
@@ -375,6 +394,17 @@ class Profile:
     response_black: tuple[float, float, float] = (0.0, 0.0, 0.0)
     response_saturation: float = 1.0
     response_jitter: float = 0.0
+    # rings drawn inside a bubble in pen or marker (off unless a profile sets p_ring_sheet)
+    p_ring_sheet: float = 0.0
+    rings_per_sheet: tuple[int, int] = (1, 2)
+    ring_radius: Range = (0.45, 0.8)
+    ring_pens: tuple[str, ...] = ("blue-ballpoint", "black-ballpoint", "felt-tip")
+    ring_weights: tuple[float, ...] = (0.4, 0.3, 0.3)
+    ring_width_mm: Range = (0.3, 0.7)
+    # light fills and dark print (off unless a profile sets them)
+    p_light_sheet: float = 0.0
+    light_darkness: Range = (0.15, 0.3)
+    print_darkness: Range = (1.0, 1.0)
     # misregistered prints (off unless a profile sets p_misregister)
     p_misregister: float = 0.0
     misregister_kinds: tuple[str, ...] = ("shift", "lower-half", "sister-form")
@@ -469,6 +499,22 @@ PROFILES: dict[str, Profile] = {
         p_ink_sheet=0.3,
         p_colour=1.0,
         p_photo=1.0,
+    ),
+    # The marks strangers' real sheets showed (issue 12): rings in pen or a
+    # marker drawn inside a bubble beside the answer, sheets shaded lightly
+    # throughout, printed outlines and letters darker than the fills, erasures;
+    # the pen models, colour scans from 150 dpi.
+    "real-marks": Profile(
+        name="real-marks",
+        pen_model=True,
+        p_colour=1.0,
+        dpi_choices=(150, 200, 300),
+        dpi_weights=(0.5, 0.3, 0.2),
+        jpeg_quality=(60, 90),
+        p_erasure_sheet=0.1,
+        p_ring_sheet=0.1,
+        p_light_sheet=0.05,
+        print_darkness=(1.0, 1.6),
     ),
     # The same students and pens through another scanner: a warm colour cast
     # (black level lifted in red, blue gain cut), its own gamma per channel and

@@ -85,6 +85,7 @@ MISCODE_STREAM = 3  # third word of a sheet's seed: a mis-coded booklet group
 PEN_STREAM = 4  # third word of a sheet's seed: pens, and all drawing with the pen models
 RESPONSE_STREAM = 5  # third word of a sheet's seed: the scanner's colour response
 MISREGISTER_STREAM = 6  # third word of a sheet's seed: a page printed out of register
+PRINT_STREAM = 7  # third word of a sheet's seed: how dark its print came out
 PRINTS_KEPT = 4  # blank renders of misregistered prints a sheet maker keeps (8.7 MB each on A4)
 LEGACY_2B = 0.7  # a generic-pencil candidate this dark or darker is labelled 2B, else HB
 TRUTH_FORMAT = 1
@@ -269,6 +270,14 @@ class SheetMaker:
             self._printed = (index, (None, self.form) if drawn is None else drawn)
         return self._printed[1]
 
+    def print_darkness(self, index: int) -> float:
+        """The factor on the darkness of sheet ``index``'s printed ink (1: as rendered)."""
+        lo, hi = self.profile.print_darkness
+        if (lo, hi) == (1.0, 1.0):
+            return 1.0
+        rng = np.random.default_rng([self.seed, index, PRINT_STREAM])
+        return round(float(rng.uniform(lo, hi)), 3)
+
     def _print_of(self, misprint: Misprint | None, printed: Form) -> tuple[np.ndarray, np.ndarray]:
         """The blank render of a print and the free reach of its bubbles (a few kept)."""
         if misprint is None:
@@ -340,7 +349,9 @@ class SheetMaker:
             _, ink_rng, extra_ink_rng = np.random.default_rng([self.seed, index, PEN_STREAM]).spawn(
                 3
             )
-        page, covered = self._draw_pencil(plan, ink_rng, extra_ink_rng, misprint, printed)
+        page, covered = self._draw_pencil(
+            plan, ink_rng, extra_ink_rng, misprint, printed, index=index
+        )
 
         params = draw_scan_params(p, scan_rng)
         page_mm = (form.page.width, form.page.height)
@@ -398,7 +409,7 @@ class SheetMaker:
         pencil = pencil_label(plan)
         marks = []
         layout = printed.layout  # where the marks are: on the printed bubbles
-        for m, c in zip(plan.marks + plan.erasures, covered, strict=True):
+        for m, c in zip(plan.marks + plan.erasures + plan.rings, covered, strict=True):
             pen = self._pen(m.pen)
             grey = m.darkness if pen is None else pen.grey_darkness(m.darkness)
             grain = plan.grain if pen is None or pen.medium == PENCIL else pen.grain[1]
@@ -414,6 +425,8 @@ class SheetMaker:
                 )
                 lost = black <= LOST_BLACK_PIXELS
             marks.append(_mark_truth(m, c, pen=pen, pencil=pencil, lost=lost))
+            if m.kind == "ring":  # no answer, but a person may well be asked
+                marks[-1]["ambiguous"] = True
         marks += [
             {
                 "field": s.field,
@@ -438,7 +451,7 @@ class SheetMaker:
             "boxes": {name: False for name, box in form.boxes if box is not None},
             "answers": {block: list(marked) for block, marked in plan.answers.items()},
             "marks": marks,
-            "ink": plan.ink,
+            "ink": plan.ink or bool(plan.rings),
             "ink_use": plan.ink_use,
             "ink_pen": plan.ink_pen,
             "pencil": pencil,
@@ -446,6 +459,8 @@ class SheetMaker:
             "writing_pen": plan.writing_pen or pencil,
             "scan": params.to_truth(),
         }
+        if p.print_darkness != (1.0, 1.0):
+            truth["print_darkness"] = self.print_darkness(index)
         if p.p_misregister > 0:
             truth["misregistered"] = None if misprint is None else misprint.to_truth()
         return data, truth
@@ -461,6 +476,7 @@ class SheetMaker:
         extra_rng: np.random.Generator,
         misprint: Misprint | None = None,
         printed: Form | None = None,
+        index: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The marked page at :data:`RENDER_DPI`, and the coverage of ``marks + erasures``.
 
@@ -477,11 +493,14 @@ class SheetMaker:
         p = self.profile
         form = self.form if printed is None else printed
         blank, reach = self._print_of(misprint, form)
+        if index is not None and p.print_darkness != (1.0, 1.0):
+            ink = (255.0 - blank.astype(np.float32)) * self.print_darkness(index)
+            blank = np.clip(np.rint(255.0 - ink), 0, 255).astype(np.uint8)
         layout = form.layout
         k = RENDER_DPI / MM_PER_INCH
         pens = [self._pen(m.pen) for m in plan.marks] if p.pen_model else None
         canvas = blank
-        if plan.ink:
+        if plan.ink or (p.pen_model and plan.rings):
             canvas = np.repeat(blank[..., None], 3, axis=2)
         bubbles = np.array([m.bubble for m in plan.marks], dtype=int)
         blobs = np.array([m.kind not in SYMBOL_KINDS for m in plan.marks], dtype=bool)
@@ -550,6 +569,29 @@ class SheetMaker:
                 grain=plan.grain,
                 softness=p.softness_px,
             )
+        ringed = np.zeros(len(plan.rings))
+        if plan.rings:
+            r_bubbles = np.array([m.bubble for m in plan.rings], dtype=int)
+            ring_pens = [self._pen(m.pen) for m in plan.rings]
+            for i, (m, pen) in enumerate(zip(plan.rings, ring_pens, strict=True)):
+                # one at a time: each ring has its own radius (``coverage`` until drawn)
+                page, ringed[i : i + 1] = draw_symbols(
+                    page,
+                    _to_px(layout.centers_xy[r_bubbles[i : i + 1]]),
+                    layout.radius[r_bubbles[i : i + 1]] * k,
+                    kinds=["circle"],
+                    darkness=np.array(
+                        [m.darkness if p.pen_model else pen.grey_darkness(m.darkness)]
+                    ),
+                    rng=extra_rng,
+                    width=extra_rng.uniform(*p.ring_width_mm) * k,
+                    reach=reach[r_bubbles[i : i + 1]],
+                    circle_radius=(m.coverage, m.coverage),
+                    softness=p.softness_px,
+                    pens=[pen] if p.pen_model else None,
+                    px_per_mm=k,
+                    aspect=(layout.half_axes / layout.radius[:, None])[r_bubbles[i : i + 1]],
+                )
         height = (p.handwriting_height_mm[0] * k, p.handwriting_height_mm[1] * k)
         writer = self._pen(plan.writing_pen) if p.pen_model else None
         writing = plan.darkness if plan.writing_darkness is None else plan.writing_darkness
@@ -579,7 +621,7 @@ class SheetMaker:
                 grain=plan.grain,
                 px_per_mm=k,
             )
-        return page, np.concatenate([covered, erased])
+        return page, np.concatenate([covered, erased, ringed])
 
 
 _WORKER: SheetMaker | None = None
