@@ -151,8 +151,12 @@ def sister_form(form: Form, pitch_scale: float, shift_mm: tuple[float, float]) -
     for block in data["answer_blocks"].values():
         block["origin"] = _add(block["origin"], shift_mm)
         for key in ("option_step", "question_step", "column_step"):
-            if block[key] is not None:
+            if block.get(key) is not None:
                 block[key] = (block[key][0] * pitch_scale, block[key][1] * pitch_scale)
+        if block.get("option_offsets") is not None:  # uneven spacing keeps its proportions
+            block["option_offsets"] = [
+                (x * pitch_scale, y * pitch_scale) for x, y in block["option_offsets"]
+            ]
     return _rebuilt(form, data)
 
 
