@@ -326,6 +326,28 @@ def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list
             }
             out.append(FieldGuess(section, name, data, rows, cols, top_left))
             continue
+        if min(rows, cols) == 1:  # a line: its bubbles are one question's options, or nothing
+            n = max(rows, cols)
+            if len(chain) > 1 or n > 10:
+                x, y = top_left
+                notes.append(
+                    f"a line of {n} bubbles at ({x:.1f}, {y:.1f}) mm left out: one option per "
+                    "question is no answer block (add it by hand if it is a field)"
+                )
+                continue
+            n_blocks += 1
+            name = f"block-{n_blocks}"
+            step = col_step if cols > 1 else row_step
+            data = {
+                "label": {"tr": name, "en": name},
+                "origin": origin,
+                "questions": 1,
+                "options": list(ascii_uppercase[:n]),
+                "option_step": step,
+                "question_step": [round(-step[1], 3), round(step[0], 3)],  # unused: one question
+            }
+            out.append(FieldGuess("answer_blocks", name, data, rows, cols, top_left))
+            continue
         n_blocks += 1
         name = f"block-{n_blocks}"
         options_across = cols <= rows

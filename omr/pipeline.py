@@ -329,6 +329,36 @@ def way_up_note(share: float | None, *, max_share: float = 0.3) -> str:
     )
 
 
+JPEG_PLACEHOLDER_DPI = (72.0, 96.0)  # what cameras and editors write when they know none
+
+
+def fit_resolution(scan: Path, page) -> tuple[float, str]:
+    """The dpi to fit ``page`` at when none is given, and a note saying what was assumed.
+
+    The file's own resolution, unless it has none or it is a JPEG's placeholder
+    72 or 96 dpi, or no printed bubble measures as one at it; then the scale
+    told by the page's width and its bubbles (:func:`estimate_scale`). The file's
+    own resolution when nothing better is found (the refusal then says so).
+    """
+    from omr.detect.layout import bubbles_at, estimate_scale
+    from omr.detect.layout.scale import MIN_IN_GRIDS
+
+    said = page.dpi
+    jpeg = scan.suffix.lower() in {".jpg", ".jpeg"} or page.jpeg_quality is not None
+    if said and jpeg and any(abs(said - p) < 0.5 for p in JPEG_PLACEHOLDER_DPI):
+        why = f"the file says {said:.0f} dpi, a JPEG's placeholder"
+    elif said:
+        if bubbles_at(page.gray, said / 25.4)[0] >= MIN_IN_GRIDS:
+            return said, ""
+        why = f"the file says {said:.0f} dpi, but no bubbles in grids are found at it"
+    else:
+        why = "the file does not say its resolution"
+    guess = estimate_scale(page.gray)
+    if guess.px_per_mm <= 0:
+        return (said, "") if said else (guess.page_px_per_mm * 25.4 or 100.0, "")
+    return guess.dpi, f"{why}: {guess.describe()}"
+
+
 @dataclass(frozen=True)
 class FormFit:
     """What ``omr forms fit`` produces: the proposal, its check on the scan and an overlay.
@@ -363,11 +393,11 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
     from omr.forms import Form
 
     page = first_page(scan)
-    resolution = dpi or page.dpi
-    if not resolution:
-        raise InputFileError(f"{scan}: the image does not say its resolution; give --dpi")
     try:
+        resolution, said = (dpi, "") if dpi else fit_resolution(scan, page)
         proposal = propose_form(page.gray, resolution / 25.4, name=name)
+        if said:
+            proposal.notes.insert(0, said)
     except OmrError:
         raise
     except (ArithmeticError, ValueError, IndexError, cv2.error, RecursionError) as exc:
@@ -377,7 +407,15 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
             "please report this with the scan: it is a bug."
         ) from exc
     refusal = None
-    if not proposal.data:
+    if not proposal.data and not dpi:
+        says = f"says {page.dpi:.0f} dpi" if page.dpi else "does not say its resolution"
+        refusal = InputFileError(
+            f"{scan}: no bubbles found: the image {says}, and at no scale from a fifth to "
+            "five times its width as a page do its outlines stand in grids at the size and "
+            "spacing of printed bubbles (2.3-6.5 mm across). Give --dpi; a photo must be "
+            "flattened and cropped to the sheet first."
+        )
+    elif not proposal.data:
         refusal = InputFileError(
             f"{scan}: no bubbles found at {resolution:.0f} dpi (looked for closed outlines "
             f"2.5-8 mm across, {2.5 * resolution / 25.4:.0f}-{8 * resolution / 25.4:.0f} px). "
