@@ -46,3 +46,25 @@ def test_fit_without_a_dpi_says_what_it_assumed(tmp_path):
     assert "dpi" in out.read_text().splitlines()[0]
     result = CliRunner().invoke(cli, ["forms", "fit", str(path), "--out", str(out), "--dpi", "150"])
     assert "assumed" not in result.output  # --dpi overrides
+
+
+def test_filled_bubbles_at_grid_positions_are_never_corner_marks():
+    """Discs filled past their outline at a grid's four corners: bubbles, not marks."""
+    import cv2
+
+    from omr.detect.layout import find_bubbles, find_registration
+
+    px = 6.0
+    page = np.full((int(140 * px), int(100 * px)), 245, np.uint8)
+    rows, cols, x0, y0, pitch = 18, 12, 12.0, 12.0, 7.0
+    corners = {(0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)}
+    for r in range(rows):
+        for c in range(cols):
+            xy = (int((x0 + c * pitch) * px), int((y0 + r * pitch) * px))
+            if (r, c) in corners:
+                cv2.circle(page, xy, int(3.0 * px), 25, -1, cv2.LINE_AA)  # 6 mm disc
+            else:
+                cv2.circle(page, xy, int(2.0 * px), 25, 2, cv2.LINE_AA)
+    bubbles = find_bubbles(page, px)
+    assert len(bubbles) >= rows * cols - 4
+    assert find_registration(page, px, bubbles).kind == "none"

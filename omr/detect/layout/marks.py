@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from omr.detect.layout.bubbles import FoundBubbles, find_bubbles
-from omr.detect.layout.grids import _components
+from omr.detect.layout.grids import _components, find_grids
 from omr.detect.layout.ink import _check_gray, _find_blobs, _prepare
 
 
@@ -129,6 +129,30 @@ def _tracks(xy: np.ndarray, wh: np.ndarray, shape: tuple[int, int], px_per_mm: f
     return [f[2] for f in found]
 
 
+def _on_a_lattice(xy: np.ndarray, bubbles: FoundBubbles, px_per_mm: float) -> np.ndarray:
+    """(B,) bool: points at a position of a bubble grid, or one step past its ends.
+
+    A filled bubble whose outline was lost is still at its grid's position: it
+    is a bubble, never a registration mark, whatever its shape.
+    """
+    grids = [g for g in find_grids(bubbles, px_per_mm) if g.rows * g.cols >= 2]
+    if not grids or not len(xy):
+        return np.zeros(len(xy), dtype=bool)
+    pts = []
+    for g in grids:
+        r, c = np.mgrid[-1 : g.rows + 1, -1 : g.cols + 1]
+        pts.append(
+            (g.origin + c[..., None] * g.col_step + r[..., None] * g.row_step).reshape(-1, 2)
+        )
+    lattice = np.vstack(pts)
+    reach = 0.6 * float(np.max(np.median(bubbles.size_mm, axis=0))) * px_per_mm
+    near = np.zeros(len(xy), dtype=bool)
+    for i in range(0, len(lattice), 4096):  # in slices: a big sheet has thousands
+        d = np.hypot(*(xy[:, None, :] - lattice[None, i : i + 4096, :]).transpose(2, 0, 1))
+        near |= np.any(d < reach, axis=1)
+    return near
+
+
 def find_registration(
     gray: np.ndarray,
     px_per_mm: float,
@@ -202,6 +226,8 @@ def find_registration(
             orientation_xy=None,
         )
     big = solid & (short > 2.0 * mm)
+    if big.any() and len(bubbles) >= 2:  # corner marks: never at a grid's position
+        big[big] = ~_on_a_lattice(b.xy[big], bubbles, px_per_mm)
     square = big & (b.fill > 0.88) & (aspect < 1.3)
     circle = big & (b.fill > 0.72) & (b.fill < 0.86) & (aspect < 1.2) & (b.solidity > 0.95)
     l_cand = np.flatnonzero(big & (b.fill > 0.12) & (b.fill < 0.6) & (aspect < 1.3))
