@@ -194,6 +194,28 @@ class MarkModel(Strict):
         " its median interior sample is at most this above blank (the inside mostly clean:"
         " not a smear); negative: never",
     )
+    hollow_edge: float = Field(
+        0.15,
+        gt=0,
+        lt=1,
+        description="darkness above its option's blanks that makes an eighth of a bubble's"
+        " outer inside dark (a ring drawn inside the outline)",
+    )
+    hollow_sectors: int = Field(
+        6, ge=1, le=8, description="dark eighths of the outer inside that make a ring inside"
+    )
+    hollow_mean: float = Field(
+        0.3,
+        gt=0,
+        lt=1,
+        description="and the outer inside this dark on average: a drawn line, not a light fill",
+    )
+    hollow_centre_share: float = Field(
+        0.25,
+        ge=0,
+        description="a ring inside leaves the middle at most this share of the edge's darkness"
+        " (a fill, a tick or a cross darkens it; 0: off)",
+    )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"
     )

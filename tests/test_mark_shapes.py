@@ -238,3 +238,40 @@ def test_a_thin_light_tick_alone_on_a_noisy_scan_goes_to_a_person(central):
     cv2.polylines(page, [tick.astype(np.int32)], False, 140, 2, cv2.LINE_AA)
     item = _read(central, page)
     assert (item.state, item.unsure) == (ItemState.unsure, "E")
+
+
+# --- lines drawn round a bubble, rings drawn inside it ------------------------------------
+
+
+@pytest.mark.parametrize("share", [0.6, 0.75, 0.85])
+def test_a_pen_ring_drawn_inside_a_bubble_beside_a_fill_is_not_a_second_answer(central, share):
+    # A ring inked just inside C's outline, its middle clean, beside a filled A:
+    # it darkens the inside as much as a light fill and was read as a second
+    # answer (the question then wrong, article 7.18). It is no fill: a person looks.
+    page = fill(_page(central), central, DPI, {("course2", 0): "A"}, level=70)
+    x, y, r = _centre(central, "course2", 0, "C")
+    cv2.circle(page, (x, y), int(r * share), 40, 2, cv2.LINE_AA)
+    item = _read(central, page)
+    assert (item.state, item.value, item.unsure) == (ItemState.unsure, "A", "C")
+    # Close to the outline the ring darkens the ring outside a little too.
+    assert item.reason in {"odd-mark", "erasure-or-answer"}
+
+
+def test_a_pen_ring_drawn_inside_a_bubble_alone_is_read_as_meant_and_flagged(central):
+    page = _page(central)
+    x, y, r = _centre(central, "course2", 0, "C")
+    cv2.circle(page, (x, y), int(r * 0.7), 40, 2, cv2.LINE_AA)
+    item = _read(central, page)
+    assert (item.state, item.value, item.reason) == (ItemState.one, "C", "odd:C")
+
+
+@pytest.mark.parametrize("level", [60, 190])
+def test_a_fill_and_strokes_through_the_middle_are_not_rings(central, level):
+    # The middle of a fill (dark or light) and of a cross is as dark as its edge.
+    page = fill(_page(central), central, DPI, {("course2", 0): "B"}, level=level)
+    x, y, r = _centre(central, "course2", 0, "D")
+    d = int(0.6 * r)
+    cv2.line(page, (x - d, y - d), (x + d, y + d), 60, 3)
+    cv2.line(page, (x - d, y + d), (x + d, y - d), 60, 3)
+    item = _read(central, page)
+    assert (item.state, item.value) == (ItemState.multiple, "BD")

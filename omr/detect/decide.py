@@ -330,8 +330,11 @@ def classify_marks(
     a valid answer, not surely nothing. An empty bubble at least
     ``trace_floor`` and ``trace_noise_k`` noise deviations above blank, and
     twice the 99th percentile of the sheet's blanks, with no halo, becomes
-    UNSURE (a light tick reads that low). Every level is measured against the
-    empty bubbles of the same sheet (and field, option and item, for the ring).
+    UNSURE (a light tick reads that low). A ring drawn inside the outline (the
+    edge of the inside dark all round, its middle clean: no fill, tick or
+    cross leaves that) becomes ODD, read when alone in its question. Every
+    level is measured against the empty bubbles of the same sheet (and field,
+    option and item, for the ring).
 
     Returns the new states (N,), confidences (N,), the ``patch`` (a dark
     patch inside) and ``spill`` (smudged outside) masks (N,), the ring
@@ -414,6 +417,9 @@ def classify_marks(
         & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
     )
     out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
+    hollow = _hollow(measures, empty, layout, model)
+    # A ring drawn inside the outline, the middle clean: not a fill, not nothing.
+    out[hollow] = ODD
     # A dot or a light tick: a patch of pencil-dark samples in an otherwise clean
     # inside (its median sample near blank), no smudge around it, lighter than a
     # fill. Not a valid mark, but plainly meant: read when alone in its question.
@@ -427,10 +433,24 @@ def classify_marks(
     ringed_round = (
         circled & (dark_sectors >= model.read_circle_sectors) & (ring >= model.read_circle_ring)
     )
-    readable = ((out == ODD) & (ringed_round | small)) | ((out == UNSURE) & small)
+    readable = ((out == ODD) & (ringed_round | small | hollow)) | ((out == UNSURE) & small)
     conf = np.where((out != states) & (out != ODD), 0.5, confidence)
     conf = np.where(out == ODD, 0.0, conf)
     return out.astype(np.int8), conf, patch, spill, ring, cover, readable
+
+
+def _hollow(measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, model: MarkModel):
+    """Per bubble: a ring drawn inside its outline (the edge of the inside dark all round,
+    the middle clean), each part measured against the same option's blank bubbles."""
+    if measures.centre is None or measures.edge_by_sector is None or model.hollow_centre_share <= 0:
+        return np.zeros(empty.shape, dtype=bool)
+    edge = measures.edge_by_sector - _field_baseline(measures.edge_by_sector, empty, layout)
+    middle = measures.centre - _field_baseline(measures.centre, empty, layout)
+    mean = edge.mean(axis=1)
+    round_inside = ((edge >= model.hollow_edge).sum(axis=1) >= model.hollow_sectors) & (
+        mean >= model.hollow_mean
+    )
+    return round_inside & (middle <= model.hollow_centre_share * mean)
 
 
 def decide_fields(

@@ -27,6 +27,13 @@ class BubbleMeasures:
     dot (most of the inside is clean), lifted under a smear or a fill.
     ``peak`` is the 90th percentile sample: a thin stroke's, however little of
     the inside it covers.
+    ``centre`` is the mean darkness of the middle of the inside (within
+    ``CENTRE`` of the sampled radius) and ``edge_by_sector`` (N, 8) that of its
+    outer part (beyond ``EDGE``) per eighth of a turn: a fill or a cross darkens
+    the middle, a ring drawn inside the outline only the edge, all round.
+    ``ring_peak_by_sector`` (N, 8) is the darkest ring sample of each sector: a
+    pencil line drawn round the bubble (however loosely) crosses the ring as a
+    few samples as dark as a stroke, an eraser's smudge as none.
     """
 
     darkness: np.ndarray
@@ -37,6 +44,9 @@ class BubbleMeasures:
     ring_by_sector: np.ndarray | None = None
     median: np.ndarray | None = None
     peak: np.ndarray | None = None
+    centre: np.ndarray | None = None
+    edge_by_sector: np.ndarray | None = None
+    ring_peak_by_sector: np.ndarray | None = None
 
 
 def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
@@ -56,6 +66,32 @@ def bubble_points(layout: BubbleLayout, *, inner: float = INNER) -> np.ndarray:
 
 
 RING_SECTORS = 8
+CENTRE = 0.5  # share of the sampled radius that is the middle of the inside
+EDGE = 0.65  # beyond this share, the outer part of the inside
+
+
+def inner_zones(points_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample of each bubble (B, S): whether it is in the middle, and its edge sector.
+
+    The sector is 0–7 (an eighth of a turn, as the ring's) for samples beyond
+    ``EDGE`` of the sampled radius, -1 elsewhere. Worked out from the points
+    themselves: the patterns are symmetric, so their bounding box is centred
+    on the bubble and spans its sampled radius.
+    """
+    lo, hi = points_mm.min(axis=1, keepdims=True), points_mm.max(axis=1, keepdims=True)
+    rel = (points_mm - (lo + hi) / 2) / np.maximum((hi - lo) / 2, 1e-9)
+    rho = np.hypot(rel[..., 0], rel[..., 1])
+    angle = np.arctan2(rel[..., 1], rel[..., 0]) % (2 * np.pi)
+    sector = np.minimum((angle / (2 * np.pi) * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
+    return rho <= CENTRE, np.where(rho >= EDGE, sector, -1).astype(np.int8)
+
+
+def _zone_means(dark: np.ndarray, middle: np.ndarray, sector: np.ndarray):
+    """Mean darkness of the middle (B,) and of each edge sector (B, 8)."""
+    centre = (dark * middle).sum(axis=1) / np.maximum(middle.sum(axis=1), 1)
+    onehot = sector[..., None] == np.arange(RING_SECTORS)  # (B, S, 8)
+    edge = np.einsum("bs,bsk->bk", dark, onehot) / np.maximum(onehot.sum(axis=1), 1)
+    return centre, edge
 
 
 def ring_points(
@@ -125,7 +161,7 @@ def measure_bubbles(
     paper = float(np.percentile(grey, 90))
     contrast = max(paper - ink, 8.0)
     dark = np.clip((paper - grey) / contrast, -0.5, 1.5)
-    ring = by_sector = None
+    ring = by_sector = ring_peak = None
     if ring_mm is not None:
         ring_grey = sample_image(gray, apply_transform(matrix, ring_mm))
         ring_dark = np.clip((paper - ring_grey) / contrast, -0.5, 1.5)
@@ -134,7 +170,10 @@ def measure_bubbles(
         values = ring_dark.reshape(weight.shape) * weight
         by_sector = values.sum(axis=2) / np.maximum(weight.sum(axis=2), 1)
         ring = values.sum(axis=(1, 2)) / np.maximum(weight.sum(axis=(1, 2)), 1)
+        kept = np.where(weight, ring_dark.reshape(weight.shape), -0.5)
+        ring_peak = kept.max(axis=2)
     middle, peak = np.quantile(dark, (0.5, 0.9), axis=1)  # one sort for both
+    centre, edge = _zone_means(dark, *inner_zones(points_mm))
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),
@@ -144,6 +183,9 @@ def measure_bubbles(
         ring_by_sector=by_sector,
         median=middle,
         peak=peak,
+        centre=centre,
+        edge_by_sector=edge,
+        ring_peak_by_sector=ring_peak,
     )
 
 
