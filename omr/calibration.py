@@ -216,6 +216,24 @@ class MarkModel(Strict):
         description="a ring inside leaves the middle at most this share of the edge's darkness"
         " (a fill, a tick or a cross darkens it; 0: off)",
     )
+    line_dark: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="ring-sample darkness above its option's blank rings that is a pencil line",
+    )
+    line_tail_k: float = Field(
+        2.0,
+        ge=0,
+        description="and this many times the 99th percentile of that over the sheet's blanks",
+    )
+    line_sectors: int = Field(
+        3,
+        ge=1,
+        le=8,
+        description="ring sectors crossed by a pencil line that make a bubble drawn round"
+        " (never an eraser's residue, never surely blank: a person looks)",
+    )
     min_marks_for_share: int = Field(
         3, ge=1, description="confident marks a sheet needs before its own mark level is used"
     )

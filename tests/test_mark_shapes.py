@@ -243,6 +243,39 @@ def test_a_thin_light_tick_alone_on_a_noisy_scan_goes_to_a_person(central):
 # --- lines drawn round a bubble, rings drawn inside it ------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("scale", "dx", "dy", "width"),
+    [(1.15, 10, 0, 2), (1.3, 10, 0, 4), (1.5, 10, 0, 2), (1.3, 6, -5, 2)],
+    ids=["crossing-residue", "crossing-thick", "wide-blank", "wide-offset"],
+)
+def test_a_loosely_circled_option_is_never_residue_or_blank(central, scale, dx, dy, width):
+    # A light pencil loop drawn off-centre round C, crossing its outline on one
+    # side (or passing beyond the ring on the other): it lifts the inside a
+    # little and the ring a little, as an eraser's smudge does, and was set
+    # aside as residue or read blank. An eraser leaves no line: its pencil
+    # line crossing the ring in several places sends it to a person.
+    page = _page(central)
+    x, y, r = _centre(central, "course2", 0, "C")
+    axes = (int(r * scale), int(r * scale * 0.8))
+    cv2.ellipse(page, (x + dx, y + dy), axes, 10, 0, 345, 150, width, cv2.LINE_AA)
+    item = _read(central, page)
+    assert item.state != ItemState.blank, item
+    assert "C" in item.value + item.unsure
+    assert item.state == ItemState.unsure or item.reason == "odd:C"
+
+
+def test_an_erasure_smudge_is_still_residue_beside_a_loose_circle_rule(central):
+    # The line rule needs a line: a smudge spilling round a bubble has none.
+    page = fill(_page(central), central, DPI, {("course2", 0): "A"}, level=70)
+    x, y, r = _centre(central, "course2", 0, "E")
+    smudge = np.zeros_like(page, dtype=np.float32)
+    cv2.ellipse(smudge, (x, y), (int(r * 1.5), int(r * 1.2)), 20, 0, 360, 1.0, -1)
+    smudge = cv2.GaussianBlur(smudge, (0, 0), r * 0.3)
+    page[:] = (page * (1 - 0.2 * smudge)).astype(np.uint8)
+    item = _read(central, page)
+    assert (item.state, item.value, item.reason) == (ItemState.one, "A", "residue:E")
+
+
 @pytest.mark.parametrize("share", [0.6, 0.75, 0.85])
 def test_a_pen_ring_drawn_inside_a_bubble_beside_a_fill_is_not_a_second_answer(central, share):
     # A ring inked just inside C's outline, its middle clean, beside a filled A:

@@ -332,9 +332,11 @@ def classify_marks(
     twice the 99th percentile of the sheet's blanks, with no halo, becomes
     UNSURE (a light tick reads that low). A ring drawn inside the outline (the
     edge of the inside dark all round, its middle clean: no fill, tick or
-    cross leaves that) becomes ODD, read when alone in its question. Every
-    level is measured against the empty bubbles of the same sheet (and field,
-    option and item, for the ring).
+    cross leaves that) becomes ODD, read when alone in its question. A bubble
+    whose ring a pencil line crosses in ``line_sectors`` sectors (a loose
+    circle, however far off-centre) becomes ODD unless it holds strokes or a
+    fill: never residue, never surely blank. Every level is measured against the
+    empty bubbles of the same sheet (and field, option and item, for the ring).
 
     Returns the new states (N,), confidences (N,), the ``patch`` (a dark
     patch inside) and ``spill`` (smudged outside) masks (N,), the ring
@@ -418,6 +420,11 @@ def classify_marks(
     )
     out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
     hollow = _hollow(measures, empty, layout, model)
+    lined = _drawn_round(measures, empty, layout, model)
+    # A line drawn round the bubble (a loose circle, crossing its outline or
+    # not): an eraser leaves no such line, so it is never residue nor surely
+    # blank. A fill or strokes inside stay what they are.
+    out[lined & ~hollow & ((out == EMPTY) | (out == RESIDUE) | (out == UNSURE) & ~stroke)] = ODD
     # A ring drawn inside the outline, the middle clean: not a fill, not nothing.
     out[hollow] = ODD
     # A dot or a light tick: a patch of pencil-dark samples in an otherwise clean
@@ -451,6 +458,27 @@ def _hollow(measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, m
         mean >= model.hollow_mean
     )
     return round_inside & (middle <= model.hollow_centre_share * mean)
+
+
+def _drawn_round(
+    measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, model: MarkModel
+):
+    """Per bubble: a pencil line crosses the ring round it in at least ``line_sectors``.
+
+    A line is a ring sample as much darker than its sector's mean as a pencil
+    stroke is (more than the same option's blank rings show), and far above what
+    the sheet's blanks show there (a 1-bit page's specks, a printed rule beside
+    the grid).
+    """
+    if measures.ring_peak_by_sector is None:
+        return np.zeros(empty.shape, dtype=bool)
+    # A line is thin: its darkest sample stands far out of its sector's mean (an
+    # eraser's smudge lifts the whole sector, its darkest sample with it).
+    peak = measures.ring_peak_by_sector - measures.ring_by_sector
+    peak = peak - _field_baseline(peak, empty, layout)
+    tail = float(np.quantile(peak[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    level = max(model.line_dark, model.line_tail_k * tail)
+    return (peak >= level).sum(axis=1) >= model.line_sectors
 
 
 def decide_fields(
