@@ -221,16 +221,37 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
 def column_lift(
     darkness: np.ndarray, quiet: np.ndarray, layout: BubbleLayout, blank: float
 ) -> np.ndarray:
-    """Per bubble: how far the unmarked bubbles of its field's option column sit above blank.
+    """Per bubble: how far the unmarked bubbles of its field's option column sit from blank.
 
     A crease or a lid shadow running down one column of a field darkens the
     paper and every bubble in it alike; taken off, a blank bubble there reads
-    blank again. Zero where the column's median unmarked bubble is at blank.
+    blank again. So does the letter printed inside a bubble: a heavy ``B``
+    reads darker than a light ``C`` (by 0.1 of the way to black on real
+    sheets), and a light pencil shading was lost in that spread. Taken off both
+    ways, every bubble is measured against what a blank of its own option
+    reads on this sheet, and the sheet's noise is what is left. Zero where the
+    column's median unmarked bubble is at blank, or the column is too short.
     """
     lift = np.zeros(darkness.shape)
+    short = []
     for f in layout.fields.values():
         median, n = masked_median(darkness[f.index], quiet[f.index], axis=0)
-        lift[f.index[:, n >= 3]] = np.maximum(0.0, median[n >= 3] - blank)
+        lift[f.index[:, n >= 3]] = median[n >= 3] - blank
+        short += [(label, f.index[:, k]) for k, label in enumerate(f.option_labels) if n[k] < 3]
+    # A field of one row (the booklet group) has no column of its own: its
+    # bubbles are measured against the sheet's blanks printed with the same
+    # letter elsewhere (the answer grid's B for the group's B), where there are.
+    for label, idx in short:
+        same = np.concatenate(
+            [
+                f.index[:, f.option_labels.index(label)]
+                for f in layout.fields.values()
+                if label in f.option_labels
+            ]
+        )
+        same = same[quiet[same] & ~np.isin(same, idx)]
+        if same.size >= 3:
+            lift[idx] = float(np.median(darkness[same])) - blank
     return lift
 
 
@@ -496,6 +517,10 @@ def decide_fields(
     if lift.any():
         darkness = darkness - lift
         measures = replace(measures, darkness=darkness)
+        # The sheet's levels again, on what is left once each option's print
+        # is taken off: its noise is then the scatter of blank bubbles about
+        # their own blank level, not the spread of the printed letters.
+        levels = sheet_levels(darkness[~layout.square], model)
         states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
     refined, refined_conf, patch, spill, ring_ex, cover_ex, readable = classify_marks(
