@@ -131,18 +131,32 @@ def forms_check(form: str, scan: Path, output: Path | None) -> None:
     out.write_bytes(result.png)
     if not result.ok:
         click.echo(f"not registered: {result.message}")
-        click.echo(f"wrote {out} (the page, nothing drawn)")
+        for name, (fit, margin) in result.fields.items():
+            click.echo(f"  {name:<16} outline fit {fit:.2f}  proof margin {_margin(margin)}")
+        drawn = (
+            "the form drawn where the fit put it" if result.fields else "the page, nothing drawn"
+        )
+        click.echo(f"wrote {out} ({drawn})")
         sys.exit(int(ExitCode.review_needed))
     r = result.registration
+    if r.get("proven"):
+        how = f"proven by the printed outlines (margin {r['proof_margin']:.2f})"
+    else:
+        how = "taken on the marks alone: the printed outlines are too faint to prove it"
     click.echo(
         f"registered: {r['marks_found']} of {r['marks_expected']} marks, "
-        f"misfit {r['residual_mm']} mm, turned {r['rotation_deg']} degrees"
+        f"misfit {r['residual_mm']} mm, turned {r['rotation_deg']} degrees; {how}"
     )
-    for name, fit in result.fields.items():
-        click.echo(f"  {name:<16} outline fit {fit:.2f}")
+    for name, (fit, margin) in result.fields.items():
+        click.echo(f"  {name:<16} outline fit {fit:.2f}  proof margin {_margin(margin)}")
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"wrote {out}")
+
+
+def _margin(value: float) -> str:
+    """A proof margin as shown, or "-" for a field with too few bubbles to be tested alone."""
+    return "-" if value != value else f"{value:.2f}"
 
 
 @forms.command("fit")

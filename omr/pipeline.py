@@ -285,32 +285,45 @@ class FormCheck:
     ok: bool
     message: str
     registration: dict
-    fields: dict[str, float]
+    fields: dict[str, tuple[float, float]]  # per field: outline fit, proof margin
     png: bytes
     notes: tuple[str, ...] = ()
 
 
 def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
-    """Register the first page of ``scan`` on ``form`` and draw the form over it."""
+    """Register the first page of ``scan`` on ``form`` exactly as ``omr run`` does; draw the form.
+
+    The fields' figures are how well the printed outlines sit under the fit
+    (outline fit) and by how much the fit beats a pitch or half a pitch off
+    (proof margin; below 0.25 the page goes to a person).
+    """
     import cv2
 
     from omr.detect.overlay import overlay
-    from omr.detect.read import register
+    from omr.detect.proof import prove_fit
+    from omr.detect.read import register_sheet
     from omr.detect.register import field_fits, grey_percentiles, half_turn_share
 
     page = first_page(scan)
-    reg = register(page.gray, form)
+    gray, reg, photo, _ = register_sheet(page.gray, form)
+    matrix = reg.matrix
+    pixels = page.pixels if not photo else cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    darkest, paper = grey_percentiles(gray, (0.5, 90))
+    fields: dict[str, tuple[float, float]] = {}
+    if matrix is not None:
+        _, fits = field_fits(gray, matrix, form, paper=paper, ink=darkest)
+        margins = prove_fit(gray, matrix, form, paper=paper, ink=darkest).field_margins()
+        fields = {name: (fit, margins.get(name, float("nan"))) for name, fit in fits.items()}
+        drawn = overlay(pixels, matrix, form)
+        ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    else:
+        ok, png = cv2.imencode(".png", gray)
     if not reg:
-        ok, png = cv2.imencode(".png", page.gray)
-        return FormCheck(False, reg.message, {}, {}, png.tobytes())
-    darkest, paper = grey_percentiles(page.gray, (0.5, 90))
-    _, fields = field_fits(page.gray, reg.matrix, form, paper=paper, ink=darkest)
-    drawn = overlay(page.pixels, reg.matrix, form)
-    ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    notes = ()
+        return FormCheck(False, reg.message, dict(reg.proof), fields, png.tobytes())
+    notes = ("the page was read as a photo: straightened from its corners first",) if photo else ()
     if isinstance(form.registration, CornerMarks) and form.registration.orientation_mark is None:
-        share = half_turn_share(page.gray, reg.matrix, form, paper=paper, ink=darkest)
-        notes = (way_up_note(share),)
+        share = half_turn_share(gray, reg.matrix, form, paper=paper, ink=darkest)
+        notes = (*notes, way_up_note(share))
     return FormCheck(True, "", reg.summary(), fields, png.tobytes(), notes)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -28,7 +30,7 @@ from omr.detect.medium import (
 )
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.reference import ReferenceFeatures, reference_features
-from omr.detect.register import register_page
+from omr.detect.register import Registration, RegistrationFailed, register_page
 from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
@@ -214,6 +216,39 @@ def ink_evidence(colour: np.ndarray, matrix: np.ndarray, media: dict, form: Form
     return evidence_png(colour, matrix, tiles)
 
 
+class PlacedSheet(NamedTuple):
+    """A page as it is read: the image (straightened when a photo), its registration."""
+
+    gray: np.ndarray
+    registration: Registration | RegistrationFailed
+    photo: bool
+    straighten: Callable | None  # straightens another plane of a photo the same way
+
+
+def register_sheet(gray: np.ndarray, form: Form) -> PlacedSheet:
+    """Register a page as :func:`read_page` does, a photo's perspective retry included.
+
+    ``omr forms check`` calls this too, so that it passes exactly the pages
+    ``omr run`` reads.
+    """
+    reg = register(gray, form)
+    loose = (
+        bool(reg)
+        and (reg.residual_mm > SCAN_RESIDUAL_MM or reg.marks_found < reg.marks_expected)
+        and in_a_frame(gray)
+    )
+    if (not reg and reg.reason in PHOTO_RETRY) or loose:
+        # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
+        # A photo's flat fit that is loose, or leaves marks out, is one too: its
+        # perspective bends an affine fit by a tenth of a millimetre at the
+        # marks found and by millimetres in between.
+        for page, warp in _rectified_candidates(gray, form):
+            again = register(page, form)
+            if again and (not reg or _fits_better(again, reg)):
+                return PlacedSheet(page, again, True, warp)
+    return PlacedSheet(gray, reg, False, None)
+
+
 def read_page(
     gray: np.ndarray,
     form: Form,
@@ -242,25 +277,13 @@ def read_page(
         What the sheet should look like and the scanner's thresholds.
     """
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
-    reg = register(gray, form)
-    photo, straighten = False, None
-    loose = (
-        bool(reg)
-        and (reg.residual_mm > SCAN_RESIDUAL_MM or reg.marks_found < reg.marks_expected)
-        and in_a_frame(gray)
-    )
-    if (not reg and reg.reason in PHOTO_RETRY) or loose:
-        # Perhaps a photo: the sheet lies somewhere in the frame, in perspective.
-        # A photo's flat fit that is loose, or leaves marks out, is one too: its
-        # perspective bends an affine fit by a tenth of a millimetre at the
-        # marks found and by millimetres in between.
-        for page, warp in _rectified_candidates(gray, form):
-            again = register(page, form)
-            if again and (not reg or _fits_better(again, reg)):
-                gray, reg, photo, straighten = page, again, True, warp
-                break
-    if not reg:
-        return SheetRead(**base, problem=reg.reason, message=reg.message)
+    placed = register_sheet(gray, form)
+    if not placed.registration:
+        reg = placed.registration
+        return SheetRead(
+            **base, problem=reg.reason, message=reg.message, registration=dict(reg.proof)
+        )
+    gray, reg, photo, straighten = placed
     model = calibration.marks
     if photo:
         # Evening out a photo's light also flattens a smudge's halo, the sign of

@@ -11,7 +11,7 @@ carries the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
@@ -25,7 +25,9 @@ from omr.detect.landmarks import (
     refine_centres,
 )
 from omr.detect.photo import flatten_light
+from omr.detect.proof import prove_fit, unproven
 from omr.detect.reference import ReferenceFeatures, align_on_reference
+from omr.detect.refine import refine_on_outlines
 from omr.detect.sampling import apply_transform, sample_image, square_pattern
 from omr.forms import CornerMarks, Form, ReferenceImage, TimingTrack
 
@@ -49,6 +51,7 @@ class Registration:
     marks_found: int
     marks_expected: int
     ink: float
+    proof: dict = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return True
@@ -62,6 +65,7 @@ class Registration:
             "px_per_mm": round(self.px_per_mm, 3),
             "marks_found": self.marks_found,
             "marks_expected": self.marks_expected,
+            **self.proof,
         }
 
 
@@ -71,6 +75,8 @@ class RegistrationFailed:
 
     reason: str
     message: str
+    proof: dict = field(default_factory=dict)
+    matrix: np.ndarray | None = None  # the fit that was refused, when there was one
 
     def __bool__(self) -> bool:
         return False
@@ -181,7 +187,10 @@ def register_page(
                 "registration-weak",
                 f"the page matches its reference loosely ({fit.residual_mm:.2f} mm)",
             )
-        fitted = (1.0, fit.matrix, fit.inliers, fit.residual_mm, darkest, np.inf)
+        # Features of the whole sheet repeat (letters beside bubbles, rules):
+        # each field's own printed outlines say where it really is.
+        matrix = refine_on_outlines(gray, fit.matrix, form, paper=paper, ink=darkest)
+        fitted = (1.0, matrix, fit.inliers, fit.residual_mm, darkest, np.inf)
     else:
         fitted = _fit_landmarks(
             gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share
@@ -201,9 +210,20 @@ def register_page(
         return RegistrationFailed(
             "registration-weak", "the marks found lie too close to a line to fix the page"
         )
-    problem = check_fit(gray, matrix, form, n_found, paper=paper, ink=darkest)
-    if problem:
-        return RegistrationFailed("registration-weak", problem)
+    proof = prove_fit(gray, matrix, form, paper=paper, ink=darkest)
+    if not proof.ok:
+        problem = unproven(
+            gray,
+            matrix,
+            form,
+            proof,
+            n_found,
+            paper=paper,
+            ink=darkest,
+            blind_ok=not isinstance(reg, ReferenceImage),
+        )
+        if problem:
+            return RegistrationFailed("registration-weak", problem, proof.summary(), matrix)
     a, b = matrix[0, 0], matrix[1, 0]
     angle = float(np.degrees(np.arctan2(b, a)))
     return Registration(
@@ -215,6 +235,7 @@ def register_page(
         marks_found=n_found,
         marks_expected=expected or n_found,
         ink=ink,
+        proof=proof.summary(),
     )
 
 

@@ -1,0 +1,396 @@
+"""Prove a page's fit before anything on it is read.
+
+Corner marks, tracks and reference images each fix a transform; none of them
+can say that the bubbles sit under it. The printed bubble outlines can, but
+only by comparison: a fit a whole pitch off still puts most bubbles on
+printed outlines (their neighbours'), so how well the outlines fit says
+little on its own. The proof asks instead whether the fit beats every fit
+near it that a misregistration could give: the form's bubbles shifted by
+half a pitch and by a whole pitch, either way, along each field's options and
+along its items.
+
+For a shift ``s``, the bubbles that tell are those whose shifted place holds
+no bubble of the form (the outer options for a whole pitch; every bubble for
+half a pitch). Under the right fit their outlines show at their place and
+not at the shifted one; under a fit off by ``s`` both places show the same
+(print, or paper). Each telling bubble gives a paired difference, in the
+page's own paper-to-ink contrast: outline contrast at its place minus that at
+its shifted place. The fit wins a shift where the median difference is a
+clear share of the page's own outline contrast and most bubbles agree, in
+every region of the page (top, bottom, left, right) and every field with
+enough telling bubbles. Comparisons within one page need no scale carried
+over from other scans: the page's own outlines are the yardstick, whatever
+its resolution, paper or scanner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from omr.detect.sampling import apply_transform, sample_image
+from omr.forms import Form
+
+_REGIONS = ("top", "bottom", "left", "right")
+SHIFTS = (0.5, 1.0)  # in pitches, either way, along options and along items
+_ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+_UNIT_CIRCLE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])
+# The printed outline's radius is the form's within a few tenths of a mm: its
+# darkest point along each ray, over this band, is taken as "on the outline".
+_BAND = (0.82, 0.91, 1.0, 1.09, 1.18)
+_INSIDE = 0.55  # the ring well inside the outline, clear of a slightly small print
+_SIDE = np.linspace(-0.6, 0.6, 6)
+_UNIT_RECT = np.concatenate(
+    [
+        np.column_stack([_SIDE, -np.ones(6)]),
+        np.column_stack([np.ones(6), _SIDE]),
+        np.column_stack([_SIDE, np.ones(6)]),
+        np.column_stack([-np.ones(6), _SIDE]),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Whether a fit beats its near misses, and the numbers that say so.
+
+    ``margin`` is the smallest win (median difference over the page's outline
+    contrast) over every unit tested; ``weakest`` names that unit and shift;
+    ``contrast`` is the page's median outline contrast under the fit (paper to
+    ink = 1); ``tested`` how many (unit, shift) pairs had enough bubbles.
+    """
+
+    ok: bool
+    margin: float
+    weakest: str
+    contrast: float
+    tested: int
+    reason: str = ""
+    units: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def field_margins(self) -> dict[str, float]:
+        """Per field, its smallest win over the shifts tested on it alone."""
+        out: dict[str, float] = {}
+        for unit, (margin, _, _) in self.units.items():
+            name = unit.rsplit(" ", 2)[0]
+            if name not in _REGIONS:
+                out[name] = min(out.get(name, np.inf), margin)
+        return out
+
+    def summary(self) -> dict:
+        """The figures a person checks."""
+        return {
+            "proven": self.ok,
+            "proof_margin": round(self.margin, 3),
+            "proof_weakest": self.weakest,
+            "outline_contrast": round(self.contrast, 3),
+            "proof_tests": self.tested,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class _Shifts:
+    """Every shift tested on a form: per shift, its vectors per bubble and which bubbles tell."""
+
+    names: tuple[str, ...]  # "answers +1 option", ...
+    fields: tuple[str, ...]  # the field each shift belongs to
+    vectors: tuple[np.ndarray, ...]  # (K, 2) mm: the shift, per telling bubble
+    bubbles: tuple[np.ndarray, ...]  # (K,) indices of the telling bubbles
+    pitches: tuple[float, ...]  # the shift in pitches: 0.5 or 1
+
+
+def _steps(centres: np.ndarray, index: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """A field's option step and item step, in mm (the shortest of its item steps)."""
+    steps = []
+    if index.shape[1] >= 2:
+        steps.append(("option", np.median(centres[index[:, 1]] - centres[index[:, 0]], axis=0)))
+    if index.shape[0] >= 2:
+        d = centres[index[1:, 0]] - centres[index[:-1, 0]]
+        n = np.linalg.norm(d, axis=1)
+        steps.append(("item", np.median(d[n <= 1.5 * n.min()], axis=0)))
+    if len(steps) == 1:  # one row or one column: across it, the same pitch
+        name, v = steps[0]
+        steps.append(("across", np.array([-v[1], v[0]])))
+    return steps
+
+
+def form_pitches(form: Form) -> dict[str, float]:
+    """Per field of a grid, its smallest pitch in mm (options or items)."""
+    xy = form.layout.centers_xy
+    return {
+        name: min(float(np.linalg.norm(v)) for _, v in _steps(xy, f.index))
+        for name, f in form.layout.fields.items()
+        if f.kind != "box" and f.index.size >= 2
+    }
+
+
+def form_shifts(form: Form) -> _Shifts:
+    """The shifts the proof tries on ``form``, worked out once per layout."""
+    layout = form.layout
+    key = (id(layout), len(layout))
+    cached = _SHIFT_CACHE.get(key)
+    if cached is not None and cached[0] is layout:
+        return cached[1]
+    xy = layout.centers_xy
+    r = layout.radius
+    names, owners, vectors, bubbles, pitches = [], [], [], [], []
+    for fname, f in layout.fields.items():
+        if f.kind == "box":
+            continue
+        members = f.index.ravel()
+        for step_name, step in _steps(xy, f.index):
+            for k in SHIFTS:
+                for sign in (1, -1):
+                    s = sign * k * step
+                    moved = xy[members] + s
+                    nearest = _nearest_distance(moved, xy)
+                    tells = nearest > 0.5 * r[members]
+                    if not tells.any():
+                        continue
+                    label = f"{'+' if sign > 0 else '-'}{k:g} {step_name}"
+                    names.append(f"{fname} {label}")
+                    owners.append(fname)
+                    vectors.append(np.broadcast_to(s, (int(tells.sum()), 2)))
+                    bubbles.append(members[tells])
+                    pitches.append(k)
+    shifts = _Shifts(tuple(names), tuple(owners), tuple(vectors), tuple(bubbles), tuple(pitches))
+    _SHIFT_CACHE[key] = (layout, shifts)
+    return shifts
+
+
+_SHIFT_CACHE: dict = {}
+
+
+def _nearest_distance(points: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Distance from each of ``points`` (K, 2) to the nearest of ``xy`` (N, 2)."""
+    out = np.empty(len(points))
+    for start in range(0, len(points), 256):
+        d = np.linalg.norm(points[start : start + 256, None, :] - xy[None, :, :], axis=-1)
+        out[start : start + 256] = d.min(axis=1)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _patterns(rect: bool) -> tuple[np.ndarray, np.ndarray]:
+    unit = _UNIT_RECT if rect else _UNIT_CIRCLE
+    band = np.stack([unit * b for b in _BAND], axis=1)  # (A, B, 2)
+    return band, unit * _INSIDE
+
+
+def outline_levels(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    centres_mm: np.ndarray,
+    half_axes_mm: np.ndarray,
+    rectangular: np.ndarray,
+    *,
+    paper: float,
+    ink: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outline contrast and inside darkness (K,) of outlines centred at ``centres_mm``.
+
+    Contrast: grey well inside minus grey on the outline (its darkest point
+    along each ray over a band of radii, averaged round it); darkness: paper
+    minus grey inside. Both in units of the page's paper-to-ink contrast.
+    """
+    scale = max(paper - ink, 1.0)
+    on = np.empty(len(centres_mm), dtype=np.float32)
+    inside = np.empty(len(centres_mm), dtype=np.float32)
+    centres_px = apply_transform(matrix, centres_mm)
+    linear = _local_linear(matrix, centres_mm)  # mm offsets to px offsets
+    for rect in (False, True):
+        sel = rectangular == rect
+        if not sel.any():
+            continue
+        band, inner = _patterns(rect)
+        lin = linear if linear.ndim == 2 else linear[sel]
+        ax, c = half_axes_mm[sel], centres_px[sel]
+        ring = _apply_linear(lin, band[None] * ax[:, None, None, :])
+        on[sel] = sample_image(gray, c[:, None, None, :] + ring).min(axis=2).mean(axis=1)
+        pts = _apply_linear(lin, inner[None] * ax[:, None, :])
+        inside[sel] = sample_image(gray, c[:, None, :] + pts).mean(axis=1)
+    return (inside - on) / scale, (paper - inside) / scale
+
+
+def _local_linear(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The map's Jacobian at each of ``xy``: (2, 2) for an affine map, else (K, 2, 2) local ones."""
+    m = np.asarray(matrix, dtype=float)
+    if m[2, 0] == 0 and m[2, 1] == 0:
+        return np.ascontiguousarray(m[:2, :2] / m[2, 2])
+    w = xy @ m[2, :2] + m[2, 2]
+    mapped = (xy @ m[:2, :2].T + m[:2, 2]) / w[:, None]
+    # d(p/w)/dx = (A - p ⊗ g) / w, with g the gradient of w.
+    return (m[None, :2, :2] - mapped[:, :, None] * m[None, None, 2, :2]) / w[:, None, None]
+
+
+def _apply_linear(linear: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Offsets (K, ..., 2) in mm through one Jacobian (2, 2) or one per row (K, 2, 2)."""
+    if linear.ndim == 2:
+        return offsets @ np.ascontiguousarray(linear.T)
+    shape = offsets.shape
+    flat = offsets.reshape(shape[0], -1, 2)
+    return np.matmul(flat, np.swapaxes(linear, 1, 2)).reshape(shape)
+
+
+def prove_fit(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    min_margin: float = 0.25,
+    min_wins: float = 0.7,
+    min_region: int = 10,
+    min_field: int = 5,
+    filled: float = 0.3,
+) -> Proof:
+    """Whether ``matrix`` puts the form's bubbles on their printed outlines, and no near miss does.
+
+    Parameters
+    ----------
+    gray : (M, N) uint8 page; matrix : (3, 3) form mm → page pixels.
+    paper, ink : the page's grey levels of paper and of solid print.
+    min_margin : float
+        Least median win, as a share of the page's outline contrast, on
+        every (unit, shift) tested.
+    min_wins : float
+        Least share of telling bubbles whose own difference is positive.
+    min_region, min_field : int
+        Fewest telling bubbles for a region of the page, or a field, to be tested.
+    filled : float
+        Inside darkness above which a bubble is taken as marked and left out
+        (a filled bubble hides its outline).
+    """
+    layout = form.layout
+    xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
+    here, dark = outline_levels(gray, matrix, xy, ax, rect, paper=paper, ink=ink)
+    unmarked = (dark < filled) & ~layout.square
+    contrast = float(np.median(here[unmarked])) if unmarked.any() else 0.0
+    shifts = form_shifts(form)
+    if not shifts.names:
+        return Proof(False, 0.0, "", contrast, 0, "the form has no grid to prove a fit on")
+    idx = np.concatenate(shifts.bubbles)
+    moved = xy[idx] + np.concatenate(shifts.vectors)
+    there, there_dark = outline_levels(
+        gray, matrix, moved, ax[idx], rect[idx], paper=paper, ink=ink
+    )
+    ends = np.cumsum([len(b) for b in shifts.bubbles])
+    w, h = form.page.width, form.page.height
+    units: dict[str, tuple[float, float, int]] = {}
+    pooled: dict[tuple[str, str], list[np.ndarray]] = {}
+    for k, start in enumerate(np.concatenate([[0], ends[:-1]])):
+        sl = slice(int(start), int(ends[k]))
+        b = idx[sl]
+        keep = (dark[b] < filled) & (there_dark[sl] < filled)
+        diff = (here[b] - there[sl])[keep]
+        pos = xy[b][keep]
+        name = shifts.names[k]
+        direction = name.split(" ", 1)[1]
+        pooled_regions = {
+            "top": pos[:, 1] < h / 2,
+            "bottom": pos[:, 1] >= h / 2,
+            "left": pos[:, 0] < w / 2,
+            "right": pos[:, 0] >= w / 2,
+        }
+        for region, sel in pooled_regions.items():
+            pooled.setdefault((region, direction), []).append(diff[sel])
+        if len(diff) >= min_field:
+            units[name] = _win(diff, contrast)
+    for (region, direction), parts in pooled.items():
+        diff = np.concatenate(parts)
+        if len(diff) >= min_region:
+            units[f"{region} {direction}"] = _win(diff, contrast)
+    if not units:
+        return Proof(False, 0.0, "", contrast, 0, "too few bubbles tell a near miss apart")
+    if contrast <= 0.02:
+        return Proof(
+            False,
+            0.0,
+            "",
+            contrast,
+            len(units),
+            f"the printed bubble outlines do not show under the fit (contrast {contrast:.2f})",
+            units,
+        )
+    margins = {u: m for u, (m, _, _) in units.items()}
+    weakest = min(margins, key=margins.get)
+    failing = [u for u, (m, wins, _) in units.items() if m < min_margin or wins < min_wins]
+    margin = margins[weakest]
+    if failing:
+        worst = min(failing, key=margins.get)
+        m, wins, n = units[worst]
+        reason = (
+            f"the printed bubbles fit as well {worst.split(' ', 1)[1]} off as where the "
+            f"marks put them ({worst}: margin {m:.2f}, {wins:.0%} of {n} bubbles agree; "
+            f"{len(failing)} of {len(units)} tests fail)"
+        )
+        return Proof(False, margin, worst, contrast, len(units), reason, units)
+    return Proof(True, margin, weakest, contrast, len(units), "", units)
+
+
+def _win(diff: np.ndarray, contrast: float) -> tuple[float, float, int]:
+    """(median difference over the page contrast, share of positive differences, count)."""
+    return (
+        float(np.median(diff)) / max(contrast, 1e-3),
+        float((diff > 0).mean()),
+        len(diff),
+    )
+
+
+def print_visible(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    visible: float = 0.12,
+) -> bool:
+    """Whether the printed outlines show at all, under the fit or a half pitch from it.
+
+    A 1-bit scan can drop light print altogether; a fit half a pitch off sees
+    no outlines either, but the ones half a pitch away do.
+    """
+    layout = form.layout
+    xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
+    shifts = form_shifts(form)
+    halves = [v[0] for v, k in zip(shifts.vectors, shifts.pitches, strict=True) if k == 0.5]
+    offsets = np.unique(np.round([np.zeros(2), *halves], 1), axis=0)
+    for off in offsets:
+        c, _ = outline_levels(gray, matrix, xy + off, ax, rect, paper=paper, ink=ink)
+        if float(np.median(c[~layout.square])) >= visible:
+            return True
+    return False
+
+
+def unproven(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    proof: Proof,
+    landmarks: int,
+    *,
+    paper: float,
+    ink: float,
+    blind_ok: bool,
+    blind_landmarks: int = 5,
+) -> str:
+    """Why a fit the proof did not pass cannot be read, or ``""`` when it still can.
+
+    Where the outlines show, a failed proof is final. Where the page shows no
+    printed outline at all (light print lost by a 1-bit scan), nothing on it
+    can prove or disprove a fit: a fit on ``blind_landmarks`` printed marks or
+    more is taken on their word; a reference-image fit (``blind_ok`` False) or
+    fewer marks go to a person.
+    """
+    if print_visible(gray, matrix, form, paper=paper, ink=ink):
+        return proof.reason or "the printed bubbles do not prove the fit"
+    if blind_ok and landmarks >= blind_landmarks:
+        return ""
+    return (
+        f"the printed bubbles are too faint to prove the fit ({landmarks} landmarks found; "
+        f"outline contrast {proof.contrast:.2f})"
+    )
