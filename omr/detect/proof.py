@@ -10,7 +10,8 @@ half a pitch and by a whole pitch, either way, along each field's options and
 along its items.
 
 For a shift ``s``, the bubbles that tell are those whose shifted place holds
-no bubble of the form (the outer options for a whole pitch; every bubble for
+no bubble of the form and no other print it knows of (labels, numbers, write-in
+boxes: :mod:`omr.detect.printmap`) (the outer options for a whole pitch; every bubble for
 half a pitch). Under the right fit their outlines show at their place and
 not at the shifted one; under a fit off by ``s`` both places show the same
 (print, or paper). Each telling bubble gives a paired difference, in the
@@ -30,6 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from omr.detect.printmap import on_other_print
 from omr.detect.sampling import apply_transform, sample_image
 from omr.forms import Form
 
@@ -99,6 +101,7 @@ class _Shifts:
     vectors: tuple[np.ndarray, ...]  # (K, 2) mm: the shift, per telling bubble
     bubbles: tuple[np.ndarray, ...]  # (K,) indices of the telling bubbles
     pitches: tuple[float, ...]  # the shift in pitches: 0.5 or 1
+    backed: tuple[np.ndarray, ...]  # (K,) whether a bubble sits the other way, one shift back
 
 
 def _steps(centres: np.ndarray, index: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -135,7 +138,7 @@ def form_shifts(form: Form) -> _Shifts:
         return cached[1]
     xy = layout.centers_xy
     r = layout.radius
-    names, owners, vectors, bubbles, pitches = [], [], [], [], []
+    names, owners, vectors, bubbles, pitches, backed = [], [], [], [], [], []
     for fname, f in layout.fields.items():
         if f.kind == "box":
             continue
@@ -147,6 +150,7 @@ def form_shifts(form: Form) -> _Shifts:
                     moved = xy[members] + s
                     nearest = _nearest_distance(moved, xy)
                     tells = nearest > 0.5 * r[members]
+                    tells &= ~on_other_print(form, moved, layout.half_axes[members])
                     if not tells.any():
                         continue
                     label = f"{'+' if sign > 0 else '-'}{k:g} {step_name}"
@@ -155,7 +159,11 @@ def form_shifts(form: Form) -> _Shifts:
                     vectors.append(np.broadcast_to(s, (int(tells.sum()), 2)))
                     bubbles.append(members[tells])
                     pitches.append(k)
-    shifts = _Shifts(tuple(names), tuple(owners), tuple(vectors), tuple(bubbles), tuple(pitches))
+                    back = _nearest_distance(xy[members[tells]] - s, xy)
+                    backed.append(back < 0.5 * r[members[tells]])
+    shifts = _Shifts(
+        tuple(names), tuple(owners), tuple(vectors), tuple(bubbles), tuple(pitches), tuple(backed)
+    )
     _SHIFT_CACHE[key] = (layout, shifts)
     return shifts
 
@@ -192,11 +200,11 @@ def outline_levels(
     """Outline contrast and inside darkness (K,) of outlines centred at ``centres_mm``.
 
     Contrast: grey well inside minus grey on the outline (its darkest point
-    along each ray over a band of radii, averaged round it); darkness: paper
-    minus grey inside. Both in units of the page's paper-to-ink contrast.
+    along each ray over a band of radii), averaged round it;
+    darkness: paper minus grey inside. Both in units of the page's paper-to-ink contrast.
     """
     scale = max(paper - ink, 1.0)
-    on = np.empty(len(centres_mm), dtype=np.float32)
+    on = np.empty((len(centres_mm), len(_UNIT_CIRCLE)), dtype=np.float32)  # per ray round it
     inside = np.empty(len(centres_mm), dtype=np.float32)
     centres_px = apply_transform(matrix, centres_mm)
     linear = _local_linear(matrix, centres_mm)  # mm offsets to px offsets
@@ -208,10 +216,14 @@ def outline_levels(
         lin = linear if linear.ndim == 2 else linear[sel]
         ax, c = half_axes_mm[sel], centres_px[sel]
         ring = _apply_linear(lin, band[None] * ax[:, None, None, :])
-        on[sel] = sample_image(gray, c[:, None, None, :] + ring).min(axis=2).mean(axis=1)
+        on[sel] = sample_image(gray, c[:, None, None, :] + ring).min(axis=2)
         pts = _apply_linear(lin, inner[None] * ax[:, None, :])
         inside[sel] = sample_image(gray, c[:, None, :] + pts).mean(axis=1)
-    return (inside - on) / scale, (paper - inside) / scale
+    # The mean round the outline: a 1-bit scan keeps only part of a light
+    # print's rays, and a ring half a pitch off still crosses its neighbours'
+    # outlines on many (so no quantile over rays tells a ring from a crossing).
+    contrast = (inside[:, None] - on).mean(axis=1)
+    return contrast / scale, (paper - inside) / scale
 
 
 def _local_linear(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -246,6 +258,7 @@ def prove_fit(
     min_region: int = 10,
     min_field: int = 5,
     filled: float = 0.3,
+    contaminated: float = 0.5,
 ) -> Proof:
     """Whether ``matrix`` puts the form's bubbles on their printed outlines, and no near miss does.
 
@@ -263,6 +276,9 @@ def prove_fit(
     filled : float
         Inside darkness above which a bubble is taken as marked and left out
         (a filled bubble hides its outline).
+    contaminated : float
+        On whole-pitch tests, a bubble whose moved place beats its own place
+        by this share of the page contrast is left out (other print there).
     """
     layout = form.layout
     xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
@@ -285,7 +301,14 @@ def prove_fit(
         sl = slice(int(start), int(ends[k]))
         b = idx[sl]
         keep = (dark[b] < filled) & (there_dark[sl] < filled)
-        diff = (here[b] - there[sl])[keep]
+        diff = here[b] - there[sl]
+        if shifts.pitches[k] == 1:
+            # Off by a whole pitch, the fit would put such a bubble on its
+            # neighbour's outline and the moved place on its own: a tie, never
+            # a clear loss. A clear loss says the moved place holds other print
+            # (a write-in box, a rule): it tells nothing either way.
+            keep &= ~(shifts.backed[k] & (diff < -contaminated * max(contrast, 1e-3)))
+        diff = diff[keep]
         pos = xy[b][keep]
         name = shifts.names[k]
         direction = name.split(" ", 1)[1]
