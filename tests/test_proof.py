@@ -10,6 +10,7 @@ import yaml
 from conftest import blank_sheet
 from designs import design
 from fithelpers import reference_image
+from simhelpers import reference_session
 
 from omr.calibration import find_calibration
 from omr.detect.proof import prove_fit
@@ -18,8 +19,10 @@ from omr.detect.reference import align_on_reference, reference_features
 from omr.detect.refine import refine_on_outlines
 from omr.detect.register import grey_percentiles
 from omr.detect.sampling import apply_transform
+from omr.evaluate import evaluate_run
 from omr.forms import Form, load_form
 from omr.pages import find_pages, load_page
+from omr.pipeline import run_session
 from omr.simulate.session import render_blank, simulate_session
 
 
@@ -169,3 +172,18 @@ def test_a_fit_a_little_off_is_brought_onto_the_printed_outlines(tmp_path):
     err = np.linalg.norm(apply_transform(refined, xy) - apply_transform(reg.matrix, xy), axis=1)
     assert err.max() / reg.px_per_mm < 0.15
     assert prove_fit(page, refined, form, **_levels(page)).ok
+
+
+def test_a_simulated_reference_session_scores_no_page_printed_off_register(tmp_path):
+    """Issue 12's done-when: a reference-image form made from one filled sheet at 150 dpi;
+    the stack's pages printed 1.5 pitches off (whole page, or its lower half) are all held."""
+    truth = reference_session(tmp_path, sheets=8, seed=3, dpi=150, misregister=0.5)
+    shifted = [s for s in truth["sheets"].values() if s["misregistered"]]
+    assert len(shifted) >= 2
+    run_session(tmp_path, jobs=1)
+    report = evaluate_run(tmp_path / "out", tmp_path / "truth.json")
+    assert report["misregistered"]["pages"] == len(shifted)
+    assert report["misregistered"]["scored"] == 0, report["misregistered"]["scored_pages"]
+    assert report["silent_errors"] == 0
+    # the pages in register are read, not all sent to a person
+    assert report["sheets_exact_count"] >= report["sheets"] - len(shifted) - 1

@@ -371,22 +371,57 @@ def print_visible(
     paper: float,
     ink: float,
     visible: float = 0.12,
+    min_bubbles: int = 8,
 ) -> bool:
-    """Whether the printed outlines show at all, under the fit or a half pitch from it.
+    """Whether the printed outlines show anywhere, under the fit or half a pitch from it.
 
-    A 1-bit scan can drop light print altogether; a fit half a pitch off sees
-    no outlines either, but the ones half a pitch away do.
+    Judged field by field: a sheet whose lower half was printed off its marks
+    shows the upper fields' outlines under the fit and the lower ones' half a
+    pitch away, though the page's median shows neither. A 1-bit scan can drop
+    light print altogether: then no field shows any.
     """
     layout = form.layout
     xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
     shifts = form_shifts(form)
     halves = [v[0] for v, k in zip(shifts.vectors, shifts.pitches, strict=True) if k == 0.5]
     offsets = np.unique(np.round([np.zeros(2), *halves], 1), axis=0)
+    fields = [f.index.ravel() for f in layout.fields.values() if f.kind != "box"]
+    fields = [b for b in fields if len(b) >= min_bubbles]
     for off in offsets:
         c, _ = outline_levels(gray, matrix, xy + off, ax, rect, paper=paper, ink=ink)
-        if float(np.median(c[~layout.square])) >= visible:
+        if any(float(np.median(c[b])) >= visible for b in fields):
             return True
     return False
+
+
+def marks_off_grid(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    marked: float = 0.5,
+) -> tuple[int, int]:
+    """How many marks sit on the form's bubbles, and how many where no bubble is.
+
+    The moved places of the proof's tests hold no bubble; under the right fit
+    no student marks one. Under a fit half a pitch off, the marks sit between
+    bubbles; a pitch off, the marks of the outer options sit beyond the grid.
+    A mark is an inside darkness of ``marked`` (paper 0, solid ink 1) or more.
+    """
+    layout = form.layout
+    xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
+    _, dark = outline_levels(gray, matrix, xy, ax, rect, paper=paper, ink=ink)
+    on = int((dark[~layout.square] >= marked).sum())
+    shifts = form_shifts(form)
+    idx = np.concatenate(shifts.bubbles)
+    moved = np.unique(np.round(xy[idx] + np.concatenate(shifts.vectors), 1), axis=0)
+    half = np.full((len(moved), 2), float(np.median(ax, axis=0).min()))
+    _, there = outline_levels(
+        gray, matrix, moved, half, np.zeros(len(moved), bool), paper=paper, ink=ink
+    )
+    return on, int((there >= marked).sum())
 
 
 def unproven(
@@ -400,20 +435,30 @@ def unproven(
     ink: float,
     blind_ok: bool,
     blind_landmarks: int = 5,
+    min_marks: int = 10,
+    max_off: float = 0.05,
 ) -> str:
     """Why a fit the proof did not pass cannot be read, or ``""`` when it still can.
 
     Where the outlines show, a failed proof is final. Where the page shows no
-    printed outline at all (light print lost by a 1-bit scan), nothing on it
-    can prove or disprove a fit: a fit on ``blind_landmarks`` printed marks or
-    more is taken on their word; a reference-image fit (``blind_ok`` False) or
-    fewer marks go to a person.
+    printed outline at all (light print lost by a 1-bit scan), the students'
+    marks are the only evidence left: a fit on ``blind_landmarks`` printed
+    marks or more is read when at least ``min_marks`` marks sit on bubbles and
+    at most ``max_off`` of that many where none is (:func:`marks_off_grid`);
+    a reference-image fit (``blind_ok`` False), fewer landmarks or marks off
+    the grid go to a person.
     """
     if print_visible(gray, matrix, form, paper=paper, ink=ink):
         return proof.reason or "the printed bubbles do not prove the fit"
-    if blind_ok and landmarks >= blind_landmarks:
+    if not blind_ok or landmarks < blind_landmarks:
+        return (
+            f"the printed bubbles are too faint to prove the fit ({landmarks} landmarks found; "
+            f"outline contrast {proof.contrast:.2f})"
+        )
+    on, off = marks_off_grid(gray, matrix, form, paper=paper, ink=ink)
+    if on >= min_marks and off <= max_off * on:
         return ""
     return (
-        f"the printed bubbles are too faint to prove the fit ({landmarks} landmarks found; "
-        f"outline contrast {proof.contrast:.2f})"
+        f"the printed bubbles are too faint to prove the fit, and the marks do not: "
+        f"{on} marks on bubbles, {off} where no bubble is"
     )
