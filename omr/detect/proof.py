@@ -37,11 +37,12 @@ from omr.forms import Form
 
 _REGIONS = ("top", "bottom", "left", "right")
 SHIFTS = (0.5, 1.0)  # in pitches, either way, along options and along items
+MAX_TELLING = 48  # bubbles a shift is tested on, spread over its field (plenty for a median)
 _ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
 _UNIT_CIRCLE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])
 # The printed outline's radius is the form's within a few tenths of a mm: its
 # darkest point along each ray, over this band, is taken as "on the outline".
-_BAND = (0.82, 0.91, 1.0, 1.09, 1.18)
+_BAND = (0.85, 1.0, 1.15)
 _INSIDE = 0.55  # the ring well inside the outline, clear of a slightly small print
 _SIDE = np.linspace(-0.6, 0.6, 6)
 _UNIT_RECT = np.concatenate(
@@ -151,6 +152,7 @@ def form_shifts(form: Form) -> _Shifts:
                     nearest = _nearest_distance(moved, xy)
                     tells = nearest > 0.5 * r[members]
                     tells &= ~on_other_print(form, moved, layout.half_axes[members])
+                    tells = _spread_subset(tells, MAX_TELLING)
                     if not tells.any():
                         continue
                     label = f"{'+' if sign > 0 else '-'}{k:g} {step_name}"
@@ -169,6 +171,16 @@ def form_shifts(form: Form) -> _Shifts:
 
 
 _SHIFT_CACHE: dict = {}
+
+
+def _spread_subset(mask: np.ndarray, most: int) -> np.ndarray:
+    """``mask`` with at most ``most`` of its True entries kept, evenly spread."""
+    where = np.flatnonzero(mask)
+    if len(where) <= most:
+        return mask
+    kept = np.zeros_like(mask)
+    kept[where[np.linspace(0, len(where) - 1, most).round().astype(int)]] = True
+    return kept
 
 
 def _nearest_distance(points: np.ndarray, xy: np.ndarray) -> np.ndarray:
