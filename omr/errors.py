@@ -41,6 +41,13 @@ class InputFileError(OmrError):
     exit_code = ExitCode.input_file
 
 
+class BadArgument(OmrError):
+    """A command argument that names nothing there is (an unknown sheet, a question out of
+    range, an option not on the form, a date before the exam): nothing was changed."""
+
+    exit_code = ExitCode.usage
+
+
 class InvalidDefinitionError(OmrError):
     """A data file (form, exam, calibration) that breaks its format.
 

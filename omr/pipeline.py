@@ -204,9 +204,40 @@ def run_session(
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
         reads = store.reads(wanted, measures=False)
         evidence = store.evidence()
-    rows = score_session(reads, session.exam, session.roster)
-    write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return _summary(out, reads, rows, read_now, seconds, session_notes(session.exam))
+        reads, exam, rows = score_stored(store, reads, session)
+    write_exports(out, exam, session.form, reads, rows, evidence)
+    return _summary(out, reads, rows, read_now, seconds, session_notes(exam))
+
+
+def score_stored(
+    store: Store, reads: list[SheetRead], session: Session
+) -> tuple[list[SheetRead], Exam, list[CourseResult]]:
+    """Score ``reads`` with what people decided on top: review decisions and the key in force.
+
+    Returns the reads with the decisions laid over them, the exam with the
+    key version in force, and the result rows.
+    """
+    from omr.workflow.decisions import apply_decisions, sheet_rulings
+    from omr.workflow.keys import exam_in_force
+    from omr.workflow.records import stored_decisions
+
+    decisions = stored_decisions(store)
+    exam = exam_in_force(store, session.exam)
+    decided = apply_decisions(reads, decisions)
+    rows = score_session(decided, exam, session.roster, sheet_rulings(decisions))
+    return decided, exam, rows
+
+
+def session_root_for(out: Path, session_root: Path | None = None) -> Path:
+    """The session folder of the results in ``out``: given, OUT's parent, or the run's."""
+    if session_root is not None:
+        return session_root
+    beside = out.resolve().parent
+    if (beside / EXAM_FILE).is_file():
+        return beside
+    with Store(out / STORE_NAME) as store:
+        exam = store.meta().get("exam")
+    return Path(exam).parent if exam else beside
 
 
 def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
@@ -218,20 +249,16 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
     store_path = out / STORE_NAME
     if not store_path.is_file():
         raise InputFileError(f"{out}: no {STORE_NAME} (run 'omr run' first)")
-    with Store(store_path) as store:
-        meta = store.meta()
-        reads = store.reads(measures=False)
-        evidence = store.evidence()
-    if session_root is None:  # the session around OUT, else the one the run recorded
-        beside = out.resolve().parent
-        session_root = beside if (beside / EXAM_FILE).is_file() else Path(meta["exam"]).parent
-    root = session_root
+    root = session_root_for(out, session_root)
     if not (root / EXAM_FILE).is_file():
         raise InputFileError(f"{root}: no {EXAM_FILE}; give the session folder with --session")
     session = open_session(root)
-    rows = score_session(reads, session.exam, session.roster)
-    write_exports(out, session.exam, session.form, reads, rows, evidence)
-    return _summary(out, reads, rows, notes=session_notes(session.exam))
+    with Store(store_path) as store:
+        reads = store.reads(measures=False)
+        evidence = store.evidence()
+        reads, exam, rows = score_stored(store, reads, session)
+    write_exports(out, exam, session.form, reads, rows, evidence)
+    return _summary(out, reads, rows, notes=session_notes(exam))
 
 
 def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0, notes=()) -> RunSummary:
@@ -265,6 +292,65 @@ def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:
                 counts[kind] += 1
                 break
     return counts
+
+
+@dataclass(frozen=True)
+class SheetPicture:
+    """The annotated page of a sheet (PNG) and a crop of its items in doubt (PNG or None)."""
+
+    png: bytes
+    doubt_png: bytes | None
+
+
+def sheet_picture(
+    session: Session, read: SheetRead, caption: list[str], *, labels: dict[str, str]
+) -> SheetPicture:
+    """Load the page ``read`` came from, register it and draw every bubble's decision on it.
+
+    Raises
+    ------
+    InputFileError
+        The scan is no longer in ``SESSION/scans`` or its page does not register.
+    """
+    from omr.annotate import annotate_sheet, doubt_crops, doubt_items, png_bytes, with_caption
+    from omr.detect.read import register
+
+    path = session.scans / read.source
+    if not path.is_file():
+        raise InputFileError(f"{read.sheet_id}: the scan {path} is not there any more")
+    try:
+        page = load_page(PageRef(path, read.page - 1, read.source))
+    except PageLoadError as exc:
+        raise InputFileError(str(exc)) from exc
+    if not read.ok:
+        return SheetPicture(_png(with_caption(_rgb(page.pixels), caption)), None)
+    reg = register(page.gray, session.form)
+    if not reg:
+        raise InputFileError(f"{read.sheet_id}: the page does not register now: {reg.message}")
+    drawn = annotate_sheet(_rgb(page.pixels), reg.matrix, session.form, read, labels=labels)
+    items = []
+    for name, i in doubt_items(read, session.form):
+        item = read.fields[name].items[i]
+        where = f"{labels[name]} q{i + 1}" if name in labels else f"{name} #{i + 1}"
+        items.append(
+            (name, i, f"{where}: {item.reason}, marked {item.value or '-'}, unsure {item.unsure}")
+        )
+    crop = doubt_crops(drawn, reg.matrix, session.form, items)
+    return SheetPicture(
+        png_bytes(with_caption(drawn, caption)), None if crop is None else png_bytes(crop)
+    )
+
+
+def _rgb(pixels):
+    import cv2
+
+    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
+
+
+def _png(rgb) -> bytes:
+    from omr.annotate import png_bytes
+
+    return png_bytes(rgb)
 
 
 def first_page(scan: Path):

@@ -1,16 +1,24 @@
 """The session store: one SQLite file holding every page read, so runs resume.
 
 Schema changes are named migrations, applied in order inside a transaction and
-recorded in the ``migrations`` table.
+recorded in the ``migrations`` table (``PRAGMA user_version`` counts them); a
+store written by an older omr is upgraded when opened, keeping every read.
+
+On top of the reads, which are never changed by a person, sit the records of
+what people decided (:mod:`omr.workflow`): review decisions, key versions,
+objections and the audit log. Those tables are append-only (triggers refuse
+UPDATE and DELETE).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from omr.errors import InputFileError
 from omr.records import SheetRead
 
 STORE_NAME = "session.sqlite"
@@ -35,10 +43,90 @@ def _m002_evidence(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE evidence (sheet_id TEXT PRIMARY KEY, png BLOB NOT NULL)")
 
 
+def _append_only(db: sqlite3.Connection, table: str) -> None:
+    """Refuse every UPDATE and DELETE on ``table``: its rows are a record, never rewritten."""
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+        )
+
+
+def _m003_workflow(db: sqlite3.Connection) -> None:
+    """What people decide after the read, on top of the reads (which stay as they are)."""
+    db.execute(
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            command TEXT NOT NULL,
+            target TEXT NOT NULL,
+            before TEXT NOT NULL,
+            after TEXT NOT NULL,
+            why TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            sheet_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            item INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            by TEXT NOT NULL,
+            why TEXT NOT NULL,
+            at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE key_versions (
+            version INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            command TEXT NOT NULL,
+            why TEXT NOT NULL,
+            keys TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE objections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            student TEXT NOT NULL,
+            course TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            filed_on TEXT NOT NULL,
+            item INTEGER,
+            text TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            on_time INTEGER NOT NULL,
+            sheet_id TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE objection_decisions (
+            objection_id INTEGER PRIMARY KEY REFERENCES objections(id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            why TEXT NOT NULL,
+            accepted INTEGER NOT NULL,
+            change TEXT NOT NULL,
+            score_before TEXT NOT NULL,
+            score_after TEXT NOT NULL
+        )"""
+    )
+    for table in ("audit", "decisions", "key_versions", "objections", "objection_decisions"):
+        _append_only(db, table)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_pages", _m001_pages),
     ("002_evidence", _m002_evidence),
+    ("003_workflow", _m003_workflow),
 ]
+
+#: The tables :meth:`Store.append` writes to (all append-only).
+RECORD_TABLES = ("audit", "decisions", "key_versions", "objections", "objection_decisions")
 
 
 class Store:
@@ -48,6 +136,7 @@ class Store:
         self.path = path
         self.db = sqlite3.connect(str(path))
         self.db.execute("PRAGMA journal_mode=WAL") if str(path) != ":memory:" else None
+        self._depth = 0
         self.migrate()
 
     def __enter__(self) -> Store:
@@ -66,6 +155,12 @@ class Store:
             "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
+        unknown = done - {name for name, _ in MIGRATIONS}
+        if unknown:
+            raise InputFileError(
+                f"{self.path}: written by a newer omr (schema {', '.join(sorted(unknown))}); "
+                "upgrade omr to open it"
+            )
         applied = []
         for name, migration in MIGRATIONS:
             if name in done:
@@ -73,8 +168,50 @@ class Store:
             with self.db:
                 migration(self.db)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
+                self.db.execute(f"PRAGMA user_version = {len(done) + len(applied) + 1}")
             applied.append(name)
         return applied
+
+    @contextmanager
+    def atomic(self) -> Iterator[Store]:
+        """Everything written inside commits together, or not at all."""
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.rollback()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.db.commit()
+
+    def append(self, table: str, **values: object) -> int:
+        """Add one row to an append-only record table; return its rowid.
+
+        Committed at once unless inside :meth:`atomic`.
+        """
+        if table not in RECORD_TABLES:
+            raise ValueError(f"{table} is not a record table")
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self.atomic():
+            cur = self.db.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
+            )
+        return int(cur.lastrowid or 0)
+
+    def records(self, table: str, where: str = "", params: tuple = ()) -> list[dict]:
+        """Rows of a record table in the order they were added, as dicts."""
+        if table not in RECORD_TABLES:
+            raise ValueError(f"{table} is not a record table")
+        order = "version" if table == "key_versions" else "rowid"
+        cur = self.db.execute(
+            f"SELECT * FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}", params
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def fingerprints(self) -> dict[str, str]:
         """Sheet id → fingerprint of the source file it was read from."""
@@ -123,7 +260,7 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a session fact (exam file, form, calibration used)."""
-        with self.db:
+        with self.atomic():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def meta(self) -> dict[str, str]:

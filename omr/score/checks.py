@@ -132,30 +132,49 @@ def odd_reads(read: SheetRead) -> list[str]:
     ]
 
 
-def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
-    """Status, flags and note of one sheet, before the session-wide duplicate check."""
+def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None, ruling: str = "") -> Verdict:
+    """Status, flags and note of one sheet, before the session-wide duplicate check.
+
+    ``ruling`` is a person's decision on the sheet as a whole (``omr review set
+    OUT SHEET sheet score|void``): ``void`` voids it (``void:decided``);
+    ``score`` counts it as read, so the checks that would hold it for a person
+    (identity, non-pencil under ``review``, odd marks, a suspected group, absent
+    but answered) become flags. What is still in doubt on the sheet itself (an
+    unsure bubble, group or box, an unreadable identity) stays in review.
+    """
     status = sheet_status(read, exam)
     flags: list[str] = []
     signature = read.fields.get("signature")
     if signature is not None and signature.items[0].state != ItemState.one:
         flags.append("no-signature")
+    if ruling == "void":
+        return Verdict("void:decided", tuple(flags), "voided by a person (see the audit log)")
+    accepted = ruling == "score"
+    if accepted and status == "review:absent-but-answered":
+        status = SCORED
+        flags.append("absent-but-answered")
     if status != SCORED:
         return Verdict(status, tuple(flags))
     ident = identity_verdict(read, roster)
     if ident is not None:
-        if ident.status != SCORED:
+        if ident.status != SCORED and not accepted:
             return Verdict(ident.status, tuple(flags), ident.note)
-        flags += ident.flags
+        flags += ident.flags if ident.status == SCORED else [ident.status.split(":", 1)[1]]
     inked = [m for m in read.media.get("marks", []) if m.get("medium") == "ink"]
+    notes = []
     if inked:
         where = _listed([_place(read, m["field"], m["item"], m["option"]) for m in inked])
-        status = "void:non-pencil" if exam.non_pencil == "void" else "review:non-pencil"
-        return Verdict(status, tuple(flags), f"marks not in pencil (article 7.7): {where}")
-    notes = []
+        note = f"marks not in pencil (article 7.7): {where}"
+        if exam.non_pencil == "void":
+            return Verdict("void:non-pencil", tuple(flags), note)
+        if not accepted:
+            return Verdict("review:non-pencil", tuple(flags), note)
+        flags.append("non-pencil")
+        notes.append(note)
     odd = odd_reads(read)
     if odd:
         note = f"read from odd marks: {_listed(odd)}"
-        if exam.odd_marks == "review":
+        if exam.odd_marks == "review" and not accepted:
             return Verdict("review:odd-mark", tuple(flags), note)
         flags.append("odd-mark")
         notes.append(note)
@@ -168,7 +187,7 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
             f"coded group {coded}: {fit[coded]}/{total} right; "
             f"group {best} would give {fit[best]}/{total}"
         )
-        if exam.group_suspect == "review":
+        if exam.group_suspect == "review" and not accepted:
             return Verdict("review:group-suspect", tuple(flags), note)
         flags.append("group-suspect")
         notes.append(note)
@@ -176,14 +195,22 @@ def judge_sheet(read: SheetRead, exam: Exam, roster: Roster | None) -> Verdict:
 
 
 def score_session(
-    reads: list[SheetRead], exam: Exam, roster: Roster | None = None
+    reads: list[SheetRead],
+    exam: Exam,
+    roster: Roster | None = None,
+    rulings: dict[str, str] | None = None,
 ) -> list[CourseResult]:
     """Results of every sheet, with the session checks applied.
 
     The same candidate (student number, else national ID) on two sheets that
-    would both count sends both to ``review:duplicate-id``.
+    would both count sends both to ``review:duplicate-id``, unless a person
+    ruled the sheet be scored. ``rulings`` maps sheet ids to a person's
+    ``score`` or ``void`` (see :func:`judge_sheet`).
     """
-    verdicts = {r.sheet_id: judge_sheet(r, exam, roster) for r in reads}
+    rulings = rulings or {}
+    verdicts = {
+        r.sheet_id: judge_sheet(r, exam, roster, rulings.get(r.sheet_id, "")) for r in reads
+    }
     owners = Counter()
     keys = {}
     for r in reads:
@@ -198,7 +225,7 @@ def score_session(
     rows = []
     for r in reads:
         v = verdicts[r.sheet_id]
-        if owners.get(keys.get(r.sheet_id, ""), 0) > 1:
+        if owners.get(keys.get(r.sheet_id, ""), 0) > 1 and rulings.get(r.sheet_id) != "score":
             v = Verdict("review:duplicate-id", v.flags, "the same candidate is on another sheet")
         rows += score_sheet(r, exam, v.status, v.flags, v.note)
     return rows

@@ -1,0 +1,59 @@
+"""The audit log: one append-only line per act that changes what a candidate gets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from omr.errors import BadArgument
+from omr.store import Store
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One act: who, when, the command, what it touched, before -> after, and why."""
+
+    id: int
+    at: str
+    by: str
+    command: str
+    target: str
+    before: str
+    after: str
+    why: str
+
+
+def now() -> str:
+    """The time acts are stamped with (UTC, seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def check_person(by: str, why: str) -> tuple[str, str]:
+    """``by`` and ``why`` stripped; :class:`BadArgument` when either is empty."""
+    by, why = (by or "").strip(), (why or "").strip()
+    if not by:
+        raise BadArgument("say who decides: --by NAME")
+    if not why:
+        raise BadArgument("say why: --why TEXT (it goes into the audit log)")
+    return by, why
+
+
+def record(
+    store: Store, *, by: str, command: str, target: str, before: str, after: str, why: str
+) -> int:
+    """Append one line to the audit log; return its number."""
+    return store.append(
+        "audit",
+        at=now(),
+        by=by,
+        command=command,
+        target=target,
+        before=before,
+        after=after,
+        why=why,
+    )
+
+
+def audit_log(store: Store) -> list[AuditEntry]:
+    """Every act, oldest first."""
+    return [AuditEntry(**row) for row in store.records("audit")]
