@@ -738,6 +738,281 @@ def _echo_decided(done) -> None:
         click.echo(f"{d.sheet} {d.target}: {d.before} -> {d.after} ({state}: {statuses})")
 
 
+@cli.group()
+def key() -> None:
+    """Key versions: cancel an item, accept a second answer, correct a key; history and diff."""
+
+
+def _echo_key(outcome) -> None:
+    click.echo(f"key v{outcome.version}: {outcome.target}: {outcome.before} -> {outcome.after}")
+    _echo_changes(outcome.changes)
+
+
+def _echo_changes(changes) -> None:
+    click.echo(f"{len(changes)} result(s) changed")
+    for c in changes:
+        click.echo(f"  {c.student_id or '?'}  {c.course}  {c.old} -> {c.new}  ({c.sheet})")
+
+
+@key.command("cancel")
+@out_argument
+@click.argument("course")
+@click.argument("item", type=int)
+@person
+@session_option
+def key_cancel(out, course, item, by, why, session_root) -> None:
+    """Cancel master ITEM of COURSE in every booklet group; everyone is rescored.
+
+    Scored under the exam's cancelled policy (drop: over the other questions).
+
+    \\b
+    Example:
+        omr key cancel OUT TUR101 5 --by hoca --why "two right answers printed"
+    """
+    from omr.workflow.desk import change_key
+
+    _echo_key(change_key(out, "cancel", course, item, by=by, why=why, session_root=session_root))
+
+
+@key.command("accept")
+@out_argument
+@click.argument("course")
+@click.argument("item", type=int)
+@click.argument("option")
+@person
+@session_option
+def key_accept(out, course, item, option, by, why, session_root) -> None:
+    """Accept OPTION as a right answer of master ITEM too, in every booklet group.
+
+    \\b
+    Example:
+        omr key accept OUT TUR101 7 D --by hoca --why "D is also right"
+    """
+    from omr.workflow.desk import change_key
+
+    outcome = change_key(
+        out, "accept", course, item, option, by=by, why=why, session_root=session_root
+    )
+    _echo_key(outcome)
+
+
+@key.command("set", context_settings={"ignore_unknown_options": False})
+@out_argument
+@click.argument("course")
+@click.argument("rest", nargs=-1, required=True, metavar="[GROUP] ITEM OPTION")
+@person
+@session_option
+def key_set(out, course, rest, by, why, session_root) -> None:
+    """Correct the key of question ITEM of booklet GROUP (no GROUP on an exam without groups).
+
+    ITEM is the question number printed in that group's booklet.
+
+    \\b
+    Example:
+        omr key set OUT TUR101 B 12 C --by hoca --why "key typed wrong"
+    """
+    from omr.errors import BadArgument
+    from omr.workflow.desk import change_key
+
+    if len(rest) not in (2, 3):
+        raise BadArgument("give COURSE GROUP ITEM OPTION (COURSE ITEM OPTION without groups)")
+    group = rest[0] if len(rest) == 3 else None
+    item_text, option = rest[-2:]
+    if not item_text.isdigit():
+        raise BadArgument(f"ITEM {item_text!r}: give the question number")
+    outcome = change_key(
+        out, "set", course, int(item_text), option, group, by=by, why=why, session_root=session_root
+    )
+    _echo_key(outcome)
+
+
+@key.command("history")
+@out_argument
+@session_option
+def key_history_cmd(out, session_root) -> None:
+    """List the key versions: who made each, when, with which command and why.
+
+    \\b
+    Example:
+        omr key history OUT
+    """
+    from omr.workflow.desk import key_history
+
+    for v in key_history(out, session_root):
+        click.echo(f"v{v.version}  {v.at}  {v.by}  {v.command}  {v.why}")
+
+
+@key.command("diff")
+@out_argument
+@click.option("--from", "from_version", type=int, default=None, help="Older version.")
+@click.option("--to", "to_version", type=int, default=None, help="Newer version.")
+@session_option
+def key_diff_cmd(out, from_version, to_version, session_root) -> None:
+    """Every candidate whose result differs between two key versions, old -> new, and why.
+
+    Default: the version before the latest, and the latest.
+
+    \\b
+    Example:
+        omr key diff OUT --from 1 --to 3
+    """
+    from omr.workflow.desk import key_diff
+
+    low, high, changes = key_diff(out, from_version, to_version, session_root=session_root)
+    click.echo(f"key v{low} -> v{high}")
+    for c in changes:
+        click.echo(f"  {c.student_id or '?'}  {c.course}  {c.old} -> {c.new}  ({c.sheet}; {c.why})")
+    click.echo(f"{len(changes)} result(s) changed")
+
+
+@cli.group()
+def objection() -> None:
+    """Objections: file them (the window is checked), decide them, list them."""
+
+
+@objection.command("add")
+@out_argument
+@click.option("--student", required=True, help="The candidate's student number.")
+@click.option("--course", required=True, help="Course code.")
+@click.option("--kind", type=click.Choice(["question", "result"]), required=True)
+@click.option("--date", "filed", required=True, help="Date filed, YYYY-MM-DD.")
+@click.option("--item", type=int, default=None, help="Master item objected to.")
+@click.option("--text", required=True, help="What the candidate says.")
+@click.option("--by", required=True, help="Who records it (goes into the audit log).")
+@session_option
+def objection_add(out, student, course, kind, filed, item, text, by, session_root) -> None:
+    """File an objection; the window is checked on the Turkish business-day calendar.
+
+    A late objection is recorded and refused, with the deadline it missed.
+
+    \\b
+    Example:
+        omr objection add OUT --student 2485240850 --course TUR101 --kind question \\
+            --date 2026-11-16 --item 5 --text "two options are right" --by ofis
+    """
+    from omr.workflow.objections import add_objection
+
+    o = add_objection(
+        out,
+        student=student,
+        course=course,
+        kind=kind,
+        date=filed,
+        text=text,
+        by=by,
+        item=item,
+        session_root=session_root,
+    )
+    if o.on_time:
+        click.echo(
+            f"objection {o.id} recorded: {o.kind}, {o.course}, on time (deadline {o.deadline})"
+        )
+    else:
+        click.echo(
+            f"objection {o.id} recorded and refused: filed {o.filed_on}, after the deadline "
+            f"{o.deadline} ({o.kind} window)"
+        )
+
+
+@objection.command("decide")
+@out_argument
+@click.argument("number", type=int)
+@click.option("--accept/--reject", "accept", default=None, help="The decision.")
+@click.option("--cancel", is_flag=True, help="Question objection: cancel the item.")
+@click.option("--also", default=None, help="Question objection: accept this option too.")
+@click.option("--key", "key_option", default=None, help="Question objection: correct the key.")
+@click.option(
+    "--set", "sets", multiple=True, help="Result objection: FIELD=VALUE corrections of the read."
+)
+@person
+@session_option
+def objection_decide(
+    out, number, accept, cancel, also, key_option, sets, by, why, session_root
+) -> None:
+    """Decide objection NUMBER and write its one-page answer PDF.
+
+    An accepted question objection changes the key (--cancel, --also B or
+    --key B); an accepted result objection corrects the read (--set FIELD=VALUE).
+
+    \\b
+    Example:
+        omr objection decide OUT 1 --accept --cancel --by hoca --why "two right options"
+    """
+    from omr.errors import BadArgument
+    from omr.workflow.objections import decide_objection
+
+    if accept is None:
+        raise BadArgument("give --accept or --reject")
+    o, pdf = decide_objection(
+        out,
+        number,
+        accept=accept,
+        by=by,
+        why=why,
+        cancel=cancel,
+        also=also,
+        key=key_option,
+        sets=tuple(sets),
+        session_root=session_root,
+    )
+    d = o.decision
+    click.echo(
+        f"objection {o.id} {o.state}: {d['change']}; score {d['score_before']} -> "
+        f"{d['score_after']}"
+    )
+    click.echo(f"wrote {pdf}")
+
+
+@objection.command("list")
+@out_argument
+def objection_list(out) -> None:
+    """List every objection with its window and state.
+
+    \\b
+    Example:
+        omr objection list OUT
+    """
+    from omr.workflow.objections import objections
+
+    found = objections(out)
+    for o in found:
+        item = f" item {o.item}" if o.item else ""
+        click.echo(
+            f"{o.id}  {o.student}  {o.course}{item}  {o.kind}  filed {o.filed_on}  "
+            f"deadline {o.deadline}  {o.state}"
+        )
+    click.echo(f"{len(found)} objection(s)")
+
+
+@cli.command()
+@out_argument
+@click.argument("student_id")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the image (default: OUT/show).",
+)
+@session_option
+def show(out, student_id, dest, session_root) -> None:
+    """Print what was read and scored for STUDENT_ID on every course, and write the sheet image.
+
+    \\b
+    Example:
+        omr show samples/demo/out 2485240850
+    """
+    from omr.workflow.desk import result_text, show_candidate
+
+    found = show_candidate(out, student_id, dest, session_root=session_root)
+    for (read, rows), picture in zip(found.sheets, found.pictures, strict=True):
+        click.echo(f"{read.sheet_id}: {read.source} page {read.page}")
+        for r in rows:
+            click.echo(
+                f"  {r.course}  group {r.group or '-'}  {r.status}  {result_text(r)}  {r.answers}"
+            )
+        click.echo(f"wrote {picture}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="omr")

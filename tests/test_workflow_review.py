@@ -245,3 +245,76 @@ def test_an_old_store_is_upgraded_by_report_and_scores_the_same(session, tmp_pat
     result = omr("report", old, "--session", session)
     assert result.exit_code == 0, result.output
     assert (old / "results.csv").read_text(encoding="utf-8") == before
+
+
+STUDENT = "2485240850"  # stack-01.pdf:1 in the demo
+
+
+def _add(out, *extra, kind="question", date="2026-11-16", item=("--item", 5)):
+    return omr(
+        "objection", "add", out, "--student", STUDENT, "--course", "TUR101", "--kind", kind,
+        "--date", date, *item, "--text", "I marked B", "--by", "ofis", *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"date": "2026-11-13"}, "--date 2026-11-13: before the exam (2026-11-14)"),
+        ({"date": "16.11.2026"}, "give the date as YYYY-MM-DD"),
+        (
+            {"kind": "result", "date": "2026-11-19"},
+            "before the results were announced (2026-11-20)",
+        ),
+        ({"item": ("--item", 21)}, "--item 21: out of range, TUR101 has items 1-20"),
+        ({"item": ()}, "a question objection names the item"),
+    ],
+)
+def test_a_bad_objection_exits_2_and_records_nothing(session, kw, message):
+    out = session / "out"
+    result = _add(out, **kw)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert audit(out) == []
+
+
+def test_an_objection_for_an_unknown_student_is_refused(session):
+    out = session / "out"
+    result = omr(
+        "objection", "add", out, "--student", "1", "--course", "TUR101", "--kind", "result",
+        "--date", "2026-11-23", "--text", "t", "--by", "ofis",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "no sheet was read for student '1'" in result.output
+
+
+def test_a_result_objection_accepted_corrects_the_read(session):
+    out = session / "out"
+    before = rows(out, "stack-01.pdf:1")[0]
+    result = _add(out, kind="result", date="2026-11-27", item=())
+    assert "on time (deadline 2026-12-01)" in result.output, result.output
+    bad = omr("objection", "decide", out, 1, "--accept", "--by", "a", "--why", "w")
+    assert bad.exit_code == 2 and "--set FIELD=VALUE" in bad.output
+    result = omr(
+        "objection", "decide", out, 1, "--accept", "--set", "TUR101:4=D",
+        "--by", "ofis", "--why", "D is marked, read as B",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    after = rows(out, "stack-01.pdf:1")[0]
+    assert after["answers"][3] == "D" and after["answers"] != before["answers"]
+    assert f"score {float(before['score']):.4f} -> {float(after['score']):.4f}" in result.output
+    assert (out / "objections" / "objection-1.pdf").read_bytes().startswith(b"%PDF")
+    again = omr("objection", "decide", out, 1, "--reject", "--by", "a", "--why", "w")
+    assert again.exit_code == 2 and "already accepted" in again.output
+    assert omr("objection", "decide", out, 9, "--reject", "--by", "a", "--why", "w").exit_code == 2
+
+
+def test_show_finds_the_candidate_and_writes_the_sheet(session):
+    out = session / "out"
+    result = omr("show", out, STUDENT)
+    assert result.exit_code == 0, result.output
+    assert "stack-01.pdf:1: stack-01.pdf page 1" in result.output
+    for code in ("TUR101", "ATA101", "ING101", "BIL101"):
+        assert f"  {code}  group C  scored" in result.output
+    assert (out / "show" / "stack-01.pdf-p1.png").is_file()
+    assert "741" not in result.output  # nothing of the national ID
+    assert omr("show", out, "0000000000").exit_code == 2

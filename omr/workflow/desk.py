@@ -325,3 +325,207 @@ def review_picture(
         written.append(folder / f"{picture_name(sheet)}.doubt.png")
         _atomic(written[1], lambda tmp: tmp.write_bytes(picture.doubt_png))
     return written
+
+
+# --- keys -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """One candidate's course result that differs between two key versions."""
+
+    student_id: str
+    sheet: str
+    course: str
+    old: str
+    new: str
+    why: str
+
+
+def result_text(row: CourseResult | None) -> str:
+    """A row's score (four decimals), or its status when it has none."""
+    if row is None:
+        return "-"
+    return f"{row.score.score:.4f}" if row.score is not None else row.status
+
+
+def _scores(state: State, keys) -> dict[tuple[str, str], CourseResult]:
+    from omr.score.checks import score_session
+    from omr.workflow.decisions import sheet_rulings
+    from omr.workflow.keys import with_keys
+    from omr.workflow.records import stored_decisions
+
+    with Store(store_path(state.out)) as store:
+        rulings = sheet_rulings(stored_decisions(store))
+    exam = with_keys(state.session.exam, keys)
+    rows = score_session(state.reads, exam, state.session.roster, rulings)
+    return {(r.sheet, r.course): r for r in rows}
+
+
+def key_history(out: Path, session_root: Path | None = None):
+    """Every key version, oldest first (v1 is recorded from exam.yaml if there is none)."""
+    from omr.workflow.keys import versions
+
+    load_state(out, session_root)  # records v1 on a session scored before key versions
+    with Store(store_path(out)) as store:
+        return versions(store)
+
+
+def key_diff(
+    out: Path,
+    from_version: int | None = None,
+    to_version: int | None = None,
+    *,
+    session_root: Path | None = None,
+) -> tuple[int, int, list[ScoreChange]]:
+    """Every candidate whose course result differs from version ``from`` to ``to``.
+
+    Defaults: the version before the latest, and the latest. Both are scored
+    over the same reads with the same review decisions, so only the key moves.
+    """
+    from omr.workflow.keys import changed_courses
+
+    state = load_state(out, session_root)
+    history = key_history(out, session_root)
+    numbers = [v.version for v in history]
+    to_version = numbers[-1] if to_version is None else to_version
+    if from_version is None:
+        from_version = max(to_version - 1, numbers[0])
+    for v in (from_version, to_version):
+        if v not in numbers:
+            raise BadArgument(f"no key version {v} (versions: {', '.join(map(str, numbers))})")
+    by_number = {v.version: v for v in history}
+    old, new = (
+        _scores(state, by_number[from_version].keys),
+        _scores(state, by_number[to_version].keys),
+    )
+    low, high = sorted((from_version, to_version))
+    reasons: dict[str, list[str]] = {}
+    for v in range(low + 1, high + 1):
+        for course in changed_courses(by_number[v - 1].keys, by_number[v].keys):
+            reasons.setdefault(course, []).append(f"v{v} {by_number[v].by}: {by_number[v].why}")
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        a, b = result_text(old.get(key)), result_text(new.get(key))
+        if a != b:
+            row = new.get(key) or old[key]
+            changes.append(
+                ScoreChange(
+                    row.student_id, key[0], key[1], a, b, "; ".join(reasons.get(key[1], []))
+                )
+            )
+    return from_version, to_version, changes
+
+
+@dataclass(frozen=True)
+class KeyOutcome:
+    """What a key change did: the new version and whose results it changed."""
+
+    version: int
+    target: str
+    before: str
+    after: str
+    changes: list[ScoreChange]
+
+
+def change_key(
+    out: Path,
+    action: str,
+    course: str,
+    item: int,
+    option: str | None = None,
+    group: str | None = None,
+    *,
+    by: str,
+    why: str,
+    session_root: Path | None = None,
+    command: str | None = None,
+) -> KeyOutcome:
+    """``cancel``, ``accept`` or ``set`` one item of a course's key: a new key version.
+
+    Everyone is rescored at once; the outcome lists whose result changed.
+    """
+    by, why = check_person(by, why)
+    state = load_state(out, session_root)
+    with Store(store_path(out)) as store:
+        version, change = _key_change(
+            store, state, action, course, item, option, group, by, why, command
+        )
+    rescore(out, session_root)
+    _, _, changes = key_diff(out, version - 1, version, session_root=session_root)
+    return KeyOutcome(version, change.target, change.before, change.after, changes)
+
+
+def _key_change(store, state, action, course, item, option, group, by, why, command):
+    """Record one key change with its audit line (inside the caller's transaction if any)."""
+    from omr.workflow import keys as k
+
+    latest = k.keys_in_force(store, state.session.exam)
+    form = state.session.form
+    if action == "cancel":
+        change = k.cancel_item(latest.keys, state.session.exam, course, item)
+    elif action == "accept":
+        change = k.accept_option(latest.keys, state.session.exam, form, course, item, option or "")
+    elif action == "set":
+        change = k.set_answer(
+            latest.keys, state.session.exam, form, course, group, item, option or ""
+        )
+    else:
+        raise ValueError(f"unknown key action {action!r}")
+    command = command or f"omr key {action}"
+    with store.atomic():
+        version = k.add_version(store, change.keys, by=by, command=command, why=why)
+        record(
+            store,
+            by=by,
+            command=command,
+            target=f"key {change.target}",
+            before=f"v{latest.version}: {change.before}",
+            after=f"v{version}: {change.after}",
+            why=why,
+        )
+    return version, change
+
+
+# --- find a candidate ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Everything read and scored for one student: per sheet, its source and rows."""
+
+    student: str
+    sheets: list[tuple[SheetRead, list[CourseResult]]]
+    pictures: list[Path]
+
+
+def show_candidate(
+    out: Path, student: str, dest: Path | None = None, *, session_root: Path | None = None
+) -> Candidate:
+    """Find ``student``'s sheet(s) by student number and write each annotated sheet image."""
+    from omr.export import _atomic
+    from omr.pipeline import sheet_picture
+
+    state = load_state(out, session_root)
+    student = (student or "").strip()
+    mine = [
+        r
+        for r in state.reads
+        if r.ok and "student_number" in r.fields and r.fields["student_number"].text() == student
+    ]
+    if not mine:
+        raise BadArgument(f"no sheet was read for student {student!r}")
+    folder = Path(dest) if dest is not None else Path(out) / "show"
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = {c.block: c.code for c in state.exam.courses}
+    sheets, pictures = [], []
+    for read in mine:
+        rows = state.sheet_rows(read.sheet_id)
+        caption = [f"student {student}: {read.sheet_id} ({read.source} page {read.page})"]
+        caption += [f"{r.course}: {r.status} {result_text(r)}" for r in rows]
+        picture = sheet_picture(state.session, read, caption, labels=labels)
+        path = folder / f"{picture_name(read.sheet_id)}.png"
+        _atomic(path, lambda tmp, png=picture.png: tmp.write_bytes(png))
+        sheets.append((read, rows))
+        pictures.append(path)
+    return Candidate(student, sheets, pictures)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from omr.errors import BadArgument
 from omr.exam import NO_GROUP, Course, Exam, parse_key
 from omr.store import Store
 from omr.workflow.audit import now, record
@@ -151,4 +152,129 @@ def accepted(tok: str) -> frozenset[str]:
     return parse_key([tok])[0]
 
 
-__all__ = ["NO_GROUP", "KeySet", "KeyVersion", "exam_in_force", "keys_in_force", "versions"]
+# --- changes: each makes a new key set from the one in force ------------------
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A new key set, what it changed (for the audit log) and the course it touched."""
+
+    keys: KeySet
+    course: str
+    target: str  # ``TUR101 item 5``
+    before: str
+    after: str
+
+
+def find_course(exam: Exam, code: str) -> Course:
+    """The course ``code`` (case-insensitive); :class:`BadArgument` naming the courses."""
+    for c in exam.courses:
+        if c.code.lower() == (code or "").strip().lower():
+            return c
+    raise BadArgument(f"no course {code!r} in the exam ({', '.join(c.code for c in exam.courses)})")
+
+
+def _check_item(course: Course, item: int, what: str = "item") -> None:
+    if not 1 <= item <= course.questions:
+        raise BadArgument(
+            f"{course.code}: {what} {item} out of range, the course has 1-{course.questions}"
+        )
+
+
+def _check_option(course: Course, form, option: str) -> str:
+    options = form.answer_blocks[course.block].options
+    letters = (option or "").strip().upper()
+    if len(letters) != 1 or letters not in options:
+        raise BadArgument(
+            f"{course.code}: {option!r} is not an option on the form ({''.join(options)})"
+        )
+    return letters
+
+
+def master_places(course: Course, item: int) -> dict[str, int]:
+    """Group -> printed index (0-based) of master ``item`` in that group's booklet."""
+    return {g: course.master_order(g).index(item) for g in sorted(course.keys)}
+
+
+def _describe(tokens: dict[str, str]) -> str:
+    """``B`` when every group agrees, else ``A:B C:D`` (group: token)."""
+    if len(set(tokens.values())) == 1:
+        return next(iter(tokens.values()))
+    return " ".join(f"{g}:{t}" for g, t in tokens.items())
+
+
+def _copy(keys: KeySet) -> KeySet:
+    return {c: {g: list(t) for g, t in groups.items()} for c, groups in keys.items()}
+
+
+def cancel_item(keys: KeySet, exam: Exam, code: str, item: int) -> KeyChange:
+    """Cancel master ``item`` of course ``code`` in every booklet group (RULES.md)."""
+    course = find_course(exam, code)
+    _check_item(course, item)
+    new = _copy(keys)
+    places = master_places(course, item)
+    before = {g: new[course.code][g][p] for g, p in places.items()}
+    if all(t == "*" for t in before.values()):
+        raise BadArgument(f"{course.code} item {item} is already cancelled")
+    for g, p in places.items():
+        new[course.code][g][p] = "*"
+    return KeyChange(new, course.code, f"{course.code} item {item}", _describe(before), "*")
+
+
+def accept_option(keys: KeySet, exam: Exam, form, code: str, item: int, option: str) -> KeyChange:
+    """Accept ``option`` as a right answer of master ``item`` too, in every booklet group."""
+    course = find_course(exam, code)
+    _check_item(course, item)
+    option = _check_option(course, form, option)
+    new = _copy(keys)
+    places = master_places(course, item)
+    before = {g: new[course.code][g][p] for g, p in places.items()}
+    if any(t == "*" for t in before.values()):
+        raise BadArgument(f"{course.code} item {item} is cancelled: nothing to accept")
+    if all(option in accepted(t) for t in before.values()):
+        raise BadArgument(f"{course.code} item {item}: {option} is already accepted")
+    after = {}
+    for g, p in places.items():
+        after[g] = token(accepted(before[g]) | {option})
+        new[course.code][g][p] = after[g]
+    return KeyChange(
+        new, course.code, f"{course.code} item {item}", _describe(before), _describe(after)
+    )
+
+
+def set_answer(
+    keys: KeySet, exam: Exam, form, code: str, group: str | None, item: int, option: str
+) -> KeyChange:
+    """Correct the key of printed question ``item`` of booklet ``group`` (None: no groups)."""
+    course = find_course(exam, code)
+    if exam.groups:
+        if group is None:
+            raise BadArgument(
+                f"the exam has booklet groups ({', '.join(exam.groups)}): "
+                "give COURSE GROUP ITEM OPTION"
+            )
+        group = group.strip().upper()
+        if group not in exam.groups:
+            raise BadArgument(f"no booklet group {group!r} in the exam ({', '.join(exam.groups)})")
+    else:
+        if group is not None:
+            raise BadArgument("this exam has no booklet groups: give COURSE ITEM OPTION")
+        group = NO_GROUP
+    _check_item(course, item, "question")
+    option = _check_option(course, form, option)
+    new = _copy(keys)
+    old = new[course.code][group][item - 1]
+    if old == option:
+        raise BadArgument(f"{course.code} question {item}: the key is already {option}")
+    new[course.code][group][item - 1] = option
+    where = (
+        f"{course.code} group {group} question {item}"
+        if group
+        else f"{course.code} question {item}"
+    )
+    return KeyChange(new, course.code, where, old, option)
+
+
+def changed_courses(old: KeySet, new: KeySet) -> set[str]:
+    """The courses whose key differs between two key sets."""
+    return {c for c in set(old) | set(new) if old.get(c) != new.get(c)}
