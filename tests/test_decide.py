@@ -345,3 +345,63 @@ def test_masked_median_is_the_median_of_each_slices_kept_entries(extra):
                     assert np.allclose(median[k], np.median(values[at][kept], axis=0))
                 else:
                     assert np.isnan(median[k]).all()
+
+
+# --- identity digits: a digit column with no mark, or an unclear one, is held -------------
+
+
+def _id_sheet(central, digits: dict[int, str], *, faint: dict[int, str] | None = None):
+    """A sheet with group A, every answer of course1, and the student number's columns
+    marked as ``digits`` (position -> digit); ``faint`` ones lightly shaded."""
+    dpi = 200
+    marks = {("group", 0): "A"} | {("course1", i): "ABCDE"[i % 5] for i in range(20)}
+    marks |= {("student_number", i): d for i, d in digits.items()}
+    page = fill(blank_sheet(central, dpi), central, dpi, marks, level=70)
+    for i, d in (faint or {}).items():
+        page = fill(page, central, dpi, {("student_number", i): d}, level=215, coverage=0.6)
+    return read_page(page, central, find_calibration(), sheet_id="s:1")
+
+
+def _status(read) -> set[str]:
+    from omr.exam import Exam
+    from omr.score.checks import score_session
+
+    exam = Exam.model_validate(
+        {
+            "name": "t",
+            "date": "2026-11-14",
+            "form": "central-a4",
+            "groups": ["A"],
+            "courses": [
+                {"code": "C1", "block": "course1", "questions": 20, "keys": {"A": "ABCDE" * 4}}
+            ],
+        }
+    )
+    return {r.status for r in score_session([read], exam)}
+
+
+ID = dict(enumerate("2026000042"))
+
+
+def test_a_fully_coded_student_number_is_scored(central):
+    read = _id_sheet(central, ID)
+    assert read.fields["student_number"].text() == "2026000042"
+    assert _status(read) == {"scored"}
+
+
+@pytest.mark.parametrize("case", ["blank-column", "unclear-column", "two-in-a-column"])
+def test_a_student_number_column_blank_or_unclear_is_held_for_a_person(central, case):
+    # Issue 12 (e): a digit column with no mark, a faint one or two marks never
+    # lets the sheet be scored as someone's: it goes to review.
+    digits, faint = dict(ID), {}
+    if case == "blank-column":
+        del digits[6]
+    elif case == "unclear-column":
+        faint[6] = digits.pop(6)
+    else:
+        digits[6] = "07"
+    read = _id_sheet(central, digits, faint=faint)
+    item = read.fields["student_number"].items[6]
+    assert item.state != ItemState.one, item
+    assert read.fields["student_number"].text() == "202600?042"
+    assert _status(read) == {"review:identity-unreadable"}
