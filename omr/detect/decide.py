@@ -441,7 +441,10 @@ def classify_marks(
     )
     out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
     hollow = _hollow(measures, empty, layout, model)
-    lined = _drawn_round(measures, empty, layout, model)
+    # Against every bubble of the same option and question with no clear mark:
+    # what surrounds a bubble (a header printed over the first row) is the same
+    # whether its inside is blank or doubtful.
+    lined = _drawn_round(measures, states != MARKED, layout, model)
     # A line drawn round the bubble (a loose circle, crossing its outline or
     # not): an eraser leaves no such line, so it is never residue nor surely
     # blank. A fill or strokes inside stay what they are.
@@ -482,7 +485,7 @@ def _hollow(measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, m
 
 
 def _drawn_round(
-    measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, model: MarkModel
+    measures: BubbleMeasures, quiet: np.ndarray, layout: BubbleLayout, model: MarkModel
 ):
     """Per bubble: a pencil line crosses the ring round it in at least ``line_sectors``.
 
@@ -492,12 +495,12 @@ def _drawn_round(
     the grid).
     """
     if measures.ring_peak_by_sector is None:
-        return np.zeros(empty.shape, dtype=bool)
+        return np.zeros(quiet.shape, dtype=bool)
     # A line is thin: its darkest sample stands far out of its sector's mean (an
     # eraser's smudge lifts the whole sector, its darkest sample with it).
     peak = measures.ring_peak_by_sector - measures.ring_by_sector
-    peak = peak - _field_baseline(peak, empty, layout)
-    tail = float(np.quantile(peak[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    peak = peak - _field_baseline(peak, quiet, layout)
+    tail = float(np.quantile(peak[quiet], 0.99)) if quiet.sum() >= 100 else 0.0
     level = max(model.line_dark, model.line_tail_k * tail)
     return (peak >= level).sum(axis=1) >= model.line_sectors
 
