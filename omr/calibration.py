@@ -288,6 +288,18 @@ class InkModel(Strict):
     outlier_density_ratio: float = Field(
         1.6, gt=1, description="a smooth mark this many times the sheet's median density is a pen"
     )
+    outlier_light_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="the least dense share of a sheet's marks a dense pen is compared with"
+        " (its pencil, however many marks are in pen; 0.5: the median mark)",
+    )
+    outlier_smooth_ratio: float = Field(
+        0.5,
+        gt=0,
+        description="and at most this many times their grain (graphite keeps its grain)",
+    )
     outlier_density_min: float = Field(
         0.95, gt=0, description="and at least this dense (absorbance)"
     )

@@ -286,3 +286,49 @@ def test_photo_colour_is_straightened_and_balanced_on_its_paper(central):
     assert read.registration["photo"] is True and not read.evidence
     assert {m["medium"] for m in read.media["marks"]} == {"pencil"}
     assert len(read.media["marks"]) == len(pencil.media["marks"])
+
+
+GEL = {"saturation": 0.03, "hue": 60.0, "density": 1.3, "texture": 0.04}
+
+
+@pytest.mark.parametrize("pen_marks", [10, 45, 80])
+def test_answers_in_a_black_pen_beside_pencil_identity_marks_are_ink_however_many(pen_marks):
+    # Issue 12 (d): a sheet answered in a dense, smooth, neutral black pen (gel,
+    # marker) with its identity coded in pencil. The pen marks were compared
+    # with the sheet's median mark, which is the pen's own once they are the
+    # majority: on simulated ink seed 103 both such sheets had every one of
+    # their 79-80 pen marks called pencil. The reference is the sheet's
+    # lightest marks (its pencil), wherever the pen's share.
+    from omr.calibration import InkModel
+    from omr.detect.medium import classify_media
+
+    rng = np.random.default_rng(1)
+    pens = {
+        f"pen{i}": {k: v * (1 + rng.normal(0, 0.05)) for k, v in GEL.items()}
+        for i in range(pen_marks)
+    }
+    colour = _sheet(n=28, **pens)
+    medium, _ = classify_media(colour, InkModel())
+    assert list(medium[28:]).count("ink") == pen_marks
+    assert list(medium[:28]).count("ink") == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_pencil_sheet_of_uneven_hands_has_no_density_outlier(seed):
+    # Light and heavy pencil on one sheet (a candidate pressing harder on some
+    # marks): graphite is never dense and smooth like a pen.
+    from omr.calibration import InkModel
+    from omr.detect.medium import classify_media
+
+    rng = np.random.default_rng(seed)
+    heavy = {
+        f"h{i}": {
+            "saturation": 0.04,
+            "hue": 50.0,
+            "density": float(rng.uniform(0.6, 0.82)),
+            "texture": float(rng.uniform(0.1, 0.2)),
+        }
+        for i in range(30)
+    }
+    medium, _ = classify_media(_sheet(n=30, seed=seed, **heavy), InkModel())
+    assert "ink" not in set(medium)
