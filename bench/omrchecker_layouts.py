@@ -132,8 +132,13 @@ def fitted_questions(data: dict, px_per_mm: float) -> list[Question]:
             first = _xy(d["origin"]) + r * _xy(d["question_step"])
             if c:
                 first = first + c * _xy(d["column_step"])
-            add(f"{name}:{i + 1}", first, d["option_step"], len(d["options"]),
-                d.get("option_offsets"))
+            add(
+                f"{name}:{i + 1}",
+                first,
+                d["option_step"],
+                len(d["options"]),
+                d.get("option_offsets"),
+            )
     return out
 
 
@@ -232,7 +237,8 @@ def score(image: Path, template: Path) -> dict:
     missed = []
     for q in tq:
         near = [
-            f for f in fq
+            f
+            for f in fq
             if f.n == q.n
             and np.linalg.norm(_apply(m, f.centre[None])[0] - q.centre) <= 0.5 * max(q.pitch, pitch)
         ]

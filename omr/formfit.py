@@ -161,8 +161,8 @@ def propose_form(
             data.setdefault(f.section, {})[f.name] = f.data
     if "group" not in data:
         notes.append(
-            "no row of 2-6 bubbles to take for the booklet group: add a `group:` entry "
-            "(the form needs one)"
+            "no booklet group proposed: the form has one version (one key per course, "
+            "article 7.6 not applicable); add a `group:` entry if the sheet has one"
         )
     ignored = sum(1 for g in grids if g.rows * g.cols == 1)
     if ignored:
@@ -326,6 +326,23 @@ def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list
             }
             out.append(FieldGuess(section, name, data, rows, cols, top_left))
             continue
+        if min(rows, cols) == 1 and len(chain) > 1 and _lines_alike(chain):
+            # Lines of bubbles evenly spaced, each one question's options (rows
+            # farther apart than the options, so never linked into one grid).
+            n_blocks += 1
+            name = f"block-{n_blocks}"
+            across = rows == 1
+            step = (chain[1].origin - chain[0].origin) / px_per_mm
+            data = {
+                "label": {"tr": name, "en": name},
+                "origin": origin,
+                "questions": len(chain),
+                "options": list(ascii_uppercase[: max(rows, cols)]),
+                "option_step": col_step if across else row_step,
+                "question_step": [round(float(v), 3) for v in step],
+            }
+            out.append(FieldGuess("answer_blocks", name, data, rows, cols, top_left))
+            continue
         if min(rows, cols) == 1:  # a line: its bubbles are one question's options, or nothing
             n = max(rows, cols)
             if len(chain) > 1 or n > 10:
@@ -371,6 +388,22 @@ def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list
         if n_options > 6:
             notes.append(f"{name} has {n_options} options per question: check its direction")
     return out
+
+
+def _lines_alike(chain: list[Grid]) -> bool:
+    """Whether a chain of grids is lines of 2-10 bubbles, all alike, one after another.
+
+    Each line must lie across the chain's step (rows stepping down, columns
+    stepping across), so that it is one question's options.
+    """
+    first = chain[0]
+    n = max(first.rows, first.cols)
+    if not 2 <= n <= 10 or any((g.rows, g.cols) != (first.rows, first.cols) for g in chain):
+        return False
+    line = first.col_step if first.rows == 1 else first.row_step
+    step = chain[1].origin - chain[0].origin
+    cos = abs(np.dot(line, step)) / max(np.linalg.norm(line) * np.linalg.norm(step), 1e-9)
+    return bool(cos < 0.2)
 
 
 def check_proposal(proposal: FormProposal) -> list[tuple[str, str]]:

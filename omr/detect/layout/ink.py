@@ -24,6 +24,11 @@ def _darkness(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
     on a copy at about 2 px/mm, so shading across the page does not matter
     and solid blobs up to about that size are dark all through.
     """
+    return _darkness_and_paper(gray, px_per_mm)[0]
+
+
+def _darkness_and_paper(gray: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_darkness`, and the local paper level (M, N) float32 it is measured from."""
     g = gray.astype(np.float32)
     f = min(1.0, 2.0 / px_per_mm)
     small = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else g
@@ -35,17 +40,42 @@ def _darkness(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
         paper = cv2.resize(paper, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
     dark = np.clip(paper - g, 0, None)
     sigma = 0.04 * px_per_mm  # against noise, where pixels are small enough to afford it
-    return cv2.GaussianBlur(dark, (0, 0), sigma) if sigma >= 0.5 else dark
+    return (cv2.GaussianBlur(dark, (0, 0), sigma) if sigma >= 0.5 else dark), paper
+
+
+def _ink_level(sample: np.ndarray, min_contrast: float) -> float:
+    """Darkness above which a pixel is ink: six noise widths past the median, or min_contrast."""
+    med = float(np.median(sample))
+    noise = 1.4826 * float(np.median(np.abs(sample - med)))
+    return max(min_contrast, med + 6.0 * noise)
 
 
 def _ink_mask(
-    dark: np.ndarray, px_per_mm: float, *, min_contrast: float, half: float = 0.5
-) -> np.ndarray:
-    """Binary ink (M, N) uint8 0/255: darker than the paper by more than the noise."""
-    sample = dark[::4, ::4]
-    med = float(np.median(sample))
-    noise = 1.4826 * float(np.median(np.abs(sample - med)))
-    level = max(min_contrast, med + 6.0 * noise)
+    dark: np.ndarray,
+    px_per_mm: float,
+    *,
+    min_contrast: float,
+    half: float = 0.5,
+    paper: np.ndarray | None = None,
+    only_if_lower: bool = False,
+) -> np.ndarray | None:
+    """Binary ink (M, N) uint8 0/255: darker than the paper by more than the noise.
+
+    The noise is measured where the paper level ``paper`` (when given) is
+    near the page's: a photo's table or background around the sheet, much
+    darker than the paper and textured, does not count.
+    """
+    level = _ink_level(dark[::4, ::4], min_contrast)
+    if paper is not None:
+        lit = paper[::4, ::4]
+        k = max(3, int(round(PAPER_WINDOW_MM * px_per_mm / 4)) | 1)
+        # The paper level spreads a window's width past the paper's edge: shrink it back.
+        lit = cv2.erode(lit, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+        lit = lit >= 0.75 * float(np.percentile(lit, 95))
+        on_paper = _ink_level(dark[::4, ::4][lit], min_contrast) if lit.mean() > 0.1 else level
+        if only_if_lower and on_paper > 0.8 * level:
+            return None
+        level = min(level, on_paper)
     # Half of the local peak: a line keeps its printed width whatever its
     # contrast, so the narrow gaps of a digit grid stay open.
     r = max(1, int(round(0.4 * px_per_mm)))
@@ -146,8 +176,17 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
     )
 
 
-def _prepare(gray: np.ndarray, px_per_mm: float, min_contrast: float) -> np.ndarray | None:
-    """Ink mask (M, N) uint8 0/255, or None for a page without any contrast."""
+def _prepare(
+    gray: np.ndarray, px_per_mm: float, min_contrast: float, *, paper_noise: bool = False
+) -> np.ndarray | None:
+    """Ink mask (M, N) uint8 0/255, or None for a page without any contrast.
+
+    With ``paper_noise``, the noise is measured on the paper only (not on a
+    photo's background around it); None then when that changes nothing.
+    """
     if gray.size == 0 or int(gray.max()) - int(gray.min()) < min_contrast:
         return None
-    return _ink_mask(_darkness(gray, px_per_mm), px_per_mm, min_contrast=min_contrast)
+    if not paper_noise:
+        return _ink_mask(_darkness(gray, px_per_mm), px_per_mm, min_contrast=min_contrast)
+    dark, paper = _darkness_and_paper(gray, px_per_mm)
+    return _ink_mask(dark, px_per_mm, min_contrast=min_contrast, paper=paper, only_if_lower=True)
