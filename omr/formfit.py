@@ -264,10 +264,15 @@ def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:
                 g.cols == first.cols
                 and g.rows <= first.rows
                 and last.rows == first.rows
-                and _close(g.col_step, first.col_step, tol / max(first.cols, 1))
-                and _close(g.row_step, first.row_step, tol / max(first.rows, 1))
+                # the grids' spans agree within tol (steps within tol over the steps)
+                and _close(g.col_step, first.col_step, tol / max(first.cols - 1, 1))
+                and _close(g.row_step, first.row_step, tol / max(first.rows - 1, 1))
             )
             if not same:
+                if (g.rows, g.cols) == (first.rows, first.cols) and _close(
+                    g.origin[1:], last.origin[1:], tol
+                ):
+                    break  # a like grid level with the chain and not in it: never jump it
                 continue
             step = g.origin - last.origin
             if len(chain) > 1 and not _close(step, chain[1].origin - chain[0].origin, tol):
