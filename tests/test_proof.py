@@ -187,3 +187,42 @@ def test_a_simulated_reference_session_scores_no_page_printed_off_register(tmp_p
     assert report["silent_errors"] == 0
     # the pages in register are read, not all sent to a person
     assert report["sheets_exact_count"] >= report["sheets"] - len(shifted) - 1
+
+
+def test_forms_check_passes_the_photo_run_reads_and_refuses_a_page_printed_off(tmp_path):
+    """`forms check` registers exactly as `run` does: the photo retry, and the proof."""
+    from click.testing import CliRunner
+
+    from cli import cli
+    from omr.errors import ExitCode
+    from omr.forms import find_form
+
+    form = find_form("central-a4")
+    # Seed 15's first photo: its flat fit cannot tell the way up; run straightens it.
+    simulate_session(form, 1, 15, tmp_path / "photo", profile="photo", jobs=1)
+    (photo,), _ = find_pages([tmp_path / "photo" / "scans"])
+    result = CliRunner().invoke(
+        cli, ["forms", "check", "central-a4", str(photo.path), "-o", str(tmp_path / "p.png")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "proven by the printed outlines" in result.output
+    assert "read as a photo" in result.output
+
+    # A page whose bubble fields were printed half a pitch off its marks.
+    page = blank_sheet(form, 150)
+    option, _ = _steps(form, "course1")
+    px = 150 / 25.4
+    moved = np.float32([[1, 0, 0.5 * option[0] * px], [0, 1, 0]])
+    marks_kept = cv2.warpAffine(page, moved, page.shape[::-1], borderValue=255)
+    for x, y in form.registration.landmarks_mm():  # the marks stay where they were printed
+        r = round(4 * px)
+        cx, cy = round(x * px), round(y * px)
+        marks_kept[cy - r : cy + r, cx - r : cx + r] = page[cy - r : cy + r, cx - r : cx + r]
+    cv2.imwrite(str(tmp_path / "off.png"), marks_kept)
+    result = CliRunner().invoke(
+        cli,
+        ["forms", "check", "central-a4", str(tmp_path / "off.png"), "-o", str(tmp_path / "o.png")],
+    )
+    assert result.exit_code == ExitCode.review_needed, result.output
+    assert "not registered: the printed bubbles fit as well" in result.output
+    assert "proof margin" in result.output and "drawn where the fit put it" in result.output
