@@ -143,7 +143,12 @@ class MarkModel(Strict):
         0.0, ge=0, lt=1, description="dark share of the inside a clean faint fill needs as well"
     )
     bilevel_faint_accept: float = Field(
-        0.1, gt=0, le=1, description="faint_accept on 1-bit scans (1: never accepted)"
+        1.0,
+        gt=0,
+        le=1,
+        description="faint_accept on 1-bit scans (1: never accepted: a threshold keeps an"
+        " erasure's darkened letter and ring but drops its halo, so a clean faint fill there"
+        " may be residue, and a person decides)",
     )
     bilevel_faint_cover: float = Field(
         0.09, ge=0, lt=1, description="faint_cover on 1-bit scans: black in strokes, not dots"

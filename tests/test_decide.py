@@ -240,9 +240,13 @@ def test_a_weak_mark_is_judged_by_its_halo(central, ring_excess, expected):
 
 @pytest.mark.parametrize(
     ("cover", "expected"),
-    [(0.12, MARKED), (0.05, UNSURE)],  # black clustered in strokes, or a scatter of dots
+    # Black clustered in strokes, or a scatter of dots: neither is read on a
+    # 1-bit page. A threshold keeps an erasure's darkened printed letter and
+    # ring but drops its halo (stress seed 101, stack.pdf:973: an erased D
+    # read as the answer), so a clean faint fill there goes to a person.
+    [(0.12, UNSURE), (0.05, UNSURE)],
 )
-def test_a_clean_faint_mark_on_a_1bit_scan_needs_clustered_black(central, cover, expected):
+def test_a_clean_faint_mark_on_a_1bit_scan_goes_to_a_person(central, cover, expected):
     layout = central.layout
     model = MODEL.model_copy(
         update={
