@@ -32,27 +32,16 @@ from functools import lru_cache
 import numpy as np
 
 from omr.detect.printmap import on_other_print
-from omr.detect.sampling import apply_transform, sample_image
+from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
 
 _REGIONS = ("top", "bottom", "left", "right")
 SHIFTS = (0.5, 1.0)  # in pitches, either way, along options and along items
 MAX_TELLING = 48  # bubbles a shift is tested on, spread over its field (plenty for a median)
-_ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-_UNIT_CIRCLE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])
 # The printed outline's radius is the form's within a few tenths of a mm: its
 # darkest point along each ray, over this band, is taken as "on the outline".
 _BAND = (0.85, 1.0, 1.15)
 _INSIDE = 0.55  # the ring well inside the outline, clear of a slightly small print
-_SIDE = np.linspace(-0.6, 0.6, 6)
-_UNIT_RECT = np.concatenate(
-    [
-        np.column_stack([_SIDE, -np.ones(6)]),
-        np.column_stack([np.ones(6), _SIDE]),
-        np.column_stack([_SIDE, np.ones(6)]),
-        np.column_stack([-np.ones(6), _SIDE]),
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,6 @@ class _Shifts:
     """Every shift tested on a form: per shift, its vectors per bubble and which bubbles tell."""
 
     names: tuple[str, ...]  # "answers +1 option", ...
-    fields: tuple[str, ...]  # the field each shift belongs to
     vectors: tuple[np.ndarray, ...]  # (K, 2) mm: the shift, per telling bubble
     bubbles: tuple[np.ndarray, ...]  # (K,) indices of the telling bubbles
     pitches: tuple[float, ...]  # the shift in pitches: 0.5 or 1
@@ -139,7 +127,7 @@ def form_shifts(form: Form) -> _Shifts:
         return cached[1]
     xy = layout.centers_xy
     r = layout.radius
-    names, owners, vectors, bubbles, pitches, backed = [], [], [], [], [], []
+    names, vectors, bubbles, pitches, backed = [], [], [], [], []
     for fname, f in layout.fields.items():
         if f.kind == "box":
             continue
@@ -157,15 +145,12 @@ def form_shifts(form: Form) -> _Shifts:
                         continue
                     label = f"{'+' if sign > 0 else '-'}{k:g} {step_name}"
                     names.append(f"{fname} {label}")
-                    owners.append(fname)
                     vectors.append(np.broadcast_to(s, (int(tells.sum()), 2)))
                     bubbles.append(members[tells])
                     pitches.append(k)
                     back = _nearest_distance(xy[members[tells]] - s, xy)
                     backed.append(back < 0.5 * r[members[tells]])
-    shifts = _Shifts(
-        tuple(names), tuple(owners), tuple(vectors), tuple(bubbles), tuple(pitches), tuple(backed)
-    )
+    shifts = _Shifts(tuple(names), tuple(vectors), tuple(bubbles), tuple(pitches), tuple(backed))
     _SHIFT_CACHE[key] = (layout, shifts)
     return shifts
 
@@ -194,7 +179,7 @@ def _nearest_distance(points: np.ndarray, xy: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _patterns(rect: bool) -> tuple[np.ndarray, np.ndarray]:
-    unit = _UNIT_RECT if rect else _UNIT_CIRCLE
+    unit = RECT_OUTLINE if rect else ROUND_OUTLINE
     band = np.stack([unit * b for b in _BAND], axis=1)  # (A, B, 2)
     return band, unit * _INSIDE
 
@@ -216,7 +201,7 @@ def outline_levels(
     darkness: paper minus grey inside. Both in units of the page's paper-to-ink contrast.
     """
     scale = max(paper - ink, 1.0)
-    on = np.empty((len(centres_mm), len(_UNIT_CIRCLE)), dtype=np.float32)  # per ray round it
+    on = np.empty((len(centres_mm), len(ROUND_OUTLINE)), dtype=np.float32)  # per ray round it
     inside = np.empty(len(centres_mm), dtype=np.float32)
     centres_px = apply_transform(matrix, centres_mm)
     linear = _local_linear(matrix, centres_mm)  # mm offsets to px offsets
@@ -428,7 +413,7 @@ def marks_off_grid(
     # The core of a place only: two marks either side of a moved place half a
     # pitch between them (the same digit in two columns) reach its ring, not
     # its core; a mark centred there darkens it whole.
-    core = np.vstack([[0.0, 0.0], 0.3 * r * _UNIT_CIRCLE[::3]])
+    core = np.vstack([[0.0, 0.0], 0.3 * r * ROUND_OUTLINE[::3]])
     scale = max(paper - ink, 1.0)
 
     def darkness(places: np.ndarray) -> np.ndarray:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from omr.detect.proof import _UNIT_CIRCLE, _UNIT_RECT, form_pitches, outline_levels
-from omr.detect.sampling import apply_transform, sample_image
+from omr.detect.proof import form_pitches, outline_levels
+from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
 
 
@@ -90,7 +90,7 @@ def _best_shift(gray, matrix, xy, ax, rect, reach_mm, paper, ink) -> tuple[np.nd
     printed size is not quite the form's, the score has two peaks either side
     of the centre: the middle of the shifts that score near the best is taken.
     """
-    ring = np.where(rect[:, None, None], _UNIT_RECT, _UNIT_CIRCLE) * ax[:, None, :]
+    ring = np.where(rect[:, None, None], RECT_OUTLINE, ROUND_OUTLINE) * ax[:, None, :]
     scale = max(paper - ink, 1.0)
 
     def scores(shifts: np.ndarray) -> np.ndarray:

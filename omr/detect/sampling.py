@@ -5,6 +5,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+_ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+ROUND_OUTLINE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])  # (24, 2) on a unit circle
+# On a unit square's sides, clear of the (maybe rounded) corners: six points a side.
+_SIDE = np.linspace(-0.6, 0.6, 6)
+RECT_OUTLINE = np.concatenate(
+    [
+        np.column_stack([_SIDE, -np.ones(6)]),
+        np.column_stack([np.ones(6), _SIDE]),
+        np.column_stack([_SIDE, np.ones(6)]),
+        np.column_stack([-np.ones(6), _SIDE]),
+    ]
+)  # (24, 2)
+
 
 def apply_transform(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Map points through a 3×3 projective matrix.

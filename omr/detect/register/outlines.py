@@ -11,21 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from omr.detect.sampling import apply_transform, sample_image
+from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
-
-_ANGLES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-_ROUND_OUTLINE = np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)])  # (24, 2) on a unit circle
-# On a unit square's sides, clear of the (maybe rounded) corners: six points a side.
-_SIDE = np.linspace(-0.6, 0.6, 6)
-_RECT_OUTLINE = np.concatenate(
-    [
-        np.column_stack([_SIDE, -np.ones(6)]),
-        np.column_stack([np.ones(6), _SIDE]),
-        np.column_stack([_SIDE, np.ones(6)]),
-        np.column_stack([-np.ones(6), _SIDE]),
-    ]
-)
 
 
 def outline_contrasts(
@@ -37,7 +24,7 @@ def outline_contrasts(
     transform puts the bubble where it is printed, about zero where it does not.
     """
     layout = form.layout
-    unit = np.where(layout.rectangular[:, None, None], _RECT_OUTLINE, _ROUND_OUTLINE)
+    unit = np.where(layout.rectangular[:, None, None], RECT_OUTLINE, ROUND_OUTLINE)
     centres = layout.centers_xy[:, None, :]
     axes = layout.half_axes[:, None, :]
     on = sample_image(gray, apply_transform(matrix, centres + unit * axes)).mean(axis=1)
