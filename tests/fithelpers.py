@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from designs import design
 from PIL import Image
 
-from cli import cli
+from omr.cli import cli
 from omr.forms import Form
 from omr.simulate.session import render_blank, scan_blank, simulate_session
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
 from omr.calibrate import block_medium, calibration_sheet
 from omr.calibration import find_calibration, load_calibration
+from omr.cli import cli
 from omr.errors import ExitCode
 from omr.simulate import simulate_calibration_scan
 

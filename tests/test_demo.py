@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli import cli
+from omr.cli import cli
 from omr.evaluate import evaluate_run
 
 DEMO = Path(__file__).resolve().parent.parent / "samples" / "demo"

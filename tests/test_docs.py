@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from cli import cli
+from omr.cli import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

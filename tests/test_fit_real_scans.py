@@ -19,7 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli import cli
+from omr.cli import cli
 from omr.errors import ExitCode
 
 

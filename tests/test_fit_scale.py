@@ -35,7 +35,7 @@ def test_a_page_without_bubbles_has_no_scale():
 def test_fit_without_a_dpi_says_what_it_assumed(tmp_path):
     from click.testing import CliRunner
 
-    from cli import cli
+    from omr.cli import cli
 
     path = tmp_path / "sheet.jpg"
     Image.fromarray(a4_scan(150)[0]).save(path, quality=92, dpi=(72, 72))  # a placeholder dpi

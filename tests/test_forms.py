@@ -7,7 +7,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli import cli
+from omr.cli import cli
 from omr.errors import ExitCode, InputFileError, InvalidFormError
 from omr.forms import builtin_forms, find_form, load_form
 from omr.render import render_form_pdf

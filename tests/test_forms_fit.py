@@ -61,7 +61,7 @@ def test_the_sample_forms_are_the_test_designs(name):
 def test_a_filled_sheet_fits_as_well_as_a_blank_one(tmp_path):
     from click.testing import CliRunner
 
-    from cli import cli
+    from omr.cli import cli
     from omr.simulate.session import simulate_session
 
     truth = Form.model_validate(DESIGNS["vendor-track"])
@@ -79,7 +79,7 @@ def test_fit_on_a_page_without_bubbles_says_so(tmp_path):
     from click.testing import CliRunner
     from PIL import Image
 
-    from cli import cli
+    from omr.cli import cli
 
     Image.fromarray(np.full((1754, 1240), 250, np.uint8)).save(tmp_path / "p.png", dpi=(150, 150))
     out = tmp_path / "f.yaml"

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from simhelpers import placement_from_truth
 
-from cli import cli
+from omr.cli import cli
 from omr.evaluate import evaluate_run, misregistered_outcome
 from omr.forms import check_geometry, find_form
 from omr.pipeline import run_session

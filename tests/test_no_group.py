@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 from records import make_field, make_read
 
-from cli import cli
+from omr.cli import cli
 from omr.errors import InvalidExamError, InvalidFormError
 from omr.evaluate import evaluate_run
 from omr.exam import Exam, check_exam_against_form, load_exam

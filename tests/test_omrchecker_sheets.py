@@ -41,8 +41,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli import cli
 from omr.calibration import find_calibration
+from omr.cli import cli
 from omr.detect import read_page
 from omr.errors import ExitCode
 from omr.forms import load_form

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from cli import cli
+from omr.cli import cli
 from omr.errors import ExitCode
 from omr.evaluate import evaluate_run
 from omr.export import RESULT_COLUMNS

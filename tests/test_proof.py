@@ -193,7 +193,7 @@ def test_forms_check_passes_the_photo_run_reads_and_refuses_a_page_printed_off(t
     """`forms check` registers exactly as `run` does: the photo retry, and the proof."""
     from click.testing import CliRunner
 
-    from cli import cli
+    from omr.cli import cli
     from omr.errors import ExitCode
     from omr.forms import find_form
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli import cli
+from omr.cli import cli
 from omr.errors import InvalidExamError
 from omr.exam import Exam, load_exam
 from omr.forms import find_form

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from workflow_helpers import plant, unsure
 
-from cli import cli
+from omr.cli import cli
 from omr.pipeline import run_session
 from omr.store import STORE_NAME, Store
 

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 from workflow_helpers import plant, unsure
 
-from cli import cli
+from omr.cli import cli
 from omr.store import STORE_NAME, Store
 
 

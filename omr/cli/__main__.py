@@ -1,0 +1,7 @@
+"""``python -m omr.cli``."""
+
+from __future__ import annotations
+
+from omr.cli import main
+
+main()
