@@ -278,18 +278,39 @@ def calibrate(scans, out, name) -> None:
     help="Session folder whose exam.yaml to use (default: OUT's parent if it has one, "
     "else the session the run read).",
 )
-def report(out, session_root) -> None:
+@click.option(
+    "--internal",
+    is_flag=True,
+    help="Also write OUT/internal/results-internal.csv with full national IDs and roster "
+    "names (personal data: needs --by and --why; recorded in the audit log).",
+)
+@click.option(
+    "--internal-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the internal export (default OUT/internal).",
+)
+@click.option("--by", default="", help="Who asks for the internal export.")
+@click.option("--why", default="", help="Why the full identity is needed (audit log).")
+def report(out, session_root, internal, internal_dir, by, why) -> None:
     """Rescore the reads stored in OUT and rewrite every report, without reading scans.
 
     Use it after changing exam.yaml: a cancelled question, an accepted second
-    answer or a corrected key rescores everyone.
+    answer or a corrected key rescores everyone. Posted files mask national
+    IDs and carry no names; --internal adds a file with the full identity.
 
     \b
     Example:
         omr report samples/demo/out
+        omr report samples/demo/out --internal --by "A. Yılmaz" --why "registry match"
     """
     from omr.pipeline import rebuild_reports
+    from omr.workflow.audit import check_person
 
+    if internal:
+        check_person(by, why)  # refuse before anything is written
+    elif internal_dir or by or why:
+        raise click.UsageError("--internal-dir, --by and --why go with --internal")
     summary = rebuild_reports(out, session_root)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
     click.echo(f"{summary.sheets} sheets rescored: {counts}")
@@ -300,6 +321,16 @@ def report(out, session_root) -> None:
     if summary.flagged:
         click.echo(f"{summary.flagged} sheet(s) counted with flags: see flagged.csv")
     click.echo(f"reports rewritten in {summary.out_dir}")
+    if internal:
+        from omr.workflow.internal_export import write_internal_export
+
+        path, count = write_internal_export(
+            out, by=by, why=why, dest=internal_dir, session_root=session_root
+        )
+        click.echo(
+            f"internal export (full identity, do not post): {path}, {count} rows; "
+            "recorded in the audit log"
+        )
 
 
 @cli.command()

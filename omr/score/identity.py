@@ -35,12 +35,17 @@ def national_id_valid(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One roster row; ``hall`` and ``seat`` may be empty."""
+    """One roster row; ``hall``, ``seat`` and ``name`` may be empty.
+
+    ``name`` is personal data: it goes only into the internal export
+    (:mod:`omr.workflow.internal_export`), never into a posted file or a log.
+    """
 
     student_number: str
     national_id: str
     hall: str
     seat: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,24 @@ class Roster:
         return self.by_student.get(student_number) or self.by_national_id.get(national_id)
 
 
+NAME_COLUMNS = (("name",), ("first_name", "last_name"), ("ad", "soyad"))
+
+
+def _roster_name(row: dict) -> str:
+    """The candidate's name from the first name column(s) the roster has."""
+    for columns in NAME_COLUMNS:
+        parts = [(row.get(c) or "").strip() for c in columns]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return ""
+
+
 def load_roster(path: Path) -> Roster:
     """Read ``roster.csv``: ``student_number`` and/or ``national_id``, optional ``hall``, ``seat``.
 
-    Other columns (names) are ignored. Raises :class:`InputFileError` naming
+    A ``name`` column (or ``first_name`` and ``last_name``, or Turkish ``ad``
+    and ``soyad``) is kept for the internal export only; other columns are
+    ignored. Raises :class:`InputFileError` naming
     the line of a problem, never its content (personal data).
     """
     try:
@@ -78,6 +97,7 @@ def load_roster(path: Path) -> Roster:
                 national_id=(row.get("national_id") or "").strip(),
                 hall=(row.get("hall") or "").strip(),
                 seat=(row.get("seat") or "").strip(),
+                name=_roster_name(row),
             )
             for key, table in ((c.student_number, by_student), (c.national_id, by_national)):
                 if key and key in table:
