@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import stat
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +32,14 @@ TIFF_SUFFIXES = {".tif", ".tiff"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"} | TIFF_SUFFIXES
 RENDER_DPI = 200  # for PDF pages that are not one embedded scan image
 
-Image.MAX_IMAGE_PIXELS = 200_000_000  # a 600-dpi A3 scan is ~70 Mpx; refuse absurd sizes
+# The guards on what a page may cost before it is decoded. A hostile file can claim
+# 30,000 × 30,000 px in a few KB (a decompression bomb): its size is checked from the
+# header, the page box or the image dictionary, never by decoding it.
+MAX_PAGE_PIXELS = 100_000_000  # an A3 sheet at 600 dpi is 70 Mpx (70 MB grey, 210 MB colour)
+MIN_PAGE_SIDE = 100  # px: an A5 sheet at 50 dpi is 290 × 410
+IGNORED_FILES = {"thumbs.db", "desktop.ini"}  # what office machines leave in folders
+
+Image.MAX_IMAGE_PIXELS = 200_000_000  # for other users of Pillow; pages.py checks its own
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,10 @@ def find_pages(
     """List every page of ``inputs`` (files or folders), in a stable order.
 
     Files that cannot be opened are returned as problems, not raised, so the
-    rest of the stack is still read.
+    rest of the stack is still read. Folders are walked through links to other
+    folders (each folder once); a broken or looping link, a pipe or device, an
+    unreadable file and a file that is no scan are problems too: nothing in a
+    folder is left out without a word (hidden files and ``Thumbs.db`` excepted).
     """
     refs: list[PageRef] = []
     problems: list[StackProblem] = []
@@ -110,16 +125,16 @@ def find_pages(
         if not item.exists():
             raise InputFileError(f"{item}: no such file or folder")
         base = root or (item if item.is_dir() else item.parent)
-        files = sorted(p for p in item.rglob("*") if p.is_file()) if item.is_dir() else [item]
-        for path in files:
-            suffix = path.suffix.lower()
-            if suffix not in PDF_SUFFIXES | IMAGE_SUFFIXES:
-                if item.is_file():
-                    problems.append(
-                        StackProblem(path.name, f"not a PDF, TIFF or image file ({suffix})")
-                    )
+        if item.is_dir():
+            found, odd = _walk(item, base)
+            problems.extend(odd)
+        else:
+            found = [item]
+        for path in found:
+            name = _relative_name(path, base)
+            if file_kind(path) is None:
+                problems.append(StackProblem(name, _not_a_scan(path)))
                 continue
-            name = path.relative_to(base).as_posix()
             try:
                 count = page_count(path)
             except PageLoadError as exc:
@@ -129,16 +144,255 @@ def find_pages(
     return refs, problems
 
 
-def page_count(path: Path) -> int:
-    """Number of pages in a PDF, frames in a TIFF, 1 for another image."""
-    suffix = path.suffix.lower()
+def _relative_name(path: Path, base: Path) -> str:
     try:
-        if suffix in PDF_SUFFIXES:
-            return len(_open_pdf(str(path)))
-        with Image.open(path) as img:
-            return getattr(img, "n_frames", 1)
-    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError) as exc:
-        raise PageLoadError(f"cannot open {path.name}: {exc}") from exc
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _not_a_scan(path: Path) -> str:
+    suffix = path.suffix.lower() or "no extension"
+    return f"{path.name}: not a PDF, TIFF or image file ({suffix}); left out"
+
+
+def _walk(folder: Path, base: Path) -> tuple[list[Path], list[StackProblem]]:
+    """Every regular file under ``folder`` (through folder links, each folder once), sorted;
+    and a problem for each entry that cannot be read as one."""
+    files: list[Path] = []
+    problems: list[StackProblem] = []
+    seen: set[tuple[int, int]] = set()
+    pending = [folder]
+    while pending:
+        here = pending.pop()
+        try:
+            info = here.stat()
+        except OSError as exc:
+            problems.append(StackProblem(_relative_name(here, base), _link_problem(here, exc)))
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            problems.append(
+                StackProblem(
+                    _relative_name(here, base),
+                    f"{here.name}: a link to a folder already read ({here.resolve()}); "
+                    "its files are read once",
+                )
+            )
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(here.iterdir())
+        except OSError as exc:
+            problems.append(
+                StackProblem(_relative_name(here, base), f"{here.name}: cannot list: {exc}")
+            )
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.lower() in IGNORED_FILES:
+                continue
+            problem = _entry_problem(entry)
+            if problem == "folder":
+                pending.append(entry)
+            elif problem:
+                problems.append(StackProblem(_relative_name(entry, base), problem))
+            else:
+                files.append(entry)
+    files.sort(key=lambda p: p.relative_to(folder).parts)
+    problems.sort(key=lambda p: p.name)
+    return files, problems
+
+
+def _entry_problem(entry: Path) -> str:
+    """``""`` for a readable regular file, ``"folder"`` for a folder, else why it is left out."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError as exc:
+        return _link_problem(entry, exc)
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if not stat.S_ISREG(mode):
+        kind = "a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        return f"{entry.name}: {kind}, not a file; left out"
+    if not os.access(entry, os.R_OK):
+        return f"{entry.name}: cannot be read (permission denied); left out"
+    return ""
+
+
+def _link_problem(entry: Path, exc: OSError) -> str:
+    if entry.is_symlink():
+        target = entry.readlink()
+        return f"{entry.name}: a link that is broken or loops ({target}: {exc.strerror}); left out"
+    return f"{entry.name}: cannot be read ({exc.strerror}); left out"
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF87a", "image"),
+    (b"GIF89a", "image"),
+    (b"BM", "image"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
+)
+
+
+def file_kind(path: Path) -> str | None:
+    """``"pdf"``, ``"tiff"``, ``"image"`` or None, told by the file's first bytes, or by its
+    extension when they say nothing known (a broken file is then refused with a reason)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        head = b""
+    if b"%PDF-" in head:
+        return "pdf"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return "pdf"
+    if suffix in TIFF_SUFFIXES:
+        return "tiff"
+    return "image" if suffix in IMAGE_SUFFIXES else None
+
+
+# PDFium's reasons for not opening a document, as a person can act on them.
+_PDF_OPEN_ERRORS = {
+    pdfium.raw.FPDF_ERR_PASSWORD: "an encrypted (password-protected) PDF: save it without "
+    "a password (or export the scans again) and add it to the stack",
+    pdfium.raw.FPDF_ERR_SECURITY: "a PDF protected by a security handler PDFium does not "
+    "support: save it without protection",
+    pdfium.raw.FPDF_ERR_FILE: "the file cannot be read",
+}
+
+
+def page_count(path: Path) -> int:
+    """Number of pages in a PDF, frames in a TIFF, 1 for another image.
+
+    Raises :class:`PageLoadError` for a file with no page, an encrypted PDF, an
+    animated image, or one that cannot be opened.
+    """
+    kind = file_kind(path)
+    try:
+        if kind == "pdf":
+            count = len(_open_pdf(str(path)))
+        elif kind == "tiff":
+            count = tiff_page_count(path)
+        else:
+            with _pillow_open(path) as img:
+                count = getattr(img, "n_frames", 1)
+                if count > 1 and img.format != "MPO":  # a camera's MPO: the photo, then previews
+                    raise PageLoadError(
+                        f"{path.name}: an animated image ({count} frames), not a scanned page; "
+                        "scan the sheets to PDF or TIFF"
+                    )
+                count = 1
+    except PageLoadError:
+        raise
+    except pdfium.PdfiumError as exc:
+        why = _PDF_OPEN_ERRORS.get(getattr(exc, "err_code", None))
+        why = why or f"not a PDF, or a damaged one ({exc})"
+        raise PageLoadError(f"cannot open {path.name}: {why}") from exc
+    except DECODE_ERRORS as exc:
+        raise PageLoadError(f"cannot open {path.name}: {_describe(exc)}") from exc
+    if count < 1:
+        raise PageLoadError(f"{path.name}: the file has no pages")
+    return count
+
+
+def tiff_page_count(path: Path) -> int:
+    """Pages of a TIFF, counted along its chain of page directories without decoding any.
+
+    A damaged directory in the middle (no dimensions, an unknown pixel mode) is
+    still a page, refused alone when it is loaded; a chain that loops or points
+    outside the file ends there. BigTIFF is counted by Pillow.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head[:4] in (b"II+\x00", b"MM\x00+"):
+            with _pillow_open(path) as img:
+                return getattr(img, "n_frames", 1)
+        order = "<" if head[:2] == b"II" else ">"
+        size = path.stat().st_size
+        (offset,) = struct.unpack(order + "I", head[4:8])
+        seen: set[int] = set()
+        while offset and offset not in seen and offset + 2 <= size:
+            seen.add(offset)
+            fh.seek(offset)
+            (entries,) = struct.unpack(order + "H", fh.read(2))
+            fh.seek(offset + 2 + 12 * entries)
+            link = fh.read(4)
+            if len(link) < 4:
+                break
+            (offset,) = struct.unpack(order + "I", link)
+    if not seen:
+        raise PageLoadError(f"cannot open {path.name}: a TIFF without a page directory")
+    return len(seen)
+
+
+@contextmanager
+def _pillow_open(path: Path) -> Iterator[Image.Image]:
+    """Open an image with Pillow's own size check off: :func:`check_page_size` checks each
+    page (Pillow checks only the first, and refuses a whole file for one page)."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        img = Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+    with img:
+        yield img
+
+
+def check_page_size(width: float, height: float, what: str) -> None:
+    """Refuse a page of ``width`` × ``height`` px before it is decoded or rendered.
+
+    Raises :class:`PageLoadError` when it would hold more than
+    :data:`MAX_PAGE_PIXELS` (a decompression bomb, an absurd page box) or is
+    smaller than :data:`MIN_PAGE_SIDE` on a side.
+    """
+    pixels = float(width) * float(height)
+    if not pixels <= MAX_PAGE_PIXELS:  # also NaN
+        raise PageLoadError(
+            f"{what} is {width:,.0f} × {height:,.0f} px ({pixels / 1e6:,.0f} Mpx): oversized, "
+            f"larger than any scanned sheet (at most {MAX_PAGE_PIXELS / 1e6:.0f} Mpx; an A3 "
+            "sheet at 600 dpi is 70); refused without decoding it"
+        )
+    if min(width, height) < MIN_PAGE_SIDE:
+        raise PageLoadError(
+            f"{what} is {width:,.0f} × {height:,.0f} px: too small to be a scanned sheet "
+            f"(at least {MIN_PAGE_SIDE} px a side)"
+        )
+
+
+# What decoders raise on hostile bytes: Pillow's plugins raise SyntaxError, TypeError,
+# KeyError, IndexError, struct.error and ZeroDivisionError as well as OSError.
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    TypeError,
+    KeyError,
+    IndexError,
+    ZeroDivisionError,
+    struct.error,
+    MemoryError,
+    Image.DecompressionBombError,
+    UnidentifiedImageError,
+    pdfium.PdfiumError,
+    cv2.error,
+)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, (OSError, ValueError)) else f"{type(exc).__name__}: {text}"
 
 
 # PDFium keeps every stream it has decoded (a scan's JPEG) until its document is
@@ -161,26 +415,44 @@ def _open_pdf(path: str) -> pdfium.PdfDocument:
 
 
 def load_page(ref: PageRef) -> PageImage:
-    """Decode one page; raise :class:`PageLoadError` if it cannot be read."""
-    suffix = ref.path.suffix.lower()
+    """Decode one page; raise :class:`PageLoadError` if it cannot be read or is refused
+    (see :func:`check_page_size`)."""
     try:
-        if suffix in PDF_SUFFIXES:
+        if file_kind(ref.path) == "pdf":
             return _load_pdf_page(ref)
         return _load_image_page(ref)
     except PageLoadError:
         raise
-    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
-        raise PageLoadError(f"cannot decode page {ref.index + 1} of {ref.name}: {exc}") from exc
+    except DECODE_ERRORS as exc:
+        raise PageLoadError(
+            f"cannot decode page {ref.index + 1} of {ref.name}: {_describe(exc)}"
+        ) from exc
 
 
 def _load_pdf_page(ref: PageRef) -> PageImage:
     page = _open_pdf(str(ref.path))[ref.index]
+    what = f"page {ref.index + 1} of {ref.name}"
     scan = _single_scan_image(page)
     if scan is not None:
+        check_page_size(*scan.get_px_size(), f"the scan on {what}")
         pixels = _bitmap_pixels(scan.get_bitmap(render=False))
         return PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
+    check_pdf_page(page, what)
     bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
     return PageImage(ref, _bitmap_pixels(bitmap), float(RENDER_DPI))
+
+
+def check_pdf_page(page: pdfium.PdfPage, what: str) -> None:
+    """Refuse a PDF page to be rendered whose box at :data:`RENDER_DPI`, or any image on
+    it, is oversized (:func:`check_page_size`); PDFium ignores ``/UserUnit``, so the box in
+    points is what it renders."""
+    width, height = page.get_size()
+    mm = f"{width / 72 * 25.4:,.0f} × {height / 72 * 25.4:,.0f} mm"
+    check_page_size(width / 72 * RENDER_DPI, height / 72 * RENDER_DPI, f"{what} ({mm})")
+    for image in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]):
+        w, h = image.get_px_size()
+        if float(w) * float(h) > MAX_PAGE_PIXELS:
+            check_page_size(w, h, f"an image on {what}")
 
 
 def _bitmap_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray:
@@ -224,9 +496,10 @@ def _page_dpi(page: pdfium.PdfPage, pixels: np.ndarray) -> float:
 
 
 def _load_image_page(ref: PageRef) -> PageImage:
-    with Image.open(ref.path) as img:
+    with _pillow_open(ref.path) as img:
         if ref.index:
             img.seek(ref.index)
+        check_page_size(*img.size, f"page {ref.index + 1} of {ref.name}")
         dpi = img.info.get("dpi")
         quality = jpeg_quality(img) if img.format == "JPEG" else None
         upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
@@ -236,10 +509,28 @@ def _load_image_page(ref: PageRef) -> PageImage:
 
 
 def _as_gray_or_rgb(img: Image.Image) -> np.ndarray:
-    """uint8 (H, W) for grey and bilevel images, (H, W, 3) RGB for colour."""
-    if img.mode in {"1", "L", "I;16", "I", "F", "LA", "P"} and _is_grey_palette(img):
+    """uint8 (H, W) for grey and bilevel images, (H, W, 3) RGB for colour.
+
+    16- and 32-bit grey is scaled to 8 bits (Pillow's own conversion clips at
+    255, which made a 16-bit scan a white page).
+    """
+    if img.mode.startswith("I;16"):
+        return _deep_grey(np.asarray(img), 65535.0)
+    if img.mode in {"I", "F"}:
+        return _deep_grey(np.asarray(img), None)
+    if img.mode in {"1", "L", "LA", "P"} and _is_grey_palette(img):
         return np.asarray(img.convert("L"))
     return np.asarray(img.convert("RGB"))
+
+
+def _deep_grey(values: np.ndarray, full: float | None) -> np.ndarray:
+    """8-bit grey from deeper grey whose white is ``full`` (None: told by the values,
+    0-1 for floats, 0-255, 0-65535 or their maximum)."""
+    values = np.nan_to_num(values.astype(np.float64))
+    if full is None:
+        top = float(values.max()) if values.size else 0.0
+        full = next((f for f in (1.0, 255.0, 65535.0) if top <= f), top)
+    return np.clip(values * (255.0 / full) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _is_grey_palette(img: Image.Image) -> bool:

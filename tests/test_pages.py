@@ -76,11 +76,13 @@ def test_folder_of_images_in_name_order_and_exif_rotation(tmp_path):
 def test_corrupt_file_is_a_problem_not_a_crash(tmp_path):
     _page(90).save(tmp_path / "good.png")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    (tmp_path / "notes.txt").write_text("ignored")
+    (tmp_path / "notes.txt").write_text("not a scan")
+    (tmp_path / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: what file managers leave
     refs, problems = find_pages([tmp_path])
     assert [r.sheet_id for r in refs] == ["good.png:1"]
-    assert [p.name for p in problems] == ["broken.pdf"]
+    assert [p.name for p in problems] == ["broken.pdf", "notes.txt"]
     assert "cannot open" in problems[0].message
+    assert "not a PDF, TIFF or image file (.txt); left out" in problems[1].message
 
 
 def test_truncated_image_fails_on_load_with_a_reason(tmp_path):

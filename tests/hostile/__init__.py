@@ -1,0 +1,1 @@
+"""A corpus of hostile inputs made by code: bombs, broken files, odd sheets, odd folders."""
