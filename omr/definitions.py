@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from omr.errors import InvalidDefinitionError, InvalidFormError
+from omr.safe_text import NOT_TEXT, read_office_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -31,17 +32,26 @@ def key_path(loc: tuple[str | int, ...]) -> str:
 
 
 def read_yaml(path: Path, error: type[InvalidDefinitionError] = InvalidFormError) -> object:
-    """Parse a YAML file, turning syntax errors into ``error`` with the line number."""
+    """Parse a YAML file (UTF-8 or Windows-1254), turning syntax errors into ``error`` with
+    the line number; a value YAML takes for an impossible date, or nesting too deep to
+    read, is such an error too."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_office_text(path)
     except OSError as exc:
         raise error(str(path), [("", f"cannot read file: {exc.strerror or exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise error(str(path), [("", NOT_TEXT)]) from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise error(str(path), [(where, f"not valid YAML: {exc}")]) from exc
+    except ValueError as exc:  # yaml's dates: 2026-02-30
+        why = f"not valid YAML: {exc} (a date that does not exist?)"
+        raise error(str(path), [("", why)]) from exc
+    except RecursionError:
+        raise error(str(path), [("", "not valid YAML: nested too deeply to read")]) from None
 
 
 def validate(

@@ -26,6 +26,7 @@ from pathlib import Path
 from omr.errors import InputFileError
 from omr.forms import find_form
 from omr.records import ItemRead, ItemState, SheetRead
+from omr.safe_text import from_csv_cell
 from omr.store import STORE_NAME, Store
 
 
@@ -226,8 +227,9 @@ def _sheet_statuses(results_csv: Path) -> tuple[dict[str, list[str]], dict[str, 
     flags: dict[str, set[str]] = {}
     with results_csv.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            statuses.setdefault(row["sheet"], []).append(row["status"])
-            flags.setdefault(row["sheet"], set()).update(filter(None, row["flags"].split(";")))
+            sheet = from_csv_cell(row["sheet"])
+            statuses.setdefault(sheet, []).append(row["status"])
+            flags.setdefault(sheet, set()).update(filter(None, row["flags"].split(";")))
     return statuses, flags
 
 

@@ -287,15 +287,20 @@ def read_keys_csv(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[tup
     ``file:line`` paths.
     """
     import csv
+    import io
+
+    from omr.safe_text import NOT_TEXT, csv_delimiter, read_office_text
 
     keys: dict[str, dict[str, dict[int, str]]] = {}
     problems: list[tuple[str, str]] = []
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        text = read_office_text(path)
     except OSError as exc:
         return {}, [(path.name, f"cannot read keys file: {exc.strerror or exc}")]
-    with fh:
-        reader = csv.DictReader(fh)
+    except UnicodeDecodeError:
+        return {}, [(path.name, NOT_TEXT)]
+    with io.StringIO(text, newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=csv_delimiter(text))
         want = ["course", "group", "question", "answer"]
         if [c.strip().lower() for c in reader.fieldnames or []] != want:
             return {}, [(f"{path.name}:1", f"header must be {','.join(want)}")]

@@ -15,6 +15,7 @@ from omr.exam import Course, Exam
 from omr.forms import Form, Identity
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
+from omr.safe_text import cells_as_text, csv_cell, csv_row, sheet_titles
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
 from omr.score.items import items_table
@@ -75,13 +76,13 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
-    """Write ``rows`` to ``path`` atomically (UTF-8, header first)."""
+    """Write ``rows`` to ``path`` atomically (UTF-8, header first; no cell a formula)."""
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(csv_row(r) for r in rows)
 
     _atomic(path, write)
 
@@ -289,15 +290,17 @@ def summary_frame(analyses: list[CourseAnalysis], rows: list[CourseResult]) -> p
 
 
 def write_xlsx(path: Path, rows: list[CourseResult], summary: pd.DataFrame, exam: Exam) -> None:
-    """``results.xlsx``: a Summary sheet, then one sheet per course."""
+    """``results.xlsx``: a Summary sheet, then one sheet per course (text stays text)."""
     table = pd.DataFrame([result_row(r) for r in rows], columns=RESULT_COLUMNS)
+    titles = sheet_titles(c.code for c in exam.courses)
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
             summary.to_excel(xl, sheet_name="Summary", index=False)
             for course in exam.courses:
                 part = table[table["course"] == course.code]
-                part.to_excel(xl, sheet_name=course.code[:31], index=False)
+                part.to_excel(xl, sheet_name=titles[course.code], index=False)
+            cells_as_text(xl.book)
 
     _atomic(path, write)
 
@@ -382,6 +385,7 @@ def write_exports(
     else:
         letters.unlink(missing_ok=True)  # names only where the exam asks for them (KVKK)
     items = items_frame(analyses)
+    items = items.map(csv_cell)
     _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
     write_xlsx(out / "results.xlsx", rows, summary, exam)
     write_evidence(out, evidence or {}, rows)

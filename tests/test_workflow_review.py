@@ -98,7 +98,7 @@ def test_a_sheet_with_doubts_left_stays_in_review(session):
     omr("review", "set", out, "stack-01.pdf:5", "TUR101:2", "AD", "--by", "a", "--why", "w")
     tur = rows(out, "stack-01.pdf:5")[0]
     assert tur["status"] == "scored"
-    assert tur["answers"][:5] == "-[AD]" and tur["blank"] != "" and int(tur["multiple"]) >= 1
+    assert tur["answers"][:6] == "'-[AD]" and tur["blank"] != "" and int(tur["multiple"]) >= 1
 
 
 @pytest.mark.parametrize(

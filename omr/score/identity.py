@@ -7,10 +7,12 @@ never written to logs or public exports in full.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from omr.errors import InputFileError
+from omr.safe_text import NOT_TEXT, csv_delimiter, read_office_text
 
 ROSTER_KEYS = ("student_number", "national_id")
 
@@ -81,13 +83,15 @@ def load_roster(path: Path) -> Roster:
     the line of a problem, never its content (personal data).
     """
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        text = read_office_text(path)
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read roster ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: {NOT_TEXT}") from exc
     by_student: dict[str, Candidate] = {}
     by_national: dict[str, Candidate] = {}
-    with fh:
-        reader = csv.DictReader(fh)
+    with io.StringIO(text, newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=csv_delimiter(text))
         columns = set(reader.fieldnames or [])
         if not columns & set(ROSTER_KEYS):
             raise InputFileError(f"{path}: roster needs a student_number or national_id column")

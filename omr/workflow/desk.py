@@ -15,6 +15,7 @@ from pathlib import Path
 from omr.errors import BadArgument, InputFileError
 from omr.export import review_rows
 from omr.records import SheetRead
+from omr.safe_text import from_csv_cell
 from omr.score.scoring import CourseResult
 from omr.store import STORE_NAME, Store
 from omr.workflow.audit import check_person, now, record
@@ -226,6 +227,14 @@ def set_review(
 DECISION_COLUMNS = ["sheet", "course", "status", "detail", "decision", "by", "why"]
 
 
+def _from_our_csv(row: dict) -> dict:
+    """A row of a CSV we wrote, its sheet and course cells as they were before export."""
+    for key in ("sheet", "course"):
+        if isinstance(row.get(key), str):
+            row[key] = from_csv_cell(row[key])
+    return row
+
+
 def apply_review_file(
     out: Path,
     path: Path,
@@ -246,7 +255,7 @@ def apply_review_file(
         with Path(path).open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             missing = [c for c in ("sheet", "decision") if c not in (reader.fieldnames or [])]
-            rows = list(reader)
+            rows = [_from_our_csv(row) for row in reader]
     except OSError as exc:
         raise BadArgument(f"{path}: cannot read the decision file: {exc.strerror or exc}") from exc
     if missing:

