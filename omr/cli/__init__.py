@@ -7,7 +7,7 @@ subcommands and registers it on :data:`cli` when imported.
 
 from __future__ import annotations
 
-from omr.cli import forms, keys, objections, review, session  # noqa: F401  (registers commands)
+from omr.cli import forms, keys, objections, review, serve, session  # noqa: F401  (registers commands)
 from omr.cli.base import cli
 
 

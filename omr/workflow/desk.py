@@ -94,42 +94,55 @@ class QueueItem:
     status: str
     detail: str
     decide: str  # the FIELDs of ``omr review set`` that clear it
+    fields: tuple[str, ...] = ()  # the same FIELDs, one per entry (``sheet`` last when offered)
 
 
 def review_queue(out: Path, session_root: Path | None = None) -> list[QueueItem]:
     """The sheets a person must look at, as they stand after the decisions made."""
-    state = load_state(out, session_root)
+    return queue_of(load_state(out, session_root))
+
+
+def queue_of(state: State) -> list[QueueItem]:
+    """The review queue of a loaded state (see :func:`review_queue`)."""
     items = []
     for row in review_rows(state.reads, state.rows, state.exam):
+        hint, fields = _hint(state, row)
         items.append(
-            QueueItem(row["sheet"], row["course"], row["status"], row["detail"], _hint(state, row))
+            QueueItem(row["sheet"], row["course"], row["status"], row["detail"], hint, fields)
         )
     return items
 
 
-def _hint(state: State, row: dict) -> str:
-    """Which fields to decide to clear a review row."""
+_FIELD_HINTS = {
+    "group-unclear": ("group", ("group",)),
+    "group-not-in-exam": ("group", ("group",)),
+    "proctor-box-unclear": ("absent, cancelled", ("absent", "cancelled")),
+    "identity-unreadable": ("student_id", ("student_id",)),
+    "national-id-invalid": ("national_id", ("national_id",)),
+    "not-on-roster": ("student_id (or sheet score)", ("student_id", SHEET)),
+    "identity-mismatch": (
+        "student_id, national_id (or sheet score)",
+        ("student_id", "national_id", SHEET),
+    ),
+    "duplicate-id": ("student_id (or sheet score|void)", ("student_id", SHEET)),
+}
+
+
+def _hint(state: State, row: dict) -> tuple[str, tuple[str, ...]]:
+    """Which fields to decide to clear a review row: as the CLI prints them, and one by one."""
     status = row["status"].split(":", 1)[1]
     read = state.by_sheet[row["sheet"]]
     if not read.ok:
-        return "sheet void (or scan the page again)"
+        return "sheet void (or scan the page again)", (SHEET,)
     if row["course"]:
         course = next(c for c in state.exam.courses if c.code == row["course"])
         if status.startswith("open-ended"):
-            return ", ".join(o.field for o in course.open_ended)
+            fields = tuple(o.field for o in course.open_ended)
+            return ", ".join(fields), fields
         items = read.fields[course.block].items[: course.questions]
-        doubt = [f"{course.code}:{n}" for n, i in enumerate(items, 1) if i.state == "unsure"]
-        return ", ".join(doubt)
-    return {
-        "group-unclear": "group",
-        "group-not-in-exam": "group",
-        "proctor-box-unclear": "absent, cancelled",
-        "identity-unreadable": "student_id",
-        "national-id-invalid": "national_id",
-        "not-on-roster": "student_id (or sheet score)",
-        "identity-mismatch": "student_id, national_id (or sheet score)",
-        "duplicate-id": "student_id (or sheet score|void)",
-    }.get(status, "sheet score|void")
+        doubt = tuple(f"{course.code}:{n}" for n, i in enumerate(items, 1) if i.state == "unsure")
+        return ", ".join(doubt), doubt
+    return _FIELD_HINTS.get(status, ("sheet score|void", (SHEET,)))
 
 
 @dataclass(frozen=True)
@@ -217,11 +230,32 @@ def set_review(
     session_root: Path | None = None,
 ) -> Decided:
     """Decide one field of one sheet, record it with the audit line, and rescore."""
+    return set_reviews(
+        out, sheet, [(field_name, value)], by=by, why=why, session_root=session_root
+    )[0]
+
+
+def set_reviews(
+    out: Path,
+    sheet: str,
+    values: list[tuple[str, str]],
+    *,
+    by: str,
+    why: str,
+    session_root: Path | None = None,
+    command: str = "omr review set",
+) -> list[Decided]:
+    """Decide several ``(FIELD, VALUE)`` of one sheet at once: all are checked, then recorded.
+
+    One bad value raises :class:`BadArgument` and records nothing.
+    """
+    if not values:
+        raise BadArgument(f"{sheet}: nothing to decide")
     state = load_state(out, session_root)
-    plan = _plan(state, sheet, field_name, value, by, why)
+    plans = [_plan(state, sheet, name, value, by, why) for name, value in values]
     with Store(store_path(out)) as store:
-        _write(store, [plan], "omr review set")
-    return _outcomes(out, [plan], session_root)[0]
+        _write(store, plans, command)
+    return _outcomes(out, plans, session_root)
 
 
 DECISION_COLUMNS = ["sheet", "course", "status", "detail", "decision", "by", "why"]
@@ -413,6 +447,11 @@ def key_diff(
     for v in range(low + 1, high + 1):
         for course in changed_courses(by_number[v - 1].keys, by_number[v].keys):
             reasons.setdefault(course, []).append(f"v{v} {by_number[v].by}: {by_number[v].why}")
+    return from_version, to_version, _changes(old, new, reasons)
+
+
+def _changes(old: dict, new: dict, reasons: dict[str, list[str]]) -> list[ScoreChange]:
+    """The (sheet, course) results that differ between two scorings, with the reasons."""
     changes = []
     for key in sorted(set(old) | set(new)):
         a, b = result_text(old.get(key)), result_text(new.get(key))
@@ -423,7 +462,7 @@ def key_diff(
                     row.student_id, key[0], key[1], a, b, "; ".join(reasons.get(key[1], []))
                 )
             )
-    return from_version, to_version, changes
+    return changes
 
 
 @dataclass(frozen=True)
@@ -465,22 +504,65 @@ def change_key(
     return KeyOutcome(version, change.target, change.before, change.after, changes)
 
 
+@dataclass(frozen=True)
+class KeyPreview:
+    """What a key change would do, before it is made: the version it would follow."""
+
+    version: int  # the version in force, which the change would follow
+    target: str
+    before: str
+    after: str
+    changes: list[ScoreChange]
+
+
+def preview_key_change(
+    out: Path,
+    action: str,
+    course: str,
+    item: int,
+    option: str | None = None,
+    group: str | None = None,
+    *,
+    session_root: Path | None = None,
+) -> KeyPreview:
+    """Whose result ``change_key`` with the same arguments would move; nothing is recorded.
+
+    Both key sets are scored over the same reads and review decisions, as in
+    :func:`key_diff`. A bad argument raises :class:`BadArgument`.
+    """
+    from omr.workflow import keys as k
+
+    state = load_state(out, session_root)
+    with Store(store_path(out)) as store:
+        latest = k.keys_in_force(store, state.session.exam)
+    change = _planned_key(latest.keys, state, action, course, item, option, group)
+    old, new = _scores(state, latest.keys), _scores(state, change.keys)
+    reasons = {change.course: [f"{change.target}: {change.before} -> {change.after}"]}
+    return KeyPreview(
+        latest.version, change.target, change.before, change.after, _changes(old, new, reasons)
+    )
+
+
+def _planned_key(keys, state, action, course, item, option, group):
+    """The :class:`omr.workflow.keys.KeyChange` one action makes from ``keys``."""
+    from omr.workflow import keys as k
+
+    form = state.session.form
+    if action == "cancel":
+        return k.cancel_item(keys, state.session.exam, course, item)
+    if action == "accept":
+        return k.accept_option(keys, state.session.exam, form, course, item, option or "")
+    if action == "set":
+        return k.set_answer(keys, state.session.exam, form, course, group, item, option or "")
+    raise ValueError(f"unknown key action {action!r}")
+
+
 def _key_change(store, state, action, course, item, option, group, by, why, command):
     """Record one key change with its audit line (inside the caller's transaction if any)."""
     from omr.workflow import keys as k
 
     latest = k.keys_in_force(store, state.session.exam)
-    form = state.session.form
-    if action == "cancel":
-        change = k.cancel_item(latest.keys, state.session.exam, course, item)
-    elif action == "accept":
-        change = k.accept_option(latest.keys, state.session.exam, form, course, item, option or "")
-    elif action == "set":
-        change = k.set_answer(
-            latest.keys, state.session.exam, form, course, group, item, option or ""
-        )
-    else:
-        raise ValueError(f"unknown key action {action!r}")
+    change = _planned_key(latest.keys, state, action, course, item, option, group)
     command = command or f"omr key {action}"
     with store.atomic():
         version = k.add_version(store, change.keys, by=by, command=command, why=why)
@@ -508,22 +590,38 @@ class Candidate:
     pictures: list[Path]
 
 
+def candidate_reads(state: State, student: str) -> list[SheetRead]:
+    """The (decided) reads whose student number is ``student``."""
+    student = (student or "").strip()
+    return [
+        r
+        for r in state.reads
+        if r.ok and "student_number" in r.fields and r.fields["student_number"].text() == student
+    ]
+
+
 def show_candidate(
-    out: Path, student: str, dest: Path | None = None, *, session_root: Path | None = None
+    out: Path,
+    student: str,
+    dest: Path | None = None,
+    *,
+    session_root: Path | None = None,
+    pictures: bool = True,
 ) -> Candidate:
-    """Find ``student``'s sheet(s) by student number and write each annotated sheet image."""
+    """Find ``student``'s sheet(s) by student number and write each annotated sheet image.
+
+    ``pictures=False`` finds them and writes nothing (``Candidate.pictures`` is empty).
+    """
     from omr.export import _atomic
     from omr.pipeline import sheet_picture
 
     state = load_state(out, session_root)
     student = (student or "").strip()
-    mine = [
-        r
-        for r in state.reads
-        if r.ok and "student_number" in r.fields and r.fields["student_number"].text() == student
-    ]
+    mine = candidate_reads(state, student)
     if not mine:
         raise BadArgument(f"no sheet was read for student {student!r}")
+    if not pictures:
+        return Candidate(student, [(r, state.sheet_rows(r.sheet_id)) for r in mine], [])
     folder = Path(dest) if dest is not None else Path(out) / "show"
     folder.mkdir(parents=True, exist_ok=True)
     labels = {c.block: c.code for c in state.exam.courses}

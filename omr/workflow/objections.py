@@ -85,16 +85,20 @@ def candidate_sheet(state: State, student: str) -> str:
     return found[0]
 
 
-def window_deadline(state: State, kind: str) -> dt.date:
-    """The last day of the ``kind`` window of this exam."""
+def windows(state: State):
+    """The exam's objection windows (:class:`omr.score.calendar.ObjectionWindow`)."""
     exam = state.session.exam
-    windows = objection_windows(
+    return objection_windows(
         exam.date,
         exam.announcement_date,
         closures=exam.closure_labels(),
         half_days_off=exam.half_days_off,
     )
-    return next(w.deadline for w in windows if w.kind == kind)
+
+
+def window_deadline(state: State, kind: str) -> dt.date:
+    """The last day of the ``kind`` window of this exam."""
+    return next(w.deadline for w in windows(state) if w.kind == kind)
 
 
 def objections(out: Path) -> list[Objection]:
@@ -370,7 +374,13 @@ def write_answer(out: Path, obj: Objection, state: State, before: str, after: st
     rows = [r for r in state.sheet_rows(obj.sheet) if r.course == obj.course]
     row = rows[0] if rows else None
     group = row.group if row is not None else ""
-    key = course.key(group.rstrip("?") if exam.groups else "")
+    coded = group.rstrip("?") if exam.groups else ""
+    if coded in course.keys:
+        key = course.key(coded)
+        key_text = (f"group {group}, " if group else "") + "printed order: "
+        key_text += " ".join(f"{n}:{'|'.join(sorted(a)) or '*'}" for n, a in enumerate(key, 1))
+    else:  # a sheet with no (or no known) booklet group: no key applies
+        key_text = "no booklet group read: no key applies"
     try:
         picture = sheet_picture(
             state.session,
@@ -397,9 +407,7 @@ def write_answer(out: Path, obj: Objection, state: State, before: str, after: st
         sheet=f"{obj.sheet} ({read.source}, page {read.page})",
         group=group or "-",
         answers=row.answers if row is not None else "",
-        key=(f"group {group}, " if group else "")
-        + "printed order: "
-        + " ".join(f"{n}:{'|'.join(sorted(a)) or '*'}" for n, a in enumerate(key, 1)),
+        key=key_text,
         before=before,
         after=after,
         decision="accepted" if d.get("accepted") else "rejected",
