@@ -14,7 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from omr.errors import OmrError
 from omr.records import SheetRead
 from omr.store import STORE_NAME, Store
 from omr.workflow import desk
@@ -130,8 +129,3 @@ class SessionDesk:
         roster = self.state().session.roster
         found = roster.by_student.get(student) if roster is not None else None
         return found.name if found is not None else ""
-
-
-def problem_text(exc: OmrError) -> str:
-    """A library error as the page shows it."""
-    return str(exc)
