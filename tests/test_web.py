@@ -380,3 +380,16 @@ def test_an_objection_on_a_void_sheet_is_answered_too(out):
     )
     assert "reddedildi" in c.get(r.headers["location"]).text
     assert c.get("/objections/1/answer.pdf").content[:5] == b"%PDF-"
+
+
+def test_find_shows_the_decisions_and_key_versions_that_moved_the_score(out):
+    sheet = "stack.pdf:2"
+    omr("review", "set", out, sheet, "TUR101:1", "B", "--by", "ayse", "--why", "B clear")
+    omr("key", "cancel", out, "TUR101", 3, "--by", "hoca", "--why", "two right options")
+    moved = [line for line in omr("key", "diff", out).output.splitlines() if sheet in line]
+    page = client(out).get("/find", params={"student": student_of(out, sheet)}).text
+    history = page[page.index("Kararlar") :]
+    assert "<td>TUR101 q1</td><td>B</td><td>B clear</td>" in history
+    old, new = moved[0].split()[2], moved[0].split()[4]
+    assert f'<td>v2</td><td>hoca</td><td>TUR101</td><td class="num">{old}</td>' in history
+    assert f'<td class="num">{new}</td><td>two right options</td>' in history

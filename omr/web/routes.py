@@ -313,6 +313,11 @@ class Handlers:
 
         with Store(wf.store_path(self.sd.out)) as store:
             decisions = [d for d in stored_decisions(store) if d.sheet_id in sheets]
+        codes = {c.block: c.code for c in self.sd.state().exam.courses}
+        decided = [
+            (d, f"{codes[d.field]} q{d.item + 1}" if d.field in codes and d.item >= 0 else d.field)
+            for d in decisions
+        ]
         history = wf.key_history(self.sd.out, self.sd.session_root)
         moves = []
         for v in history[1:]:
@@ -324,7 +329,7 @@ class Handlers:
         return {
             "found": found,
             "name": self.sd.name_of(found.student),
-            "decisions": decisions,
+            "decisions": decided,
             "moves": moves,
             "objections": mine,
             "score_text": wf.result_text,
