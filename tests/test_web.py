@@ -393,3 +393,65 @@ def test_find_shows_the_decisions_and_key_versions_that_moved_the_score(out):
     old, new = moved[0].split()[2], moved[0].split()[4]
     assert f'<td>v2</td><td>hoca</td><td>TUR101</td><td class="num">{old}</td>' in history
     assert f'<td class="num">{new}</td><td>two right options</td>' in history
+
+
+def test_a_port_in_use_is_a_clear_message(out):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = omr("serve", out, "--port", port)
+    assert result.exit_code == 2
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_a_page_that_was_not_read_can_be_voided_from_the_desk(out):
+    import dataclasses
+
+    from omr.workflow.desk import rescore
+
+    with Store(out / STORE_NAME) as store:
+        read = store.reads(["stack.pdf:6"])[0]
+        gone = dataclasses.replace(read, problem="blank-page", message="nothing on it", fields={})
+        store.save(gone, store.fingerprints()["stack.pdf:6"])
+    rescore(out)
+    c = client(out)
+    page = c.get("/sheet", params={"id": "stack.pdf:6"}).text
+    assert page.count('name="field"') == 1 and 'value="sheet"' in page
+    assert c.get("/image/annotated", params={"id": "stack.pdf:6"}).status_code == 200
+    r = c.post(
+        "/sheet/decide",
+        data={"csrf": token(page), "sheet": "stack.pdf:6", "field": "sheet", "value": "void"}
+        | {"by": "ayse", "why": "blank page"},
+    )
+    assert "incelemeden çıktı" in c.get(r.headers["location"]).text
+    assert {r["status"] for k, r in result_rows(out).items() if k[0] == "stack.pdf:6"} == {
+        "void:decided"
+    }
+
+
+def test_an_accepted_result_objection_corrects_that_sheet_only(out):
+    c = client(out)
+    page = c.get("/objections").text
+    student = student_of(out, "stack.pdf:5")
+    before = result_rows(out)
+    c.post(
+        "/objections/add",
+        data={"csrf": token(page), "student": student, "course": "TUR101", "kind": "result"}
+        | {"date": "2026-11-23"}
+        | _said(),
+    )
+    answers = before[("stack.pdf:5", "TUR101")]["answers"]
+    other = next(o for o in "ABCDE" if o != answers[0])
+    r = c.post(
+        "/objections/1/decide",
+        data={"csrf": token(page), "decision": "accept", "change": "sets"}
+        | {"sets": f"TUR101:1={other}", "by": "ofis", "why": "q1 misread"},
+    )
+    assert "kabul edildi" in c.get(r.headers["location"]).text
+    after = result_rows(out)
+    assert after[("stack.pdf:5", "TUR101")]["answers"][0] == other
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {("stack.pdf:5", "TUR101")}

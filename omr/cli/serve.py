@@ -12,7 +12,7 @@ from omr.cli.base import cli, out_argument, session_option
 @cli.command()
 @out_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option(
     "--password",
     default=None,
@@ -44,10 +44,11 @@ def serve(out, host, port, password, password_file, lang, session_root) -> None:
     import uvicorn
 
     from omr.web.app import create_app
-    from omr.web.security import check_bind, is_loopback, read_password
+    from omr.web.security import check_bind, check_free, is_loopback, read_password
 
     password = read_password(password, password_file)
     check_bind(host, password)
+    check_free(host, port)
     app = create_app(
         out, session_root=session_root, password=password, loopback=is_loopback(host), lang=lang
     )

@@ -16,6 +16,7 @@ import binascii
 import hmac
 import ipaddress
 import secrets
+import socket
 from pathlib import Path
 
 from omr.errors import BadArgument
@@ -69,6 +70,24 @@ def check_bind(host: str, password: str | None) -> None:
             f"--host {host}: the desk shows personal data; listening beyond this machine "
             "needs --password (or --password-file)"
         )
+
+
+def check_free(host: str, port: int) -> None:
+    """:class:`BadArgument` when the desk cannot listen on ``host``:``port``."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BadArgument(f"--host {host}: not an address of this machine ({exc})") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise BadArgument(
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                "give another --port"
+            ) from exc
 
 
 def host_name(header: str) -> str:

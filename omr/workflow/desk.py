@@ -504,17 +504,6 @@ def change_key(
     return KeyOutcome(version, change.target, change.before, change.after, changes)
 
 
-@dataclass(frozen=True)
-class KeyPreview:
-    """What a key change would do, before it is made: the version it would follow."""
-
-    version: int  # the version in force, which the change would follow
-    target: str
-    before: str
-    after: str
-    changes: list[ScoreChange]
-
-
 def preview_key_change(
     out: Path,
     action: str,
@@ -524,11 +513,12 @@ def preview_key_change(
     group: str | None = None,
     *,
     session_root: Path | None = None,
-) -> KeyPreview:
+) -> KeyOutcome:
     """Whose result ``change_key`` with the same arguments would move; nothing is recorded.
 
-    Both key sets are scored over the same reads and review decisions, as in
-    :func:`key_diff`. A bad argument raises :class:`BadArgument`.
+    The outcome's ``version`` is the one the change would make (the version in
+    force + 1). Both key sets are scored over the same reads and review
+    decisions, as in :func:`key_diff`. A bad argument raises :class:`BadArgument`.
     """
     from omr.workflow import keys as k
 
@@ -538,8 +528,8 @@ def preview_key_change(
     change = _planned_key(latest.keys, state, action, course, item, option, group)
     old, new = _scores(state, latest.keys), _scores(state, change.keys)
     reasons = {change.course: [f"{change.target}: {change.before} -> {change.after}"]}
-    return KeyPreview(
-        latest.version, change.target, change.before, change.after, _changes(old, new, reasons)
+    return KeyOutcome(
+        latest.version + 1, change.target, change.before, change.after, _changes(old, new, reasons)
     )
 
 
