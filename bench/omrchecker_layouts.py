@@ -162,6 +162,17 @@ def _inliers(m: np.ndarray, fit: np.ndarray, tree: cKDTree, radius: float) -> np
     return np.isfinite(d), j
 
 
+def _matched(m: np.ndarray, fit: np.ndarray, tree: cKDTree, radius: float) -> tuple:
+    """(template bubbles reached by a fitted bubble, minus the RMS distance): a
+    transform that squeezes many fitted bubbles onto a few template ones (a
+    fitted field the template does not have) must not outscore the right one."""
+    d, j = tree.query(_apply(m, fit), distance_upper_bound=radius)
+    ok = np.isfinite(d)
+    if not ok.any():
+        return (0, 0.0)
+    return (len(np.unique(j[ok])), -float(np.sqrt(np.mean(d[ok] ** 2))))
+
+
 def _similarity(a0, a1, b0, b1) -> np.ndarray | None:
     """The similarity (2, 3) taking points a0, a1 onto b0, b1."""
     va, vb = a1 - a0, b1 - b0
@@ -179,8 +190,8 @@ def align(fq, tq, starts: list[np.ndarray], pitch: float) -> np.ndarray:
 
     Starts: the given ones, and every pairing of a fitted question with a
     template question of as many options (first and last bubbles matched);
-    the start with most bubbles within 0.3 pitch is refined by nearest
-    neighbours.
+    the start that brings most template bubbles within 0.3 pitch of a
+    fitted one is refined by nearest neighbours.
     """
     fit = np.vstack([q.centres for q in fq])
     tpl = np.vstack([q.centres for q in tq])
@@ -196,9 +207,9 @@ def align(fq, tq, starts: list[np.ndarray], pitch: float) -> np.ndarray:
                 m = _similarity(f.centres[0], f.centres[-1], t.centres[0], t.centres[-1])
                 if m is not None:
                     starts.append(m)
-    best, best_n = starts[0], -1
+    best, best_n = starts[0], (-1, 0.0)
     for m in starts:
-        n = int(_inliers(m, fit, tree, 0.3 * pitch)[0].sum())
+        n = _matched(m, fit, tree, 0.3 * pitch)
         if n > best_n:
             best, best_n = m, n
     m = best
@@ -207,7 +218,7 @@ def align(fq, tq, starts: list[np.ndarray], pitch: float) -> np.ndarray:
         if ok.sum() < 3:
             break
         m = _affine(fit[ok], tpl[j[ok]])
-    if _inliers(m, fit, tree, 0.3 * pitch)[0].sum() < best_n:
+    if _matched(m, fit, tree, 0.3 * pitch) < best_n:
         m = best
     return m
 
