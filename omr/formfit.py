@@ -154,6 +154,7 @@ def propose_form(
         found, page, px_per_mm, mm, reference_name or f"{name}.png", notes
     )
     fields = _guess_fields(_merge_columns(grids, px_per_mm), mm, px_per_mm, notes)
+    fields = _lone_line_as_questions(fields, notes)
     for f in fields:
         if f.section == "group":
             data["group"] = f.data
@@ -392,6 +393,37 @@ def _guess_fields(groups: list[list[Grid]], mm, px_per_mm: float, notes) -> list
         out.append(FieldGuess("answer_blocks", name, data, rows, cols, top_left))
         if n_options > 6:
             notes.append(f"{name} has {n_options} options per question: check its direction")
+    return out
+
+
+def _lone_line_as_questions(fields: list[FieldGuess], notes) -> list[FieldGuess]:
+    """With no answer block found, the line taken for the group is one bubble per question.
+
+    A questionnaire prints one bubble beside each statement (marked: yes); a
+    form needs an answer block, and a group alone scores nothing.
+    """
+    if any(f.section == "answer_blocks" for f in fields):
+        return fields
+    out = []
+    for f in fields:
+        if f.section != "group":
+            out.append(f)
+            continue
+        d = f.data
+        step = d["option_step"]
+        data = {
+            "label": {"tr": "block-1", "en": "block-1"},
+            "origin": d["origin"],
+            "questions": len(d["options"]),
+            "options": ["A"],
+            "option_step": [round(-step[1], 3), round(step[0], 3)],  # unused: one option
+            "question_step": step,
+        }
+        out.append(FieldGuess("answer_blocks", "block-1", data, f.rows, f.cols, f.top_left_mm))
+        notes.append(
+            f"the only line of bubbles is taken as {len(d['options'])} questions of one "
+            "bubble each (a questionnaire); make it `group:` if it is the booklet group"
+        )
     return out
 
 

@@ -346,7 +346,8 @@ class AnswerBlock(_Spaced):
     label: Label
     origin: Point = Field(description="centre of option 1 of the first question, mm")
     questions: PositiveInt
-    options: list[str] = Field(min_length=2)
+    # One option: a questionnaire's one bubble per statement, marked or not.
+    options: list[str] = Field(min_length=1)
     option_step: Point
     question_step: Point
     per_column: PositiveInt | None = Field(None, description="questions per column")

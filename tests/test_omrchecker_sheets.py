@@ -73,6 +73,11 @@ CASES = {
         "test_run_community_UmarFarootAPS",
     ),
     "sample4": ("sample4", "IMG_20201116_143512.jpg", "test_run_sample4"),
+    "ibrahimkilic": (
+        "community/ibrahimkilic",
+        "yes_no_questionnarie.jpg",
+        "test_run_community_ibrahimkilic",
+    ),
 }
 # EricSoOSU has no OMRChecker reading: what the image shows (looked at), per template label.
 LOOKED = {
@@ -97,9 +102,10 @@ def expected_readings(snapshot: str) -> dict[str, dict[str, str]]:
 def _template_values(template: Path, row: dict[str, str]) -> dict[str, str]:
     """Template label -> OMRChecker's value (custom labels split into their characters)."""
     t = yaml.safe_load(template.read_text(encoding="utf-8"))
-    out = dict(row)
+    empty = t.get("emptyValue", "")  # what OMRChecker writes for an unmarked item
+    out = {k: "" if empty and v == empty else v for k, v in row.items()}
     for label, parts in (t.get("customLabels") or {}).items():
-        value = row.get(label, "")
+        value = out.get(label, "")
         if len(value) == len(parts):
             out.update(zip(parts, value, strict=True))
     return out
@@ -134,6 +140,7 @@ LABELS = {
     # "powers" (the two "Poderes" bubbles beside each question) is not in
     # OMRChecker's template: read, not compared.
     "sample4": {"answers": [f"q{i}" for i in range(1, 12)]},
+    "ibrahimkilic": {"answers": [f"q{i}" for i in range(1, 6)]},
 }
 
 

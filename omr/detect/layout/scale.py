@@ -26,7 +26,7 @@ PAGE_WIDTH_MM = 213.0  # between A4 (210) and Letter (215.9)
 SIZE_MM = (2.3, 6.5)  # printed bubbles, the larger side of the outline's centre line
 PITCH_MM = (3.2, 11.0)  # a bubble to its nearest neighbour in its grid
 TRIALS = (1.0, 1.6, 2.5, 0.63, 3.2, 0.4, 4.0, 5.0)  # times the page-width guess, in order
-MIN_IN_GRIDS = 6
+MIN_IN_GRIDS = 5
 # A typical printed bubble (open-mcr 2.7 mm at 5.0 mm; OMRChecker's scans 3.3-3.6 mm
 # at 4.2-5.0 mm; the built-in forms 4 mm at 6 mm): a trial away from the page's
 # width is moved toward it by at most half a trial step.
