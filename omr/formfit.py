@@ -80,6 +80,8 @@ class FormProposal:
     bubbles: FoundBubbles | None = None  # what was found on ``page``, for the overlay
     grids: list[Grid] = field(default_factory=list)
     registration: FoundRegistration | None = None
+    # What the fit itself found wrong, (key path, message), beside validation's.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def yaml_text(self) -> str:
         """The form file, with a header that tells the person what to check and name."""
@@ -153,7 +155,10 @@ def propose_form(
     data["registration"] = _registration_entry(
         found, page, px_per_mm, mm, reference_name or f"{name}.png", notes
     )
-    fields = _guess_fields(_merge_columns(grids, px_per_mm), mm, px_per_mm, notes)
+    kept = _drop_solid_grids(grids, bubbles, px_per_mm, mm, notes)
+    chains = _merge_columns(kept, px_per_mm)
+    fields = _guess_fields(chains, mm, px_per_mm, notes)
+    problems = _uneven_fields(fields, chains, mm)
     fields = _lone_line_as_questions(fields, notes)
     for f in fields:
         if f.section == "group":
@@ -168,7 +173,7 @@ def propose_form(
     ignored = sum(1 for g in grids if g.rows * g.cols == 1)
     if ignored:
         notes.append(f"{ignored} lone bubble(s) left out (a proctor box? add it under boxes:)")
-    return FormProposal(data, fields, notes, page, px_per_mm, skew, bubbles, grids, found)
+    return FormProposal(data, fields, notes, page, px_per_mm, skew, bubbles, grids, found, problems)
 
 
 def _bubble_entry(bubbles: FoundBubbles) -> dict:
@@ -240,6 +245,67 @@ def _l_thickness(page: np.ndarray, found: FoundRegistration, px_per_mm: float) -
 
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     return bool(np.linalg.norm(np.asarray(a) - np.asarray(b)) <= tol)
+
+
+MAX_UNEVEN = 0.08  # RMS distance of a grid's bubbles from its lattice, in pitches
+
+
+def _uneven_fields(fields: list[FieldGuess], chains: list[list[Grid]], mm) -> list:
+    """(key path, message) for every field whose bubbles stray from an even lattice.
+
+    A lattice fitted to bubbles that do not lie on one (a phone photo taken at
+    an angle, a curled page) puts its ends off the printed bubbles: read so,
+    marks there would go unseen. Flat scans measure 0.02-0.04 of a pitch, a
+    photo in perspective 0.15.
+    """
+    worst = {}
+    for chain in chains:
+        key = tuple(mm(chain[0].origin))
+        for g in chain:
+            steps = [np.hypot(*v) for v, n in ((g.col_step, g.cols), (g.row_step, g.rows)) if n > 1]
+            if steps and min(steps) > 0:
+                worst[key] = max(worst.get(key, 0.0), g.residual_px / min(steps))
+    out = []
+    for f in fields:
+        u = worst.get(tuple(f.top_left_mm), 0.0)
+        if u > MAX_UNEVEN:
+            path = "group" if f.section == "group" else f"{f.section}.{f.name}"
+            out.append(
+                (
+                    path,
+                    f"its bubbles lie off an even grid ({u:.2f} of a pitch, more than "
+                    f"{MAX_UNEVEN}): a photo taken at an angle or a curled page, where these "
+                    "positions miss the bubbles at its ends. Scan the sheet flat",
+                )
+            )
+    return out
+
+
+def _drop_solid_grids(grids: list[Grid], bubbles: FoundBubbles, px_per_mm, mm, notes):
+    """The grids of two or more bubbles less those whose every bubble is filled.
+
+    No field is marked in every bubble: such a grid is print (a QR code's
+    finder squares, a row of solid dots in the instructions), not a field.
+    """
+    out = []
+    reach = 0.5 * float(np.min(np.median(bubbles.size_mm, axis=0))) * px_per_mm
+    for g in grids:
+        if g.rows * g.cols < 2:
+            out.append(g)
+            continue
+        c = g.centres().reshape(-1, 2)
+        d = np.hypot(*(c[:, None, :] - bubbles.xy[None, :, :]).transpose(2, 0, 1))
+        near = d.min(axis=1) < reach
+        at = d.argmin(axis=1)[near]
+        if len(at) >= 2 and bubbles.filled[at].all():
+            x, y = mm(g.origin)
+            notes.append(
+                f"{len(at)} solid bubble-sized marks at ({x:.1f}, {y:.1f}) mm left out: "
+                "every one is dark, so they are print (a code, an example), not a field"
+            )
+            continue
+        out.append(g)
+    return out
 
 
 def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:
@@ -452,8 +518,8 @@ def check_proposal(proposal: FormProposal) -> list[tuple[str, str]]:
     try:
         form = validate(proposal.data, Form, "proposal", InvalidFormError)
     except InvalidFormError as exc:
-        return list(exc.problems)
-    return check_geometry(form)
+        return list(proposal.problems) + list(exc.problems)
+    return list(proposal.problems) + check_geometry(form)
 
 
 YELLOW, BLUE, RED = (230, 160, 0), (0, 90, 230), (220, 0, 0)

@@ -39,7 +39,7 @@ def test_problems_of_a_proposal_are_listed_one_by_one_with_key_paths():
                 "label": {"tr": "b", "en": "b"},
                 "origin": [20, 20],
                 "questions": 5,
-                "options": ["A"],
+                "options": [],
                 "option_step": [6, 0],
                 "question_step": [0, 6],
             }

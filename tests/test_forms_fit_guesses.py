@@ -52,3 +52,41 @@ def test_a_line_beside_an_answer_block_stays_the_group():
     assert prop.data["group"]["options"] == ["A", "B", "C"]
     (block,) = prop.data["answer_blocks"].values()
     assert block["questions"] == 5 and len(block["options"]) == 4
+
+
+def _grid_page(rows, cols, *, filled=()):
+    page = np.full((round(110 * PX), round(80 * PX)), 245, np.uint8)
+    for i in range(rows):
+        for j in range(cols):
+            _ring(page, 15 + 7 * j, 12 + 5.5 * i, r_mm=1.6, filled=(i, j) in filled)
+    return page
+
+
+def test_a_grid_photographed_at_an_angle_is_a_problem_not_a_form():
+    # DomBrzezinski's survey: a phone photo whose rows close up toward the far
+    # end. An even lattice through them misses the end rows' bubbles, and
+    # marks there were read blank: the fit must say so instead.
+    page = _grid_page(17, 5, filled={(0, 1), (16, 4), (8, 2)})
+    h, w = page.shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0.08 * w, 0], [0.92 * w, 0], [w, h], [0, h]])
+    photo = cv2.warpPerspective(page, cv2.getPerspectiveTransform(src, dst), (w, h),
+                                borderValue=245)  # fmt: skip
+    prop = propose_form(photo, PX, name="angle")
+    problems = dict(check_proposal(prop))
+    (block,) = prop.data["answer_blocks"]
+    assert "off an even grid" in problems[f"answer_blocks.{block}"], problems
+    flat = propose_form(page, PX, name="flat")
+    assert check_proposal(flat) == []
+
+
+def test_a_pair_of_bubbles_dark_throughout_is_print_not_a_field():
+    # DomBrzezinski's QR code: its finder squares (a ring round a solid centre,
+    # rounded by the photo) were taken for a booklet group of two, both marked.
+    page = _grid_page(6, 4, filled={(0, 1), (3, 2)})
+    for x in (60, 66):
+        _ring(page, x, 95, r_mm=1.6, filled=True)
+    prop = propose_form(page, PX, name="qr")
+    assert "group" not in prop.data
+    assert list(prop.data["answer_blocks"]) == ["block-1"]
+    assert any("solid bubble-sized marks" in n for n in prop.notes)

@@ -243,12 +243,12 @@ def test_form_problems_are_listed_with_their_key_paths():
     from omr.forms import form_problems
 
     data = no_group_form_data()
-    data["answer_blocks"]["quiz"]["options"] = ["A"]
+    data["answer_blocks"]["quiz"]["options"] = []
     data["identity"]["student_number"]["digits"] = "eight"
     problems = form_problems(data)
     assert (
         "answer_blocks.quiz.options",
-        "List should have at least 2 items after validation, not 1",
+        "List should have at least 1 item after validation, not 0",
     ) in problems
     assert [p for p, _ in problems] == [
         "identity.student_number.digits",

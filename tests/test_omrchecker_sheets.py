@@ -14,20 +14,41 @@ readings (``expected_readings.ambr``; for EricSoOSU, which has none, with what
 the image shows, looked at). An item read ``one`` or ``blank`` that differs is
 a silent error: none is allowed. A sheet refused (another photo of the layout
 that does not register on the reference) is not silent and only counted.
+A field OMRChecker's template does not read is read but not compared.
+
+Per layout, what is read and what is held (measured 2026-12-04):
+- ``antibodyy`` (6 x 5), ``shamanth`` (8 x 4), ``ericsoosu`` (5 x 4 and 2 x 7,
+  right to left): every item agrees, none held.
+- ``adrian`` (sample2, 5 x 5): 5 of 5 agree; ``adrian_omr_2.png``, a second,
+  smaller photo, is refused (``marks-not-found`` on the first one's image).
+- ``umarfarootaps`` (200 x 4 in 4 columns and a 4-digit roll number): 204 of
+  204 agree on ``scan-type-1``; ``scan-type-2``, another print, is refused
+  (``marks-not-found``: 21 features agree with the reference image).
+- ``sample4`` (a phone photo, 11 x 4 and the two "Poderes" bubbles beside each
+  question, read as ``powers``, not compared): 10 of 11 agree, q7 (B and C
+  both marked, OMRChecker ``BC``) is held for a person; the two other photos
+  are refused (``registration-weak``: taken at other angles, they do not fit
+  the first one's image flat).
+- ``ibrahimkilic`` (a questionnaire: 5 statements, one bubble each, the option
+  named ``yes``): 5 of 5 blank, as OMRChecker reads them (its ``no``).
 
 Layouts left out, and why (``bench/omrchecker_layouts.py`` measures them all):
 - ``sample1``, ``sample5`` (Technothlon): faint grey squares with digits inside,
   one a phone photo on a dark cloth; the fit finds almost none of them, and
   they are registered by bullseye markers the fit does not take yet.
-- ``sample3`` (pink bubbles with letters inside, 160 questions), ``UPSC-mock``,
-  ``Sandeep-1507``, ``sample4``, ``sample6``, ``dxuian``, ``samuelIkoli``,
-  ``ibrahimkilic``: in scope, but the fit does not yet make a right form of
-  them (grids split or merged, or no bubble found at the assumed scale).
-- ``DomBrzezinski``: a phone photo; the form fits (17 x 5) but the reads are
-  unsure throughout, and there are no OMRChecker readings to compare with.
-- ``answer-key/*``: the same pyimagesearch sheet as ``sample2`` (checked here as
-  ``adrian``); ``adrian_omr_2.png``, a second, smaller photo of it, fits no form
-  of its own (a 5 x 5 grid not found) and does not register on the first.
+- ``DomBrzezinski``: a phone photo at an angle. An even lattice through its
+  17 x 5 grid missed the end rows' bubbles, and the fitted form read two
+  marked questions blank: ``forms fit`` now refuses it (its bubbles lie 0.15
+  of a pitch off an even grid; flat scans 0.02-0.04).
+- ``sample6``: a cover page with an ID grid only (no answer block, which a
+  form needs), whose letter and category columns the fit joins to the digits.
+- ``sample3`` (pink bubbles with letters inside, 160 questions), ``UPSC-mock``
+  (photos where a bubble is 10 px), ``Sandeep-1507`` (200 questions, digits
+  inside the bubbles), ``dxuian`` (10 px bubbles with letters inside),
+  ``samuelIkoli`` (bracketed letters, no outlines): in scope but for
+  ``samuelIkoli``, and the fit does not yet make a right form of them (grids
+  split or merged, or no bubble found at the assumed scale).
+- ``answer-key/*``: the same pyimagesearch sheet as ``sample2``.
 """
 
 from __future__ import annotations
