@@ -159,6 +159,7 @@ def propose_form(
     chains = _merge_columns(kept, px_per_mm)
     fields = _guess_fields(chains, mm, px_per_mm, notes)
     problems = _uneven_fields(fields, chains, mm)
+    _propose_digit_orders(fields, chains, page, bubbles, px_per_mm, mm, notes)
     fields = _lone_line_as_questions(fields, notes)
     for f in fields:
         if f.section == "group":
@@ -245,6 +246,95 @@ def _l_thickness(page: np.ndarray, found: FoundRegistration, px_per_mm: float) -
 
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     return bool(np.linalg.norm(np.asarray(a) - np.asarray(b)) <= tol)
+
+
+DIGIT_ORDERS = ("0123456789", "1234567890")
+MIN_DIGIT_CORRELATION = 0.6  # and the other order at least 0.3 below
+
+
+def _digit_ink() -> dict[str, float]:
+    """Ink of each digit 0-9 in the middle of a bubble, printed in DejaVu Sans."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from omr.resources import font_path
+
+    font = ImageFont.truetype(str(font_path()), 48)
+    yy, xx = np.mgrid[0:80, 0:80]
+    disc = (xx - 40) ** 2 + (yy - 40) ** 2 <= 20**2
+    out = {}
+    for d in "0123456789":
+        image = Image.new("L", (80, 80), 0)
+        ImageDraw.Draw(image).text((40, 40), d, fill=255, font=font, anchor="mm")
+        out[d] = float(np.asarray(image)[disc].mean())
+    return out
+
+
+def _propose_digit_orders(fields, chains, page, bubbles, px_per_mm, mm, notes) -> None:
+    """Set each digit grid's ``order`` from the digits printed inside its bubbles.
+
+    The ink inside the middle of each row's bubbles (filled ones left out) is
+    matched against the ink of the digits themselves (``1`` and ``7`` light,
+    ``8`` and ``0`` heavy), in the order 0-9 and in the order 1-9 then 0: the
+    order that matches clearly better is proposed. Where neither does (the
+    digits printed beside the grid, or none), the order stays 0-9 and a note
+    says to check it.
+    """
+    grids = {tuple(mm(c[0].origin)): c[0] for c in chains}
+    r = 0.3 * float(np.min(np.median(bubbles.size_mm, axis=0))) * px_per_mm
+    ink_of = None
+    for f in fields:
+        g = grids.get(tuple(f.top_left_mm))
+        if f.section not in {"identity", "score_fields"} or g is None:
+            continue
+        across = g.rows == 10
+        centres = g.centres() if across else g.centres().transpose(1, 0, 2)
+        ink = _inside_ink(page, centres, bubbles, r)
+        seen = np.isfinite(ink).any(axis=1)  # a row filled throughout tells nothing
+        rows = np.full(len(ink), np.nan)
+        rows[seen] = np.nanmedian(ink[seen], axis=1)
+        where = f"{f.section}.{f.name}"
+        if seen.sum() >= 8 and np.nanstd(rows[seen]) > 0:
+            ink_of = ink_of or _digit_ink()
+            corr = {
+                order: float(
+                    np.corrcoef(rows[seen], [ink_of[d] for d in np.array(list(order))[seen]])[0, 1]
+                )
+                for order in DIGIT_ORDERS
+            }
+            best = max(corr, key=corr.get)
+            other = min(corr.values())
+            if corr[best] >= MIN_DIGIT_CORRELATION and corr[best] - other >= 0.3:
+                if best != DIGIT_ORDERS[0]:
+                    f.data["order"] = best
+                notes.append(
+                    f"{where}: digits printed {best} (the digits seen inside the bubbles: "
+                    f"match {corr[best]:.2f}, the other order {other:.2f}); check it on the overlay"
+                )
+                continue
+        notes.append(
+            f"{where}: digit order not seen (0-9 assumed); if the grid is printed "
+            '1-9 then 0, add `order: "1234567890"`'
+        )
+
+
+def _inside_ink(page, centres, bubbles, r) -> np.ndarray:
+    """(10, K) darkness inside each bubble's middle (0-255); NaN for filled ones."""
+    h, w = page.shape
+    out = np.full(centres.shape[:2], np.nan)
+    for i in range(centres.shape[0]):
+        for j in range(centres.shape[1]):
+            x, y = centres[i, j]
+            d = np.hypot(*(bubbles.xy - (x, y)).T)
+            if len(d) and d.min() < 2 * r and bubbles.filled[d.argmin()]:
+                continue
+            x0, x1 = max(int(x - r), 0), min(int(x + r) + 1, w)
+            y0, y1 = max(int(y - r), 0), min(int(y + r) + 1, h)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            yy, xx = np.mgrid[y0:y1, x0:x1]
+            inside = (xx - x) ** 2 + (yy - y) ** 2 <= r * r
+            out[i, j] = 255.0 - page[yy[inside], xx[inside]].astype(float).mean()
+    return out
 
 
 MAX_UNEVEN = 0.08  # RMS distance of a grid's bubbles from its lattice, in pitches

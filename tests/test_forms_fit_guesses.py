@@ -10,6 +10,7 @@ import numpy as np
 
 from omr.formfit import check_proposal, propose_form
 from omr.forms import Form
+from omr.resources import font_path
 
 PX = 150 / 25.4
 
@@ -90,3 +91,47 @@ def test_a_pair_of_bubbles_dark_throughout_is_print_not_a_field():
     assert "group" not in prop.data
     assert list(prop.data["answer_blocks"]) == ["block-1"]
     assert any("solid bubble-sized marks" in n for n in prop.notes)
+
+
+def _digit_page(order: str | None):
+    """A 10-deep grid of 4 digit positions, the digits printed inside (or not)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = np.full((round(80 * PX), round(60 * PX)), 245, np.uint8)
+    for j in range(4):
+        for i in range(10):
+            _ring(page, 15 + 6 * j, 12 + 5.5 * i, r_mm=2.0, filled=i == j + 2)
+    if order:
+        font = ImageFont.truetype(str(font_path()), round(2.6 * PX))
+        image = Image.fromarray(page)
+        draw = ImageDraw.Draw(image)
+        for j in range(4):
+            for i in range(10):
+                draw.text(_p(15 + 6 * j, 12 + 5.5 * i), order[i], fill=40, font=font, anchor="mm")
+        page = np.asarray(image).copy()
+    return page
+
+
+def _digits_of(order):
+    prop = propose_form(_digit_page(order), PX, name="digits")
+    grid = next(f for f in prop.fields if f.section == "identity")
+    return grid.data, prop.notes
+
+
+def test_a_digit_grid_printed_one_to_nine_then_zero_gets_its_order():
+    # Sandeep-1507's booklet number: 1-9 then 0, the digits inside the bubbles.
+    data, notes = _digits_of("1234567890")
+    assert data["digits"] == 4 and data.get("order") == "1234567890", data
+    assert any("digits printed 1234567890" in n for n in notes)
+
+
+def test_a_digit_grid_printed_zero_to_nine_keeps_the_default():
+    data, notes = _digits_of("0123456789")
+    assert "order" not in data, data
+    assert any("digits printed 0123456789" in n for n in notes)
+
+
+def test_a_digit_grid_without_digits_inside_says_to_check_its_order():
+    data, notes = _digits_of(None)
+    assert "order" not in data
+    assert any("digit order not seen" in n for n in notes)
