@@ -312,7 +312,7 @@ def _propose_digit_orders(fields, chains, page, bubbles, px_per_mm, mm, notes) -
                 )
                 continue
         notes.append(
-            f"{where}: digit order not seen (0-9 assumed); if the grid is printed "
+            f"{where}: digit order not seen, written as 0-9; if the grid is printed "
             '1-9 then 0, add `order: "1234567890"`'
         )
 
