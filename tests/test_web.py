@@ -455,3 +455,18 @@ def test_an_accepted_result_objection_corrects_that_sheet_only(out):
     assert after[("stack.pdf:5", "TUR101")]["answers"][0] == other
     changed = {k for k in before if before[k] != after[k]}
     assert changed == {("stack.pdf:5", "TUR101")}
+
+
+def test_a_browser_may_choose_its_language(out):
+    c = client(out)
+    page = c.get("/sheet", params={"id": "stack.pdf:2"}).text
+    assert '<html lang="tr">' in page and 'name="next" value="/sheet?id=stack.pdf%3A2"' in page
+    r = c.post("/lang", data={"csrf": token(page), "lang": "en", "next": "/sheet?id=stack.pdf%3A2"})
+    assert r.status_code == 303 and r.headers["location"] == "/sheet?id=stack.pdf%3A2"
+    english = c.get(r.headers["location"]).text
+    assert '<html lang="en">' in english and "Save and go to the next sheet" in english
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        r = c.post("/lang", data={"csrf": token(page), "lang": "tr", "next": elsewhere})
+        assert r.headers["location"] == "/queue"
+    assert c.post("/lang", data={"lang": "tr"}).status_code == 403
+    assert '<html lang="en">' in client(out, lang="en").get("/queue").text

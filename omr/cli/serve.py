@@ -17,7 +17,8 @@ from omr.cli.base import cli, out_argument, session_option
     "--password",
     default=None,
     envvar="OMR_DESK_PASSWORD",
-    help="Password every request must carry (needed beyond loopback; env OMR_DESK_PASSWORD).",
+    help="Password every request must carry (needed beyond loopback). Other users see a "
+    "command line: prefer --password-file or OMR_DESK_PASSWORD.",
 )
 @click.option(
     "--password-file",

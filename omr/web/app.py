@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
@@ -32,6 +33,8 @@ from omr.web.text import DEFAULT_LANG, LANGS, translate
 HERE = Path(__file__).parent
 FLASHES_KEPT = 200
 OPEN_PATHS = ("/login", "/static/desk.css", "/static/desk.js")  # served before signing in
+LANG_COOKIE = "omr_lang"
+_request_lang: ContextVar[str | None] = ContextVar("omr_desk_lang", default=None)
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,13 @@ class Desk:
         self.templates = Jinja2Templates(env=env)
         self.flashes: OrderedDict[str, Flash] = OrderedDict()
 
+    @property
+    def current_lang(self) -> str:
+        """The language of the request being answered: its browser's choice, else ``--lang``."""
+        return _request_lang.get() or self.lang
+
     def _(self, key: str, **values) -> str:
-        return translate(key, self.lang, **values)
+        return translate(key, self.current_lang, **values)
 
     def flash(self, kind: str, text: str) -> str:
         """Keep a message for the next page; return its id (the ``msg`` query value)."""
@@ -77,9 +85,11 @@ class Desk:
         context.setdefault("flash", self.flashes.pop(msg, None) if msg else None)
         context.update(
             _=self._,
-            lang=self.lang,
+            lang=self.current_lang,
+            langs=LANGS,
             csrf=self.guard.csrf,
             path=request.url.path,
+            here=request.url.path + _query_without(request.query_params.multi_items(), "msg"),
             session_name=self.sd.out.resolve().parent.name,
             signed=self.guard.password is not None,
         )
@@ -108,6 +118,11 @@ class Desk:
         return await run_in_threadpool(locked)
 
 
+def _query_without(items: list[tuple[str, str]], drop: str) -> str:
+    kept = [(k, v) for k, v in items if k != drop]
+    return "?" + urlencode(kept) if kept else ""
+
+
 class Guarded(BaseHTTPMiddleware):
     """Checks every request (host, sign-in, origin of a POST) and sets the safety headers."""
 
@@ -116,6 +131,8 @@ class Guarded(BaseHTTPMiddleware):
         self.desk = desk
 
     async def dispatch(self, request: Request, call_next) -> Response:
+        chosen = request.cookies.get(LANG_COOKIE)
+        _request_lang.set(chosen if chosen in LANGS else None)
         guard, _ = self.desk.guard, self.desk._
         if not guard.host_allowed(request.headers.get("host", "")):
             response: Response = PlainTextResponse(_("error.host"), status_code=421)

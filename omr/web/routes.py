@@ -35,6 +35,7 @@ def routes(d) -> list[Route]:
     return [
         Route("/", h.home),
         Route("/login", h.login, methods=["GET", "POST"]),
+        Route("/lang", h.language, methods=["POST"]),
         Route("/queue", h.queue),
         Route("/sheet", h.sheet),
         Route("/sheet/decide", h.decide, methods=["POST"]),
@@ -96,6 +97,21 @@ class Handlers:
         )
         return response
 
+    async def language(self, request: Request) -> Response:
+        """Remember this browser's language; back to the page it was chosen on (a desk path)."""
+        from omr.web.app import LANG_COOKIE
+        from omr.web.text import LANGS
+
+        form = await self.d.form(request)
+        lang = form.get("lang")
+        back = form.get("next") or ""
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/queue"
+        response = RedirectResponse(back, status_code=303)
+        if lang in LANGS:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", path="/")
+        return response
+
     # --- queue and sheet ----------------------------------------------------------
 
     def _filtered(self, reason: str, course: str) -> list[wf.QueueItem]:
@@ -108,7 +124,7 @@ class Handlers:
     async def queue(self, request: Request) -> Response:
         f = _filters(request.query_params)
         everything = await asyncio.to_thread(self.sd.queue)
-        rows = self._filtered(**f)
+        rows = await asyncio.to_thread(self._filtered, **f)
         return self.d.render(
             request,
             "queue.html",
@@ -258,7 +274,8 @@ class Handlers:
             if value.strip()
         ]
         here = "/sheet" + _query(id=sheet, **f)
-        order = list(dict.fromkeys(q.sheet for q in self._filtered(**f)))
+        queue = await asyncio.to_thread(self._filtered, **f)
+        order = list(dict.fromkeys(q.sheet for q in queue))
         after = order[order.index(sheet) + 1 :] if sheet in order else order
         try:
             done = await self.d.act(
@@ -278,7 +295,7 @@ class Handlers:
         text += self.d._("sheet.still" if still else "sheet.cleared") + ")"
         if still:
             return self.d.redirect(here, "ok", text)
-        left = {q.sheet for q in self.sd.queue()}
+        left = {q.sheet for q in await asyncio.to_thread(self.sd.queue)}
         following = [s for s in after if s in left and s != sheet]
         if following:
             return self.d.redirect("/sheet" + _query(id=following[0], **f), "ok", text)
@@ -432,7 +449,7 @@ class Handlers:
 
     async def objection_pdf(self, request: Request) -> Response:
         number = request.path_params["number"]
-        known = {o.id for o in wo.objections(self.sd.out)}
+        known = {o.id for o in await asyncio.to_thread(wo.objections, self.sd.out)}
         path = wo.answer_path(self.sd.out, number)
         if number not in known or not path.is_file():
             raise HTTPException(404)
