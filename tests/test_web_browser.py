@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from web_helpers import audit, copy_session, make_session, omr, student_of
+from web_helpers import HTML_NAME, audit, copy_session, make_session, omr, student_of
 
 from omr.workflow.desk import key_history
 
@@ -164,6 +164,9 @@ def test_a_person_clears_a_sheet_answers_an_objection_and_cancels_an_item(served
             )
         )
         shot("sheet")
+        # the roster name holding markup is text in the page, and no script of it ran
+        assert driver.find_element(By.ID, "name").text.startswith(HTML_NAME)
+        assert not driver.find_elements(By.CSS_SELECTOR, "#name b, #name script")
         driver.find_element(By.TAG_NAME, "body").send_keys("b")  # TUR101 q1 -> B
         assert driver.find_element(By.CSS_SELECTOR, ".decide-field .value").get_attribute(
             "value"
