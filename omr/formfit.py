@@ -120,6 +120,7 @@ def propose_form(
     *,
     name: str,
     reference_name: str | None = None,
+    marks: bool = True,
 ) -> FormProposal:
     """A form definition for the sheet scanned in ``gray`` (M, N) uint8 at ``px_per_mm``.
 
@@ -130,6 +131,8 @@ def propose_form(
     reference_name : str, optional
         File name the straightened scan will be saved under when the sheet has
         no marks and must be aligned on it; default ``NAME.png``.
+    marks : bool
+        Look for registration marks; False aligns on the scan itself.
     """
     page, skew = straighten(gray, px_per_mm)
     bubbles = find_bubbles(page, px_per_mm)
@@ -138,7 +141,9 @@ def propose_form(
             {}, [], ["no bubbles found on this scan"], page, px_per_mm, skew, bubbles
         )
     grids = find_grids(bubbles, px_per_mm)
-    found = find_registration(page, px_per_mm, bubbles)
+    found = find_registration(page, px_per_mm, bubbles) if marks else None
+    if found is None:
+        found = FoundRegistration("none", None, np.empty((0, 2)), np.zeros(2), (), None)
     notes: list[str] = []
 
     def mm(xy) -> list[float]:
@@ -161,6 +166,8 @@ def propose_form(
     problems = _uneven_fields(fields, chains, mm)
     _propose_digit_orders(fields, chains, page, bubbles, px_per_mm, mm, notes)
     fields = _lone_line_as_questions(fields, notes)
+    _field_sizes(fields, chains, bubbles, px_per_mm, mm)
+    _side_by_side(fields, notes)
     for f in fields:
         if f.section == "group":
             data["group"] = f.data
@@ -175,6 +182,72 @@ def propose_form(
     if ignored:
         notes.append(f"{ignored} lone bubble(s) left out (a proctor box? add it under boxes:)")
     return FormProposal(data, fields, notes, page, px_per_mm, skew, bubbles, grids, found, problems)
+
+
+SIZE_OWN = 0.08  # a field whose bubbles differ from the form's by this share gets its own size
+
+
+def _field_sizes(fields, chains, bubbles: FoundBubbles, px_per_mm: float, mm) -> None:
+    """Give a field its own ``bubble_diameter`` (or ``bubble``) where its bubbles differ.
+
+    Real sheets print group, ID and answer bubbles at different sizes; the
+    outlines of a field are checked at the size it is given.
+    """
+    sheet = np.median(bubbles.size_mm, axis=0)
+    reach = 0.5 * float(np.min(sheet)) * px_per_mm
+    grids = {tuple(mm(c[0].origin)): c for c in chains}
+    for f in fields:
+        chain = grids.get(tuple(f.top_left_mm))
+        if chain is None:
+            continue
+        centres = np.vstack([g.centres().reshape(-1, 2) for g in chain])
+        d = np.hypot(*(centres[:, None, :] - bubbles.xy[None, :, :]).transpose(2, 0, 1))
+        at = d.argmin(axis=1)[d.min(axis=1) < reach]
+        rings = at[~bubbles.filled[at]]
+        use = rings if len(rings) >= 3 else at
+        if len(use) < 3:
+            continue
+        own = np.median(bubbles.size_mm[use], axis=0)
+        if np.all(np.abs(own / sheet - 1) < SIZE_OWN):
+            continue
+        if bubbles.shape == "circle":
+            f.data["bubble_diameter"] = round(float(own.mean()), 2)
+        else:
+            f.data["bubble"] = {"shape": bubbles.shape, "size": [round(float(v), 2) for v in own]}
+
+
+def _side_by_side(fields: list[FieldGuess], notes) -> None:
+    """A note where two answer blocks line up row by row, close: perhaps one block.
+
+    A wider gap between two columns of options (OMRChecker's sample4 prints
+    two "power" bubbles beside each question's four) cuts a grid in two. Whether
+    they are one question's options or two fields only the sheet's wording
+    says: the note gives the ``option_offsets`` that would join them.
+    """
+    blocks = [f for f in fields if f.section == "answer_blocks" and "per_column" not in f.data]
+    for a in blocks:
+        for b in blocks:
+            da, db = a.data, b.data
+            if a is b or da["questions"] != db["questions"] or da["questions"] < 2:
+                continue
+            qa, qb = np.asarray(da["question_step"]), np.asarray(db["question_step"])
+            oa = np.asarray(da["option_step"])
+            if np.linalg.norm(qa - qb) > 0.03 * np.linalg.norm(qa) or abs(oa[1]) > abs(oa[0]):
+                continue  # questions must run down alike, options across
+            gap = np.asarray(db["origin"]) - np.asarray(da["origin"])
+            last = (len(da["options"]) - 1) * oa
+            if abs(gap[1]) > 0.3 * np.linalg.norm(qa) or not (
+                0 < gap[0] - last[0] < 2.5 * abs(oa[0])
+            ):
+                continue
+            ob = np.asarray(db["option_step"])
+            offsets = [round(float(k * oa[0]), 2) for k in range(len(da["options"]))]
+            offsets += [round(float(gap[0] + k * ob[0]), 2) for k in range(len(db["options"]))]
+            notes.append(
+                f"answer_blocks.{b.name} continues the rows of {a.name} a little apart: if "
+                f"they are one question's options, make them one block with option_offsets: "
+                f"{offsets}"
+            )
 
 
 def _bubble_entry(bubbles: FoundBubbles) -> dict:
@@ -195,6 +268,18 @@ def _registration_entry(
                 {"first": mm(t[0]), "last": mm(t[-1]), "count": len(t)} for t in found.tracks
             ],
         }
+    if found.kind == "corner-marks" and found.shape == "bullseye":
+        entry = {
+            "kind": "corner-marks",
+            "shape": "bullseye",
+            "mark_size": round(float(found.size_mm[0]), 2),
+            "ring_size": round(float(found.size_mm[1]), 2),
+            "marks": [mm(p) for p in found.xy],
+        }
+        if found.orientation_xy is not None:
+            entry["orientation_mark"] = mm(found.orientation_xy)
+            entry["orientation_size"] = round(_blob_side(page, found.orientation_xy, px_per_mm), 2)
+        return entry
     if found.kind == "corner-marks" and len(found.xy) >= MIN_CORNER_MARKS:
         entry = {
             "kind": "corner-marks",

@@ -52,18 +52,23 @@ class Page(Strict):
 
 
 class CornerMarks(Strict):
-    """Solid marks printed near the page edges: squares, circles or L-shapes.
+    """Solid marks printed near the page edges: squares, circles, L-shapes or bullseyes.
 
     ``marks`` are placed symmetrically (a half turn maps the set onto itself);
     the single ``orientation_mark``, when there is one, is not, so it tells an
     upside-down sheet. Without it, the printed bubbles tell (they sit where the
     form says under one half turn only). An L-shape's centre is the centre of
-    its bounding box; its arms point into the page.
+    its bounding box; its arms point into the page. A bullseye is rings round
+    a solid centre dot: ``mark_size`` is the dot's diameter (the dot is what
+    is found and measured), ``ring_size`` the outer ring's.
     """
 
     kind: Literal["corner-squares", "corner-marks"] = "corner-squares"
-    shape: Literal["square", "circle", "l-shape"] = "square"
+    shape: Literal["square", "circle", "l-shape", "bullseye"] = "square"
     mark_size: PositiveFloat = Field(5.0, description="side (or diameter) of each mark, mm")
+    ring_size: PositiveFloat | None = Field(
+        None, description="a bullseye's outer diameter, mm (default 4.3 x mark_size)"
+    )
     marks: list[Point] = Field(min_length=4, description="centres of the marks, mm")
     orientation_mark: Point | None = Field(None, description="centre of the orientation square")
     orientation_size: PositiveFloat = Field(3.0, description="side of the orientation square")

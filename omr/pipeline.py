@@ -531,7 +531,21 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
             from omr.detect.register import register_page
 
             reg = register_page(straight, form)
-            if not reg:
+            if not reg and form.registration.kind == "corner-marks":
+                # Marks found but no fit on them (the way up not told, say):
+                # the sheet is its own reference instead.
+                again = propose_form(page.gray, resolution / 25.4, name=name, marks=False)
+                if said:
+                    again.notes.insert(0, said)
+                again.notes.append(
+                    f"the {form.registration.shape} marks found do not register the scan "
+                    f"({reg.message}): aligning on the scan itself instead"
+                )
+                proposal, straight = again, again.page
+                problems = check_proposal(proposal)
+                form = Form.model_validate(proposal.data) if not problems else form
+                drawn = draw_found(proposal)
+            elif not reg:
                 problems = [("registration", f"the scan does not register on it: {reg.message}")]
         matrix = mm_to_px(resolution / 25.4)
         darkest, paper = grey_percentiles(straight, (0.5, 90))

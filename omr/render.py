@@ -72,6 +72,15 @@ class _Page:
         px, py = self.xy(x, y)
         self.c.circle(px, py, diameter / 2 * mm, stroke=0, fill=1)
 
+    def bullseye(self, x: float, y: float, dot: float, outer: float) -> None:
+        """Two black rings round a solid dot, as OMRChecker's marker: outer diameter ``outer``."""
+        px, py = self.xy(x, y)
+        self.c.setStrokeGray(0)
+        for radius, width in ((0.45, 0.1), (0.26, 0.1)):
+            self.c.setLineWidth(width * outer * mm)
+            self.c.circle(px, py, radius * outer * mm, stroke=1, fill=0)
+        self.disc(x, y, dot)
+
     def solid(self, x: float, y: float, w: float, h: float) -> None:
         """A solid black rectangle of ``w`` × ``h`` centred on (x, y)."""
         self.c.setFillGray(0)
@@ -122,6 +131,8 @@ def _draw_registration(page: _Page, form: Form) -> None:
     for x, y in reg.marks:
         if reg.shape == "circle":
             page.disc(x, y, s)
+        elif reg.shape == "bullseye":
+            page.bullseye(x, y, s, reg.ring_size or 4.3 * s)
         elif reg.shape == "l-shape":
             # Two arms meeting at the corner nearest the page edge.
             sx = -1 if x < form.page.width / 2 else 1

@@ -135,3 +135,33 @@ def test_a_digit_grid_without_digits_inside_says_to_check_its_order():
     data, notes = _digits_of(None)
     assert "order" not in data
     assert any("digit order not seen" in n for n in notes)
+
+
+def test_a_field_printed_at_its_own_size_gets_it():
+    # UmarFarootAPS prints its roll-number bubbles 10% smaller than its answers'.
+    page = np.full((round(90 * PX), round(80 * PX)), 245, np.uint8)
+    for j in range(3):
+        _ring(page, 12 + 8 * j, 12, r_mm=2.2)  # the group: 4.4 mm
+    for i in range(6):
+        for j in range(4):
+            _ring(page, 12 + 7 * j, 30 + 7 * i, r_mm=2.0, filled=i == j)  # answers: 4 mm
+    prop = propose_form(page, PX, name="sizes")
+    group, (block,) = prop.data["group"], prop.data["answer_blocks"].values()
+    assert abs(group["bubble_diameter"] - 4.4) < 0.25, group
+    assert "bubble_diameter" not in block
+    assert abs(prop.data["bubble_diameter"] - 4.0) < 0.25
+    assert check_proposal(prop) == []
+
+
+def test_two_blocks_a_little_apart_row_by_row_are_offered_as_one():
+    # sample4: four options, a wider gap, then two "power" bubbles per question.
+    page = np.full((round(70 * PX), round(90 * PX)), 245, np.uint8)
+    xs = [12, 20, 28, 36, 48, 56]
+    for i in range(6):
+        for j, x in enumerate(xs):
+            _ring(page, x, 12 + 7 * i, r_mm=2.0, filled=(i + j) % 5 == 0)
+    prop = propose_form(page, PX, name="apart")
+    assert len(prop.data["answer_blocks"]) == 2
+    (note,) = [n for n in prop.notes if "option_offsets" in n]
+    offsets = [float(v) for v in note.split("option_offsets: [")[1].rstrip("]").split(",")]
+    assert np.allclose(offsets, np.array(xs) - xs[0], atol=0.2), note

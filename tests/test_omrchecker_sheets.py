@@ -21,21 +21,26 @@ Per layout, what is read and what is held (measured 2026-12-04):
   right to left): every item agrees, none held.
 - ``adrian`` (sample2, 5 x 5): 5 of 5 agree; ``adrian_omr_2.png``, a second,
   smaller photo, is refused (``marks-not-found`` on the first one's image).
-- ``umarfarootaps`` (200 x 4 in 4 columns and a 4-digit roll number): 204 of
-  204 agree on ``scan-type-1``; ``scan-type-2``, another print, is refused
-  (``marks-not-found``: 21 features agree with the reference image).
+- ``umarfarootaps`` (200 x 4 in 4 columns and a 4-digit roll number, its
+  bubbles 2.83 mm beside 3.13 mm answers: the fit gives it its own size):
+  204 of 204 agree on ``scan-type-1``; ``scan-type-2``, another print, is
+  refused (``marks-not-found``: 21 features agree with the reference image).
+  Its four bullseyes are found, but nothing tells a half turn (the bubbles
+  fit both ways up), so the fit aligns on the scan itself and says why.
 - ``sample4`` (a phone photo, 11 x 4 and the two "Poderes" bubbles beside each
-  question, read as ``powers``, not compared): 10 of 11 agree, q7 (B and C
-  both marked, OMRChecker ``BC``) is held for a person; the two other photos
-  are refused (``registration-weak``: taken at other angles, they do not fit
-  the first one's image flat).
+  question, read as ``powers``, not compared; the fit notes the
+  ``option_offsets`` that would join them): 10 of 11 agree, q7 (B and C both
+  marked, OMRChecker ``BC``) is held for a person; the two other photos are
+  refused (``registration-weak``: taken at other angles, they do not fit the
+  first one's image flat). Its bullseyes are found on the photo but only two
+  at the coarser scale registration searches at, so it aligns on the scan.
 - ``ibrahimkilic`` (a questionnaire: 5 statements, one bubble each, the option
   named ``yes``): 5 of 5 blank, as OMRChecker reads them (its ``no``).
 
 Layouts left out, and why (``bench/omrchecker_layouts.py`` measures them all):
-- ``sample1``, ``sample5`` (Technothlon): faint grey squares with digits inside,
-  one a phone photo on a dark cloth; the fit finds almost none of them, and
-  they are registered by bullseye markers the fit does not take yet.
+- ``sample1``, ``sample5`` (Technothlon): boxes printed so faint that only the
+  digits inside them show, one a phone photo on a dark cloth; the fit finds
+  almost none of them (its four bullseyes it finds on ``sample5``).
 - ``DomBrzezinski``: a phone photo at an angle. An even lattice through its
   17 x 5 grid missed the end rows' bubbles, and the fitted form read two
   marked questions blank: ``forms fit`` now refuses it (its bubbles lie 0.15

@@ -26,9 +26,9 @@ def dark_components(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if gray.ndim != 2:
         raise ValueError("gray must be a 2-D array")
-    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 20:
+    dark = _dark(gray)
+    if dark is None:
         return np.empty((0, 5), int), np.empty((0, 2))
-    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     _, _, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
     stats, centroids = stats[1:], centroids[1:]
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
@@ -36,6 +36,100 @@ def dark_components(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # A mark cut by the page edge would give a biased centre.
     inside = (left > 0) & (top > 0) & (left + w < gray.shape[1]) & (top + h < gray.shape[0])
     return stats[inside], centroids[inside]
+
+
+def _dark(gray: np.ndarray) -> np.ndarray | None:
+    """The page's dark pixels (Otsu threshold), 255 where dark; None on a page of one level."""
+    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 20:
+        return None
+    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return dark
+
+
+def ringed(dark: np.ndarray, xy: np.ndarray, reach_px: float, rings: int = 2) -> np.ndarray:
+    """(K,) bool: whether each point is a bullseye's centre: a dot inside ``rings`` rings.
+
+    Along 16 rays from the point, out to ``reach_px``, 14 or more must start on
+    ink (the dot) and cross from paper onto ink ``rings`` times (the rings),
+    all the way round. A bubble with a letter inside (one ring), or a filled
+    bubble among its neighbours, fails.
+    """
+    out = np.zeros(len(xy), dtype=bool)
+    if dark is None:
+        return out
+    m, n = dark.shape
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    radii = np.arange(0.0, reach_px, 0.5)
+    for k, (x, y) in enumerate(np.asarray(xy, dtype=float).reshape(-1, 2)):
+        px = np.rint(x + np.outer(np.cos(angles), radii)).astype(int)
+        py = np.rint(y + np.outer(np.sin(angles), radii)).astype(int)
+        if len(radii) < 4 or px.min() < 0 or py.min() < 0 or px.max() >= n or py.max() >= m:
+            continue
+        ray = dark[py, px] > 0  # (16, R)
+        rings_met = (ray[:, 1:] & ~ray[:, :-1]).sum(axis=1)  # paper -> ink, outward
+        ok = ray[:, 0] & (rings_met >= rings)
+        out[k] = bool(ok.sum() >= 14)
+    return out
+
+
+def find_bullseyes(gray: np.ndarray, dot_px: float) -> np.ndarray:
+    """Centres (K, 2) of bullseye marks: see :func:`bullseyes`."""
+    return bullseyes(gray, dot_px)[0]
+
+
+def bullseyes(gray: np.ndarray, dot_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bullseye marks, rings round a solid dot of about ``dot_px``: centres and sizes.
+
+    The candidates are dark rings 1.8-10 dots across (a hole, round, thin for
+    their size); a ring is a bullseye when its centre is a round solid dot at
+    most half its size and rays from the dot cross paper onto two rings all
+    round (:func:`ringed`), as OMRChecker's marker prints them. A bubble with a
+    letter inside shows one ring.
+
+    Returns
+    -------
+    xy : (K, 2) ndarray of float64, the dots' centres, (x, y) pixels.
+    size : (K, 2) ndarray of float64, each dot's and outer ring's diameter, pixels.
+    """
+    none = np.empty((0, 2)), np.empty((0, 2))
+    if _dark(gray) is None:
+        return none
+    # A local threshold: photos light their corners, where the marks are, unevenly.
+    block = max(15, 2 * int(4 * dot_px) + 1)
+    dark = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+    _, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    w = stats[:, cv2.CC_STAT_WIDTH].astype(float)
+    h = stats[:, cv2.CC_STAT_HEIGHT].astype(float)
+    area = stats[:, cv2.CC_STAT_AREA].astype(float)
+    long, short = np.maximum(w, h), np.minimum(w, h)
+    fill = area / (w * h)
+    cand = (long / short < 1.25) & (fill < 0.75) & (long > 1.8 * dot_px) & (long < 10 * dot_px)
+    cand[0] = False  # the background
+    found = []
+    for i in np.flatnonzero(cand):
+        x, y = centroids[i]
+        c = labels[int(round(y)), int(round(x))]
+        # The centre is a round solid dot of its own (or the dot merged with an
+        # inner ring), centred on the ring: a letter or digit inside a bubble is not.
+        if c in (0, i) or long[c] > 0.5 * long[i] or fill[c] < 0.6:
+            continue
+        if long[c] / short[c] > 1.25 or np.hypot(*(centroids[c] - centroids[i])) > 0.1 * long[i]:
+            continue
+        if not ringed(dark, centroids[i : i + 1], 0.55 * long[i])[0]:
+            continue
+        found.append((long[i], centroids[c], long[c]))
+    # Rings round rings: one bullseye, kept once (its dot's centre, its outer ring).
+    xy: list[np.ndarray] = []
+    size: list[tuple[float, float]] = []
+    for ring, centre, dot in sorted(found, key=lambda f: -f[0]):
+        if all(np.hypot(*(centre - o)) > 0.5 * dot_px for o in xy):
+            xy.append(centre)
+            size.append((dot, ring))
+    if not xy:
+        return none
+    return np.array(xy, dtype=np.float64), np.array(size, dtype=np.float64)
 
 
 def find_solid_marks(
@@ -54,7 +148,9 @@ def find_solid_marks(
         The page.
     size_px : (float, float)
         Width and height of one mark in pixels (a dash may lie either way).
-    shape : {"square", "circle", "l-shape", "dash"}
+    shape : {"square", "circle", "l-shape", "dash", "bullseye"}
+        A bullseye (rings round a solid dot of ``size_px``) is found by
+        :func:`find_bullseyes`, with ``area_range`` unused.
     area_range : (float, float)
         Accepted area as shares of the shape's expected area.
     l_thickness_px : float
@@ -65,6 +161,8 @@ def find_solid_marks(
     (K, 2) ndarray of float64, centres in (x, y) order; for an L-shape the
     centre of its bounding box.
     """
+    if shape == "bullseye":
+        return find_bullseyes(gray, float(max(size_px)))
     stats, centroids = dark_components(gray)
     if len(stats) == 0:
         return np.empty((0, 2))

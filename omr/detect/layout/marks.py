@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from omr.detect.landmarks import bullseyes, find_bullseyes
 from omr.detect.layout.bubbles import FoundBubbles, find_bubbles
 from omr.detect.layout.grids import _components, find_grids
 from omr.detect.layout.ink import _check_gray, _find_blobs, _prepare
@@ -21,12 +22,13 @@ class FoundRegistration:
     kind : str
         ``"corner-marks"``, ``"timing-track"`` or ``"none"``.
     shape : str or None
-        For corner marks: ``"square"``, ``"circle"`` or ``"l-shape"``.
+        For corner marks: ``"square"``, ``"circle"``, ``"l-shape"`` or ``"bullseye"``.
     xy : (K, 2) ndarray of float64
         Mark centres (an L's bounding-box centre), or every dash centre of every
         track, in (x, y) pixels; (0, 2) for ``"none"``.
     size_mm : (2,) ndarray of float64
-        Width and height of one mark or one dash, mm; (0, 0) for ``"none"``.
+        Width and height of one mark or one dash, mm; (0, 0) for ``"none"``; for
+        a bullseye, the diameters of its centre dot and of its outer ring.
     tracks : tuple of (n, 2) ndarray
         Timing tracks only: the dash centres of each track, in order along it
         (top to bottom, or left to right). Vertical tracks first, left to
@@ -153,6 +155,36 @@ def _on_a_lattice(xy: np.ndarray, bubbles: FoundBubbles, px_per_mm: float) -> np
     return near
 
 
+WORK_PX_PER_MM = 4.0  # the scale registration looks for marks at (omr.detect.register)
+
+
+def _bullseyes(gray: np.ndarray, px_per_mm: float) -> FoundRegistration | None:
+    """Bullseye corner marks (rings round a dot), three or more spread over the page.
+
+    They must be found at the page's scale and at the coarser one registration
+    searches at, so that a form proposed on them registers.
+    """
+    xy, size = bullseyes(gray, 1.0 * px_per_mm)
+    m, n = gray.shape  # no edge test: a photo's border of table puts marks far in
+    if len(xy) < 3 or np.ptp(xy[:, 0]) < 0.5 * n or np.ptp(xy[:, 1]) < 0.5 * m:
+        return None
+    f = min(1.0, WORK_PX_PER_MM / px_per_mm)
+    if f < 1:
+        small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        coarse = find_bullseyes(small, float(np.median(size[:, 0])) * f) / f
+        d = np.hypot(*(xy[:, None, :] - coarse[None, :, :]).transpose(2, 0, 1))
+        if len(coarse) < 3 or (d.min(axis=1) < 0.5 * np.median(size[:, 0])).sum() < 3:
+            return None
+    return FoundRegistration(
+        kind="corner-marks",
+        shape="bullseye",
+        xy=xy,
+        size_mm=np.median(size, axis=0) / px_per_mm,  # (dot, outer ring) diameters
+        tracks=(),
+        orientation_xy=None,
+    )
+
+
 def find_registration(
     gray: np.ndarray,
     px_per_mm: float,
@@ -225,6 +257,7 @@ def find_registration(
             tracks=tuple(b.xy[t] for t in members),
             orientation_xy=None,
         )
+    rings = _bullseyes(gray, px_per_mm)
     big = solid & (short > 2.0 * mm)
     if big.any() and len(bubbles) >= 2:  # corner marks: never at a grid's position
         big[big] = ~_on_a_lattice(b.xy[big], bubbles, px_per_mm)
@@ -248,19 +281,30 @@ def find_registration(
                 continue
             if best is None or len(sel) > len(best[1]):
                 best = (name, sel, pts)
+    if rings is not None:  # bullseyes: nothing else is like them
+        ring = rings.size_mm[1] * px_per_mm
+        best = ("bullseye", np.zeros(0, dtype=int), rings.xy)
     if best is None:
         return _no_registration()
     name, sel, pts = best
-    size = np.median(b.wh[sel], axis=0)
+    size = np.median(b.wh[sel], axis=0) if len(sel) else np.array([ring, ring])
     # The orientation mark: a smaller solid square or disc close to one mark.
     orient = None
-    extra = np.flatnonzero((square | circle) & ~np.isin(np.arange(len(b)), sel))
+    clear = np.ones(len(b), dtype=bool)
+    if rings is not None:  # a bullseye's own dot is no orientation mark
+        d = np.hypot(*(b.xy[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+        clear = d > 0.6 * ring
+    extra = np.flatnonzero((square | circle) & ~np.isin(np.arange(len(b)), sel) & clear)
     extra = extra[(b.wh[extra].max(axis=1) < 0.9 * size.max()) & (short[extra] > 0.3 * size.min())]
     if len(extra):
         d = np.hypot(*(b.xy[extra][:, None, :] - pts[None, :, :]).transpose(2, 0, 1)).min(axis=1)
         close = d < 4 * size.max()
         if close.any():
             orient = b.xy[extra[close][np.argmin(d[close])]].copy()
+    if rings is not None:
+        return FoundRegistration(
+            "corner-marks", "bullseye", pts, rings.size_mm, (), orientation_xy=orient
+        )
     return FoundRegistration(
         kind="corner-marks",
         shape=name,
