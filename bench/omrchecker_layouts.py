@@ -223,6 +223,17 @@ def align(fq, tq, starts: list[np.ndarray], pitch: float) -> np.ndarray:
     return m
 
 
+def _template_pitch(tq: list[Question]) -> float:
+    """The template's bubble pitch: between options, or (one option a question, as
+    a questionnaire) between neighbouring questions."""
+    steps = [q.pitch for q in tq if q.n > 1]
+    if steps:
+        return float(np.median(steps))
+    c = np.array([q.centre for q in tq])
+    d = np.linalg.norm(c[:, None] - c[None], axis=-1) + np.eye(len(c)) * 1e9
+    return float(np.median(d.min(axis=1))) if len(c) > 1 else 1.0
+
+
 def score(image: Path, template: Path) -> dict:
     page = first_page(image)
     dpi, _ = fit_resolution(image, page)
@@ -235,7 +246,7 @@ def score(image: Path, template: Path) -> dict:
         return line | {"found": 0}
     tpl = np.vstack([q.centres for q in tq])
     fit = np.vstack([q.centres for q in fq])
-    pitch = float(np.median([q.pitch for q in tq if q.n > 1]))
+    pitch = _template_pitch(tq)
     dims = json.loads(template.read_text(encoding="utf-8"))["pageDimensions"]
     h, w = page.gray.shape
     resize = np.array([[dims[0] / w, 0, 0], [0, dims[1] / h, 0]])
