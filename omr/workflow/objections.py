@@ -23,6 +23,7 @@ from omr.workflow.desk import (
     State,
     _plan,
     _write,
+    candidate_reads,
     load_state,
     rescore,
     result_text,
@@ -70,11 +71,7 @@ def _date(text: str) -> dt.date:
 def candidate_sheet(state: State, student: str) -> str:
     """The sheet read for ``student`` (student number); :class:`BadArgument` if none or several."""
     student = (student or "").strip()
-    found = [
-        r.sheet_id
-        for r in state.reads
-        if r.ok and "student_number" in r.fields and r.fields["student_number"].text() == student
-    ]
+    found = [r.sheet_id for r in candidate_reads(state, student)]
     if not found:
         raise BadArgument(f"no sheet was read for student {student!r} (see omr show OUT ID)")
     if len(found) > 1:
