@@ -4,7 +4,7 @@ Each form under ``tests/data/omrchecker/`` was written by ``omr forms fit
 IMAGE --name omrchecker-CASE`` and then only named as a user would: its
 answer blocks (``block-1`` -> ``answers``) and, on EricSoOSU's right-to-left
 sheet, the options as printed (``D C B A``, ``G F E D C B A``). No geometry
-was touched. These sheets carry no corner marks the fit takes, so the forms
+was touched. Most of these sheets carry no corner marks the fit takes, so their forms
 align on the straightened scan (``reference-image``); that image is a copy of
 the shared scan, which the project must not hold, so the test makes it again
 with ``forms fit`` into a temporary folder.
@@ -30,10 +30,11 @@ Per layout, what is read and what is held (measured 2026-12-04):
 - ``sample4`` (a phone photo, 11 x 4 and the two "Poderes" bubbles beside each
   question, read as ``powers``, not compared; the fit notes the
   ``option_offsets`` that would join them): 10 of 11 agree, q7 (B and C both
-  marked, OMRChecker ``BC``) is held for a person; the two other photos are
-  refused (``registration-weak``: taken at other angles, they do not fit the
-  first one's image flat). Its bullseyes are found on the photo but only two
-  at the coarser scale registration searches at, so it aligns on the scan.
+  marked, OMRChecker ``BC``) is held for a person. The form registers on
+  the sheet's four bullseyes (and a printed solid dot beside one, which tells
+  a half turn); the two other photos, taken at other angles, show too few of
+  them at the scale registration searches at and are refused
+  (``marks-not-found``).
 - ``ibrahimkilic`` (a questionnaire: 5 statements, one bubble each, the option
   named ``yes``): 5 of 5 blank, as OMRChecker reads them (its ``no``).
 

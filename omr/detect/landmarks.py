@@ -97,7 +97,7 @@ def bullseyes(gray: np.ndarray, dot_px: float) -> tuple[np.ndarray, np.ndarray]:
     # A local threshold: photos light their corners, where the marks are, unevenly.
     block = max(15, 2 * int(4 * dot_px) + 1)
     dark = cv2.adaptiveThreshold(
-        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 8
     )
     _, labels, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
     w = stats[:, cv2.CC_STAT_WIDTH].astype(float)
