@@ -11,6 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from omr.i18n import N_, _, activate, current
 from omr.resources import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -51,34 +52,59 @@ def _fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(font_path(bold=True))))
 
 
-def answer_pdf(page: AnswerPage) -> bytes:
+#: Words for the codes an answer page carries.
+_KINDS = {"question": N_("question objection"), "result": N_("result objection")}
+_DECISIONS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
+
+
+def answer_pdf(page: AnswerPage, lang: str | None = None) -> bytes:
     """One A4 page: the objection, what was read, the key, the score before and after,
-    the decision and its reason, and the annotated sheet."""
+    the decision and its reason, and the annotated sheet; in ``lang`` (default: the
+    active language, :mod:`omr.i18n`)."""
+    with activate(lang or current()):
+        return _answer_pdf(page)
+
+
+def _answer_pdf(page: AnswerPage) -> bytes:
     _fonts()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, invariant=1)
-    c.setTitle(f"Objection {page.number}: answer")
+    c.setTitle(_("Objection {number}: answer").format(number=page.number))
     width, height = A4
     left, y = 18 * MM, height - 20 * MM
     c.setFont(FONT_BOLD, 13)
-    c.drawString(left, y, f"Answer to objection {page.number}")
+    c.drawString(left, y, _("Answer to objection {number}").format(number=page.number))
     y -= 6 * MM
     c.setFont(FONT, 9)
     c.drawString(left, y, page.exam)
     y -= 8 * MM
-    what = f"{page.kind} objection" + (f", item {page.item}" if page.item else "")
+    what = _(_KINDS[page.kind]) if page.kind in _KINDS else page.kind
+    if page.item:
+        what += ", " + _("item {item}").format(item=page.item)
+    decision = _(_DECISIONS[page.decision]) if page.decision in _DECISIONS else page.decision
     lines = [
-        ("Candidate", f"student number {page.student}"),
-        ("Course", page.course),
-        ("Objection", f"{what}; filed {page.filed_on} (deadline {page.deadline})"),
-        ("Text", page.text),
-        ("Sheet", f"{page.sheet}, booklet group {page.group}"),
-        ("Read", page.answers),
-        ("Key", page.key),
-        ("Score", f"before {page.before}, after {page.after}"),
-        ("Decision", f"{page.decision}" + (f": {page.change}" if page.change != "none" else "")),
-        ("Reason", page.why),
-        ("Decided by", f"{page.by}, {page.decided_at}"),
+        (_("Candidate"), _("student number {number}").format(number=page.student)),
+        (_("Course"), page.course),
+        (
+            _("Objection"),
+            _("{what}; filed {filed} (deadline {deadline})").format(
+                what=what, filed=page.filed_on, deadline=page.deadline
+            ),
+        ),
+        (_("Text"), page.text),
+        (
+            _("Sheet"),
+            _("{sheet}, booklet group {group}").format(sheet=page.sheet, group=page.group),
+        ),
+        (_("Read"), page.answers),
+        (_("Key"), page.key),
+        (
+            _("Score"),
+            _("before {before}, after {after}").format(before=page.before, after=page.after),
+        ),
+        (_("Decision"), decision + (f": {page.change}" if page.change != "none" else "")),
+        (_("Reason"), page.why),
+        (_("Decided by"), f"{page.by}, {page.decided_at}"),
     ]
     for label, value in lines:
         c.setFont(FONT_BOLD, 9)
@@ -98,7 +124,7 @@ def answer_pdf(page: AnswerPage) -> bytes:
         c.drawString(left, y, page.note)
     c.setFont(FONT, 7)
     c.drawString(
-        left, 10 * MM, "omr: written from the session store; the audit log holds every step."
+        left, 10 * MM, _("omr: written from the session store; the audit log holds every step.")
     )
     c.showPage()
     c.save()

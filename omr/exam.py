@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -182,6 +183,11 @@ class Exam(Strict):
         False,
         description="write letters.csv with what the form's letter grids (names) read; "
         "names are personal data (KVKK), so this is off unless asked for",
+    )
+    lang: Literal["tr", "en"] | None = Field(
+        None,
+        description="language of the files people read (tr or en); default tr when the "
+        "exam's name or a course name is written in Turkish, else en",
     )
     keys_file: str | None = Field(
         None, description="CSV course,group,question,answer, relative to exam.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import os
 import tempfile
 from collections.abc import Iterable
@@ -12,14 +13,18 @@ from pathlib import Path
 import pandas as pd
 
 from omr.exam import Course, Exam
+from omr.excel import Column, Table, write_workbook
 from omr.forms import Form, Identity
+from omr.i18n import N_, _, activate, default_lang
+from omr.i18n.labels import flags_text, reason_text, status_label
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
-from omr.safe_text import cells_as_text, csv_cell, csv_row, sheet_titles
+from omr.safe_text import csv_cell, csv_row, sheet_titles
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
-from omr.score.items import items_table
-from omr.score.scoring import SCORED, CourseResult, session_notes
+from omr.score.identity import Candidate, Roster
+from omr.score.items import BLANK, MULTIPLE, items_table
+from omr.score.scoring import SCORED, CourseResult, mask_national_id, session_notes
 
 RESULT_COLUMNS = [
     "sheet",
@@ -28,6 +33,7 @@ RESULT_COLUMNS = [
     "group",
     "course",
     "status",
+    "reason",
     "correct",
     "wrong",
     "blank",
@@ -40,6 +46,7 @@ RESULT_COLUMNS = [
     "flags",
 ]
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
+NO_SHEET = "no-sheet"  # a roster candidate whom no sheet names
 LETTERS_FILE = "letters.csv"  # letter grids (names): only with the exam's export_letters
 FLAGGED_COLUMNS = ["sheet", "status", "flags", "detail"]
 OBJECTION_COLUMNS = [
@@ -100,6 +107,7 @@ def result_row(row: CourseResult) -> dict:
         "group": row.group,
         "course": row.course,
         "status": row.status,
+        "reason": reason_text(row.status),
         "correct": s.correct if s else "",
         "wrong": s.wrong if s else "",
         "blank": s.blank if s else "",
@@ -264,22 +272,80 @@ def items_frame(analyses: list[CourseAnalysis]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> list[CourseResult]:
+    """Roster candidates whom no sheet names: one ``no-sheet`` row per course each.
+
+    A sheet names a candidate when its student number or national ID (as read,
+    or as a person decided) finds them on the roster. A candidate whose sheet is
+    held with an unreadable identity is listed here too, until it is decided.
+    """
+    if roster is None:
+        return []
+    named: set[int] = set()
+    for read in reads:
+        if not read.ok:
+            continue
+        number, national = (
+            read.fields[n].text() if n in read.fields else "" for n in ROSTER_FIELDS
+        )
+        found = roster.find(number, national)
+        if found is not None:
+            named.add(id(found))
+    everyone: dict[int, Candidate] = {}
+    for c in [*roster.by_student.values(), *roster.by_national_id.values()]:
+        everyone.setdefault(id(c), c)
+    return [
+        CourseResult(
+            sheet="",
+            student_id=c.student_number,
+            national_id_masked=mask_national_id(c.national_id),
+            group="",
+            course=course.code,
+            status=NO_SHEET,
+            score=None,
+            responses=(),
+        )
+        for c in everyone.values()
+        if id(c) not in named
+        for course in exam.courses
+    ]
+
+
+ROSTER_FIELDS = ("student_number", "national_id")
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and population SD; nan for no values."""
+    if not values:
+        return math.nan, math.nan
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
 def summary_frame(analyses: list[CourseAnalysis], rows: list[CourseResult]) -> pd.DataFrame:
-    """One row per course: sheets by status, and the test statistics."""
+    """One row per course: sheets by status, the 0-100 score's mean and SD, test statistics.
+
+    ``mean`` and ``sd`` are over the number correct (raw), ``mean_score`` and
+    ``sd_score`` over the score on the exam's scale (population SD).
+    """
     out = []
     for a in analyses:
         mine = [r.status for r in rows if r.course == a.course.code]
         t = a.test
+        mean_score, sd_score = _mean_sd(list(a.scores))
         out.append(
             {
                 "course": a.course.code,
                 "name": a.course.name,
-                "sheets": len(mine),
+                "sheets": sum(s != NO_SHEET for s in mine),
                 "scored": mine.count(SCORED),
                 "void": sum(s.startswith("void:") for s in mine),
                 "absent": mine.count("absent"),
                 "review": sum(s.startswith("review:") for s in mine),
+                "no_sheet": mine.count(NO_SHEET),
                 "items": t.k,
+                "mean_score": mean_score,
+                "sd_score": sd_score,
                 "mean": t.mean,
                 "sd": t.sd,
                 "kr20": t.kr20,
@@ -289,20 +355,207 @@ def summary_frame(analyses: list[CourseAnalysis], rows: list[CourseResult]) -> p
     return pd.DataFrame(out)
 
 
-def write_xlsx(path: Path, rows: list[CourseResult], summary: pd.DataFrame, exam: Exam) -> None:
-    """``results.xlsx``: a Summary sheet, then one sheet per course (text stays text)."""
-    table = pd.DataFrame([result_row(r) for r in rows], columns=RESULT_COLUMNS)
+SUMMARY_SHEET = [
+    Column("course", N_("course"), "text"),
+    Column("name", N_("name"), "text"),
+    Column("sheets", N_("sheets"), "int"),
+    Column("scored", N_("scored"), "int"),
+    Column("void", N_("void"), "int"),
+    Column("absent", N_("absent"), "int"),
+    Column("review", N_("in review"), "int"),
+    Column("no_sheet", N_("no sheet"), "int"),
+    Column("items", N_("items counted"), "int"),
+    Column("mean_score", N_("mean score"), "score"),
+    Column("sd_score", N_("SD of the score"), "score"),
+    Column("mean", N_("mean correct"), "stat"),
+    Column("sd", N_("SD of correct"), "stat"),
+    Column("kr20", N_("KR-20"), "stat"),
+    Column("sem", N_("SEM (items)"), "stat"),
+]
+RESULT_SHEET = [
+    Column("sheet", N_("sheet"), "text"),
+    Column("student_id", N_("student number"), "text"),
+    Column("national_id", N_("national ID (masked)"), "text"),
+    Column("group", N_("booklet"), "text"),
+    Column("status_label", N_("status"), "text"),
+    Column("reason", N_("reason"), "text"),
+    Column("correct", N_("correct"), "int"),
+    Column("wrong", N_("wrong"), "int"),
+    Column("blank", N_("blank"), "int"),
+    Column("multiple", N_("several marked"), "int"),
+    Column("questions", N_("questions"), "int"),
+    Column("open_points", N_("open-ended points"), "stat"),
+    Column("score", N_("score"), "score"),
+    Column("score_rounded", N_("score (rounded)"), "int"),
+    Column("answers", N_("answers read"), "text"),
+    Column("flags_text", N_("flags"), "text"),
+    Column("status", N_("status code"), "text"),
+]
+REVIEW_SHEET = [
+    Column("sheet", N_("sheet"), "text"),
+    Column("course", N_("course"), "text"),
+    Column("reason", N_("reason"), "text"),
+    Column("detail", N_("what to look at"), "text"),
+    Column("status", N_("status code"), "text"),
+]
+FLAGGED_SHEET = [
+    Column("sheet", N_("sheet"), "text"),
+    Column("status_label", N_("status"), "text"),
+    Column("flags_text", N_("flags"), "text"),
+    Column("detail", N_("detail"), "text"),
+    Column("flags", N_("flag codes"), "text"),
+]
+OBJECTION_SHEET = [
+    Column("course", N_("course"), "text"),
+    Column("kind_label", N_("objection"), "text"),
+    Column("counted_from", N_("counted from"), "date"),
+    Column("first_day", N_("first day counted"), "date"),
+    Column("deadline", N_("deadline"), "date"),
+    Column("business_days", N_("business days"), "int"),
+    Column("skipped", N_("holidays and closures skipped"), "text"),
+]
+WINDOW_KINDS = {
+    "question": N_("to the questions (exam + 3 business days)"),
+    "result": N_("to the results (announcement + 7 business days)"),
+}
+ITEM_HEADERS = {
+    "course": N_("course"),
+    "group": N_("booklet"),
+    "item": N_("item"),
+    "n": N_("students"),
+    "key": N_("key"),
+    "cancelled": N_("cancelled"),
+    "p": N_("difficulty p"),
+    "p_upper": N_("p upper 27%"),
+    "p_lower": N_("p lower 27%"),
+    "discrimination": N_("discrimination D"),
+    "point_biserial": N_("point-biserial"),
+    "tail_size": N_("upper/lower group size"),
+    "nonfunctional": N_("non-functional distractors"),
+    "flags": N_("flags"),
+    "suspect_groups": N_("suspect booklets"),
+}
+OPTION_LABELS = {BLANK: N_("blank"), MULTIPLE: N_("several marked")}
+COUNT_GROUPS = {"upper": N_("upper 27%"), "lower": N_("lower 27%")}
+ITEM_STATS = {"p", "p_upper", "p_lower", "discrimination", "point_biserial"}
+
+
+def _item_columns(items: pd.DataFrame) -> list[Column]:
+    """The Items sheet's columns: named ones translated, option counts as ``n_A``, ``upper_A``."""
+    columns = []
+    for key in items.columns:
+        if key in ITEM_HEADERS:
+            kind = "stat" if key in ITEM_STATS else "text"
+            if key in {"item", "n", "tail_size"}:
+                kind = "int"
+            columns.append(Column(key, ITEM_HEADERS[key], kind))
+        else:  # n_A, upper_A, lower_blank, ...: the option and the group it counts in
+            prefix, _sep, option = key.partition("_")
+            label = _(OPTION_LABELS[option]) if option in OPTION_LABELS else option
+            header = label if prefix == "n" else f"{_(COUNT_GROUPS[prefix])}: {label}"
+            columns.append(Column(key, header, "int"))
+    return columns
+
+
+def _shown_row(row: CourseResult) -> dict:
+    """A results row for people: the status and flags in words beside the codes."""
+    out = result_row(row)
+    out["status_label"] = status_label(row.status)
+    out["flags_text"] = flags_text(row.flags)
+    return out
+
+
+def workbook_tables(
+    exam: Exam,
+    rows: list[CourseResult],
+    summary: pd.DataFrame,
+    review: list[dict],
+    flagged: list[dict],
+    items: pd.DataFrame,
+    objections: list[dict],
+) -> list[Table]:
+    """The sheets of ``results.xlsx``, in the active language (headers, statuses, reasons)."""
+    shown = [_shown_row(r) for r in rows]
+    tables = [Table(_("Summary"), SUMMARY_SHEET, summary.to_dict("records"))]
     titles = sheet_titles(c.code for c in exam.courses)
+    for course in exam.courses:
+        tables.append(
+            Table(
+                titles[course.code], RESULT_SHEET, [r for r in shown if r["course"] == course.code]
+            )
+        )
+    tables.append(
+        Table(
+            _("Review"),
+            REVIEW_SHEET,
+            [{**r, "reason": reason_text(r["status"])} for r in review],
+        )
+    )
+    tables.append(
+        Table(
+            _("Flagged"),
+            FLAGGED_SHEET,
+            [
+                {
+                    **r,
+                    "status_label": status_label(r["status"]),
+                    "flags_text": flags_text(r["flags"].split(";")),
+                }
+                for r in flagged
+            ],
+        )
+    )
+    item_rows = items.to_dict("records") if not items.empty else []
+    for r in item_rows:
+        r["cancelled"] = _("yes") if r.get("cancelled") else ""
+        r["group"] = _("all booklets") if r.get("group") == "all" else r.get("group")
+        r["flags"] = flags_text([f for f in str(r.get("flags") or "").split(";") if f])
+    tables.append(Table(_("Items"), _item_columns(items) if not items.empty else [], item_rows))
+    tables.append(
+        Table(
+            _("Objection windows"),
+            OBJECTION_SHEET,
+            [{**r, "kind_label": _(WINDOW_KINDS[r["kind"]])} for r in objections],
+        )
+    )
+    return tables
 
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            summary.to_excel(xl, sheet_name="Summary", index=False)
-            for course in exam.courses:
-                part = table[table["course"] == course.code]
-                part.to_excel(xl, sheet_name=titles[course.code], index=False)
-            cells_as_text(xl.book)
 
-    _atomic(path, write)
+INTERNAL_SHEET = [
+    Column("student_id", N_("student number"), "text"),
+    Column("national_id", N_("national ID"), "text"),
+    Column("name", N_("name (roster)"), "text"),
+    Column("name_on_sheet", N_("name on the sheet"), "text"),
+    Column("hall", N_("hall"), "text"),
+    Column("seat", N_("seat"), "text"),
+    Column("course", N_("course"), "text"),
+    Column("group", N_("booklet"), "text"),
+    Column("status_label", N_("status"), "text"),
+    Column("reason", N_("reason"), "text"),
+    Column("score", N_("score"), "score"),
+    Column("score_rounded", N_("score (rounded)"), "int"),
+    Column("sheet", N_("sheet"), "text"),
+    Column("source", N_("file"), "text"),
+    Column("page", N_("page"), "int"),
+    Column("status", N_("status code"), "text"),
+]
+
+
+def write_internal_xlsx(path: Path, rows: list[dict], lang: str) -> None:
+    """The internal workbook (full identity: never posted): one row per candidate and course,
+    with the roster's name, hall and seat, in ``lang``."""
+    with activate(lang):
+        shown = [
+            {**r, "status_label": status_label(r["status"]), "reason": reason_text(r["status"])}
+            for r in rows
+        ]
+        table = Table(_("Internal results"), INTERNAL_SHEET, shown)
+        _atomic(path, lambda tmp: write_workbook(tmp, [table], lang=lang))
+
+
+def write_xlsx(path: Path, tables: list[Table], lang: str) -> None:
+    """``results.xlsx``: Summary, a sheet per course, Review, Flagged, Items, Objection windows."""
+    _atomic(path, lambda tmp: write_workbook(tmp, tables, lang=lang))
 
 
 def report_data(
@@ -311,6 +564,7 @@ def report_data(
     windows: list[ObjectionWindow],
     rows: list[CourseResult],
     candidates: int,
+    lang: str = "en",
 ) -> ReportData:
     """The instructors' page contents: one section per course."""
     courses = []
@@ -334,7 +588,9 @@ def report_data(
             )
         )
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return ReportData(exam.name, exam.date, generated, courses, candidates, session_notes(exam))
+    return ReportData(
+        exam.name, exam.date, generated, courses, candidates, session_notes(exam), lang=lang
+    )
 
 
 def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResult]) -> None:
@@ -349,6 +605,12 @@ def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResul
         _atomic(folder / name, lambda tmp, png=png: tmp.write_bytes(png))
 
 
+def exam_lang(exam: Exam, lang: str | None = None) -> str:
+    """The language of a session's files: ``lang`` if given, else ``exam.yaml``'s ``lang:``,
+    else Turkish for a Turkish exam definition (:func:`omr.i18n.default_lang`)."""
+    return lang or exam.lang or default_lang(exam.name, [c.name for c in exam.courses])
+
+
 def write_exports(
     out: Path,
     exam: Exam,
@@ -356,14 +618,23 @@ def write_exports(
     reads: list[SheetRead],
     rows: list[CourseResult],
     evidence: dict[str, bytes] | None = None,
+    *,
+    roster: Roster | None = None,
+    lang: str | None = None,
 ) -> None:
-    """Write every result file of a session into ``out``.
+    """Write every result file of a session into ``out``, in ``lang`` (see :func:`exam_lang`).
 
     ``results.csv``, ``results.xlsx``, ``review.csv``, ``flagged.csv``,
     ``items.csv``, ``objections.csv`` and ``report.html``, and ``letters.csv``
     when the exam asks for its letter grids (names); each appears whole or
-    not at all.
+    not at all. Roster candidates whom no sheet names are listed as
+    ``no-sheet`` in ``results.csv`` and the workbook.
     """
+    with activate(exam_lang(exam, lang)) as active:
+        _write_exports(out, exam, form, reads, rows, evidence or {}, roster, active)
+
+
+def _write_exports(out, exam, form, reads, rows, evidence, roster, lang) -> None:
     analyses = [
         analyse_course(rows, c, exam, form.answer_blocks[c.block].options) for c in exam.courses
     ]
@@ -373,11 +644,15 @@ def write_exports(
         closures=exam.closure_labels(),
         half_days_off=exam.half_days_off,
     )
-    summary = summary_frame(analyses, rows)
-    write_csv(out / "results.csv", RESULT_COLUMNS, (result_row(r) for r in rows))
-    write_csv(out / "review.csv", REVIEW_COLUMNS, review_rows(reads, rows, exam))
-    write_csv(out / "flagged.csv", FLAGGED_COLUMNS, flagged_rows(rows))
-    write_csv(out / "objections.csv", OBJECTION_COLUMNS, objection_rows(exam, windows))
+    listed = rows + no_sheet_rows(reads, roster, exam)
+    summary = summary_frame(analyses, listed)
+    review = review_rows(reads, rows, exam)
+    flagged = flagged_rows(rows)
+    objections = objection_rows(exam, windows)
+    write_csv(out / "results.csv", RESULT_COLUMNS, (result_row(r) for r in listed))
+    write_csv(out / "review.csv", REVIEW_COLUMNS, review)
+    write_csv(out / "flagged.csv", FLAGGED_COLUMNS, flagged)
+    write_csv(out / "objections.csv", OBJECTION_COLUMNS, objections)
     letters = out / LETTERS_FILE
     if exam.export_letters and form.letter_grids:
         columns = ["sheet", "student_id", *form.letter_grids]
@@ -385,9 +660,10 @@ def write_exports(
     else:
         letters.unlink(missing_ok=True)  # names only where the exam asks for them (KVKK)
     items = items_frame(analyses)
-    items = items.map(csv_cell)
-    _atomic(out / "items.csv", lambda tmp: items.to_csv(tmp, index=False, float_format="%.4f"))
-    write_xlsx(out / "results.xlsx", rows, summary, exam)
-    write_evidence(out, evidence or {}, rows)
-    page = render_report(report_data(exam, analyses, windows, rows, len(reads)))
+    items_csv = items.map(csv_cell)  # no cell a formula; the workbook keeps text as text
+    _atomic(out / "items.csv", lambda tmp: items_csv.to_csv(tmp, index=False, float_format="%.4f"))
+    tables = workbook_tables(exam, listed, summary, review, flagged, items, objections)
+    write_xlsx(out / "results.xlsx", tables, lang)
+    write_evidence(out, evidence, rows)
+    page = render_report(report_data(exam, analyses, windows, rows, len(reads), lang))
     _atomic(out / "report.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

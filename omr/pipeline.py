@@ -169,8 +169,13 @@ def run_session(
     fresh: bool = False,
     progress: Callable[[SheetRead], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    lang: str | None = None,
 ) -> RunSummary:
-    """Read and score a session folder; write the store and exports to ``out_dir``."""
+    """Read and score a session folder; write the store and exports to ``out_dir``.
+
+    ``lang`` (``tr``, ``en``) is the language of the files people read; given,
+    it is kept in the store for later rewrites (see :func:`stored_lang`).
+    """
     session = open_session(root)
     if not session.scans.is_dir():
         raise InputFileError(f"{root}: no {SCANS_DIR}/ folder with the scanned stack")
@@ -186,6 +191,7 @@ def run_session(
         store.set_meta("form", session.form.name)
         store.set_meta("form_ref", session.form_ref)
         store.set_meta("calibration", cal.name)
+        lang = stored_lang(store, lang)
         known = {} if fresh else store.fingerprints()
         todo = [r for r in refs if known.get(r.sheet_id) != _fingerprint(r.path)]
         if on_start is not None:
@@ -205,8 +211,24 @@ def run_session(
         reads = store.reads(wanted, measures=False)
         evidence = store.evidence()
         reads, exam, rows = score_stored(store, reads, session)
-    write_exports(out, exam, session.form, reads, rows, evidence)
+    write_exports(out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang)
     return _summary(out, reads, rows, read_now, seconds, session_notes(exam))
+
+
+def out_lang(out: Path, exam: Exam) -> str:
+    """The language the files in ``out`` are written in (``--lang`` kept, else the exam's)."""
+    from omr.export import exam_lang
+
+    with Store(Path(out) / STORE_NAME) as store:
+        return exam_lang(exam, stored_lang(store, None))
+
+
+def stored_lang(store: Store, lang: str | None) -> str | None:
+    """``lang`` if given (and kept in the store), else the one an earlier command gave."""
+    if lang is not None:
+        store.set_meta("lang", lang)
+        return lang
+    return store.meta().get("lang") or None
 
 
 def score_stored(
@@ -240,7 +262,9 @@ def session_root_for(out: Path, session_root: Path | None = None) -> Path:
     return Path(exam).parent if exam else beside
 
 
-def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
+def rebuild_reports(
+    out: Path, session_root: Path | None = None, *, lang: str | None = None
+) -> RunSummary:
     """Score the stored reads again under the (possibly changed) exam and rewrite the exports.
 
     No scan is read: a cancelled question or a corrected key rescores everyone
@@ -257,7 +281,8 @@ def rebuild_reports(out: Path, session_root: Path | None = None) -> RunSummary:
         reads = store.reads(measures=False)
         evidence = store.evidence()
         reads, exam, rows = score_stored(store, reads, session)
-    write_exports(out, exam, session.form, reads, rows, evidence)
+        lang = stored_lang(store, lang)
+    write_exports(out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang)
     return _summary(out, reads, rows, notes=session_notes(exam))
 
 

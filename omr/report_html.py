@@ -11,6 +11,10 @@ histogram of the scores, a difficulty-discrimination scatter plot, the objection
 windows, one table row per item with the option distribution and the flags, and
 the count of sheets per status.
 
+The page is written in the report's language (``ReportData.lang``: ``tr`` or
+``en``, through :mod:`omr.i18n`): headings, labels, statuses, flags, weekdays
+and the decimal sign; ``<html lang>`` says which.
+
 The input holds aggregates only: no candidate's name or ID number reaches the page
 (personal data under KVKK; see the exam rules).
 """
@@ -26,6 +30,8 @@ from html import escape
 
 import numpy as np
 
+from omr.i18n import N_, _, activate, decimal
+from omr.i18n.labels import reason_text, status_label
 from omr.score.calendar import ObjectionWindow
 from omr.score.items import (
     BLANK,
@@ -47,8 +53,20 @@ GUIDE_P_HARD: float = _DEFAULTS["hard_below"].default
 GUIDE_P_EASY: float = _DEFAULTS["easy_above"].default
 GUIDE_D_LOW: float = _DEFAULTS["low_discrimination_below"].default
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WINDOW_KINDS = {"question": "Objections to the questions", "result": "Objections to the results"}
+_WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+_WINDOW_KINDS = {
+    "question": N_("Objections to the questions"),
+    "result": N_("Objections to the results"),
+}
+#: Badge texts of the item flags (short, as instructors say them).
+_BADGES = {
+    "cancelled": N_("cancelled"),
+    "key-suspect": N_("key-suspect"),
+    "key-mismatch": N_("key-mismatch"),
+    "too-easy": N_("too-easy"),
+    "too-hard": N_("too-hard"),
+    "low-discrimination": N_("low-discrimination"),
+}
 _DASH = "\u2014"
 #: Content security policy of the page: inline styles only, nothing is ever fetched.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -120,6 +138,7 @@ class ReportData:
     courses: list[CourseReport]
     candidates: int
     notes: tuple[str, ...] = ()
+    lang: str = "en"
 
 
 # ------------------------------------------------------------------------- helpers
@@ -134,18 +153,19 @@ def _num(value: float, digits: int = 2) -> str:
     """Format a number with ``digits`` decimals; a dash for nan."""
     if value is None or not math.isfinite(value):
         return _DASH
-    return f"{value:.{digits}f}"
+    return decimal(value, digits)
 
 
 def _tick(value: float) -> str:
     """Short axis label: no trailing zeros (``10``, ``0.5``, ``-1``)."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+    text = "0" if text in ("", "-0") else text
+    return decimal(float(text), len(text.partition(".")[2]))
 
 
 def _day(day: date) -> str:
-    """ISO date with an English weekday, independent of the locale."""
-    return f"{day.isoformat()} ({_WEEKDAYS[day.weekday()]})"
+    """ISO date with the weekday in the report's language, independent of the locale."""
+    return f"{day.isoformat()} ({_(_WEEKDAYS[day.weekday()])})"
 
 
 def _stat(label: str, value: str, title: str = "") -> str:
@@ -188,7 +208,7 @@ def _histogram_svg(scores: Sequence[float], scale: float) -> str:
     base = top + plot_h
     parts = [
         f'<svg class="chart histogram" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="Score histogram">',
+        f'height="{height}" role="img" aria-label="{_e(_("Score histogram"))}">',
         f'<line class="axis" x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}"/>',
         f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{base}"/>',
     ]
@@ -218,15 +238,93 @@ def _histogram_svg(scores: Sequence[float], scale: float) -> str:
         )
     parts.append(
         f'<text class="label" x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
-        f"Score (0\u2013{_e(_tick(scale))})</text>"
+        f"{_e(_('Score'))} (0\u2013{_e(_tick(scale))})</text>"
         f'<text class="label" transform="translate(12 {top + plot_h / 2}) rotate(-90)" '
-        f'text-anchor="middle">Sheets</text></svg>'
+        f'text-anchor="middle">{_e(_("Sheets"))}</text></svg>'
     )
     return "".join(parts)
 
 
-def _scatter_svg(items: Sequence[ItemStats], suspects: Mapping[int, tuple[str, ...]]) -> str:
-    """SVG scatter plot of difficulty p (x, 0..1) against discrimination D (y, -1..1)."""
+#: Box of a plot label, in SVG units: width per character and height (9 px DejaVu Sans,
+#: measured wider than Chromium draws it), and the gap kept between boxes.
+LABEL_CHAR_W, LABEL_H, LABEL_GAP = 6.0, 11.0, 1.0
+_POINT_R = 4.5
+#: Where a label may sit, as (dx, dy) of its box's top-left corner from the point,
+#: tried in order; ``w`` is the box's width.
+_OFFSETS = (
+    lambda w: (6.0, -LABEL_H / 2),
+    lambda w: (5.0, -LABEL_H - 3.0),
+    lambda w: (-5.0 - w, -LABEL_H - 3.0),
+    lambda w: (-6.0 - w, -LABEL_H / 2),
+    lambda w: (5.0, 3.0),
+    lambda w: (-5.0 - w, 3.0),
+    lambda w: (-w / 2, -LABEL_H - 6.0),
+    lambda w: (-w / 2, 6.0),
+)
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether boxes ``(x0, y0, x1, y1)`` overlap, the gap included."""
+    return not (
+        a[2] + LABEL_GAP <= b[0]
+        or b[2] + LABEL_GAP <= a[0]
+        or a[3] + LABEL_GAP <= b[1]
+        or b[3] + LABEL_GAP <= a[1]
+    )
+
+
+def place_labels(
+    points: Sequence[tuple[float, float]],
+    labels: Mapping[int, str],
+    frame: tuple[float, float, float, float],
+) -> dict[int, tuple[float, float, float, float]]:
+    """Boxes for the labels of some points, none overlapping another or leaving ``frame``.
+
+    Parameters
+    ----------
+    points : sequence of (x, y)
+        Every plotted point, in SVG units.
+    labels : mapping of int to str
+        Index into ``points`` of each point to label, and its text, in order of
+        importance: earlier labels are placed first.
+    frame : (x0, y0, x1, y1)
+        The plot area labels must stay inside.
+
+    Returns
+    -------
+    boxes : dict of int to (x0, y0, x1, y1)
+        The box of each label placed, keyed like ``labels``. A label with no free
+        place is left out (greedy: the first of :data:`_OFFSETS` that overlaps no
+        placed label and, if one can, no other point).
+    """
+    dots = [(x - _POINT_R, y - _POINT_R, x + _POINT_R, y + _POINT_R) for x, y in points]
+    placed: dict[int, tuple[float, float, float, float]] = {}
+    for index, text in labels.items():
+        x, y = points[index]
+        w = LABEL_CHAR_W * len(text)
+        boxes = []
+        for offset in _OFFSETS:
+            dx, dy = offset(w)
+            box = (x + dx, y + dy, x + dx + w, y + dy + LABEL_H)
+            inside = frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1]
+            if inside and box[3] <= frame[3]:
+                boxes.append(box)
+        free = [b for b in boxes if not any(_overlaps(b, p) for p in placed.values())]
+        clear = [b for b in free if not any(_overlaps(b, d) for d in dots)]
+        if clear or free:
+            placed[index] = (clear or free)[0]
+    return placed
+
+
+def _scatter_svg(
+    items: Sequence[ItemStats], suspects: Mapping[int, tuple[str, ...]]
+) -> tuple[str, list[int]]:
+    """SVG scatter plot of difficulty p (x, 0..1) against discrimination D (y, -1..1).
+
+    Only the items that carry a flag are labelled (key-suspect first), where a
+    label fits without overlapping another; every point names its item on
+    hover. Returns the SVG and the flagged items left without a label.
+    """
     width, height, left, right, top, bottom = 440, 300, 44, 14, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -238,7 +336,7 @@ def _scatter_svg(items: Sequence[ItemStats], suspects: Mapping[int, tuple[str, .
 
     parts = [
         f'<svg class="chart scatter" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="Difficulty and discrimination">',
+        f'height="{height}" role="img" aria-label="{_e(_("Difficulty and discrimination"))}">',
         f'<rect class="frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>',
     ]
     for tick in (0, 0.2, 0.4, 0.6, 0.8, 1):
@@ -254,34 +352,48 @@ def _scatter_svg(items: Sequence[ItemStats], suspects: Mapping[int, tuple[str, .
     parts.append(f'<line class="zero" x1="{left}" y1="{py(0)}" x2="{left + plot_w}" y2="{py(0)}"/>')
     for p in (GUIDE_P_HARD, GUIDE_P_EASY):
         parts.append(
-            f'<line class="guide" data-guide="p={_tick(p)}" x1="{px(p):.2f}" y1="{top}" '
+            f'<line class="guide" data-guide="p={p:g}" x1="{px(p):.2f}" y1="{top}" '
             f'x2="{px(p):.2f}" y2="{top + plot_h}"/>'
         )
     parts.append(
-        f'<line class="guide" data-guide="D={_tick(GUIDE_D_LOW)}" x1="{left}" '
+        f'<line class="guide" data-guide="D={GUIDE_D_LOW:g}" x1="{left}" '
         f'y1="{py(GUIDE_D_LOW):.2f}" x2="{left + plot_w}" y2="{py(GUIDE_D_LOW):.2f}"/>'
     )
-    for s in items:
-        if not (math.isfinite(s.p) and math.isfinite(s.discrimination)):
-            continue
-        x, y = px(s.p), py(s.discrimination)
+    plotted = [s for s in items if math.isfinite(s.p) and math.isfinite(s.discrimination)]
+    points = [(px(s.p), py(s.discrimination)) for s in plotted]
+    order = sorted(
+        (i for i, s in enumerate(plotted) if s.flags or s.item in suspects),
+        key=lambda i: (plotted[i].item not in suspects, plotted[i].item),
+    )
+    boxes = place_labels(
+        points, {i: str(plotted[i].item) for i in order}, (left, top, left + plot_w, top + plot_h)
+    )
+    for i, s in enumerate(plotted):
+        x, y = points[i]
         cls = "item"
         if s.item in suspects:
             cls += " suspect"
         elif s.flags:
             cls += " flagged"
+        title = _("Item {item}: p = {p}, D = {d}").format(
+            item=s.item, p=_num(s.p), d=_num(s.discrimination)
+        )
+        label = ""
+        if i in boxes:
+            x0, y0, _x1, _y1 = boxes[i]
+            label = f'<text x="{x0:.2f}" y="{y0 + LABEL_H - 2.5:.2f}">{s.item}</text>'
         parts.append(
             f'<g class="{cls}" data-item="{s.item}"><circle cx="{x:.2f}" cy="{y:.2f}" r="4.5">'
-            f"<title>Item {s.item}: p = {_num(s.p)}, D = {_num(s.discrimination)}</title>"
-            f'</circle><text x="{x + 6:.2f}" y="{y - 4:.2f}">{s.item}</text></g>'
+            f"<title>{_e(title)}</title></circle>{label}</g>"
         )
     parts.append(
         f'<text class="label" x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
-        f"Difficulty p (proportion correct)</text>"
+        f"{_e(_('Difficulty p (proportion correct)'))}</text>"
         f'<text class="label" transform="translate(12 {top + plot_h / 2}) rotate(-90)" '
-        f'text-anchor="middle">Discrimination D</text></svg>'
+        f'text-anchor="middle">{_e(_("Discrimination D"))}</text></svg>'
     )
-    return "".join(parts)
+    unlabelled = [plotted[i].item for i in order if i not in boxes]
+    return "".join(parts), unlabelled
 
 
 # ------------------------------------------------------------------------- sections
@@ -289,73 +401,108 @@ def _scatter_svg(items: Sequence[ItemStats], suspects: Mapping[int, tuple[str, .
 
 def _page_header(report: ReportData) -> str:
     """Title, exam date, candidates and the generation timestamp."""
-    return (
-        f"<header><h1>{_e(report.exam_name)}</h1>"
-        f'<p class="meta">Exam date {_e(_day(report.exam_date))} \u00b7 '
-        f'<span class="candidates">{report.candidates}</span> candidates \u00b7 '
-        f"{len(report.courses)} course(s) \u00b7 generated {_e(report.generated)}</p></header>"
+    meta = _(
+        "Exam date {date} \u00b7 {candidates} candidates \u00b7 {courses} course(s) \u00b7 "
+        "generated {generated}"
+    ).format(
+        date=_e(_day(report.exam_date)),
+        candidates=f'<span class="candidates">{report.candidates}</span>',
+        courses=len(report.courses),
+        generated=_e(report.generated),
     )
+    return f'<header id="top"><h1>{_e(report.exam_name)}</h1><p class="meta">{meta}</p></header>'
 
 
 def _candidates_notice(candidates: int) -> str:
     """Article 5 notice when the session has fewer than :data:`MIN_CANDIDATES` sheets."""
     if candidates >= MIN_CANDIDATES:
         return ""
+    head = _("Fewer than {minimum} candidates.").format(minimum=MIN_CANDIDATES)
+    body = _(
+        "This session has {candidates}; article 5 holds an exam only with {minimum} or more "
+        "candidates. The sheets are scored all the same, and the statistics below rest on "
+        "few students."
+    ).format(candidates=candidates, minimum=MIN_CANDIDATES)
     return (
-        f'<div class="notice" id="notice-candidates" role="note"><strong>Fewer than '
-        f"{MIN_CANDIDATES} candidates.</strong> This session has {candidates}; article 5 "
-        f"holds an exam only with {MIN_CANDIDATES} or more candidates. The sheets are scored "
-        f"all the same, and the statistics below rest on few students.</div>"
+        f'<div class="notice" id="notice-candidates" role="note"><strong>{_e(head)}</strong> '
+        f"{_e(body)}</div>"
     )
 
 
 def _notes(notes: Sequence[str]) -> str:
-    """One notice per session note."""
+    """One notice per session note (in the report's language)."""
     return "".join(
-        f'<div class="notice session-note" role="note">{_e(n[:1].upper() + n[1:])}.</div>'
+        f'<div class="notice session-note" role="note">{_e(_(n)[:1].upper() + _(n)[1:])}.</div>'
         for n in notes
     )
 
 
+def _mean_score(course: CourseReport) -> float:
+    return float(np.mean(course.scores)) if course.scores else math.nan
+
+
 def _contents(courses: Sequence[CourseReport]) -> str:
-    """Links to the course sections."""
-    if len(courses) < 2:
-        return ""
-    links = "".join(
-        f'<li><a href="#course-{i}">{_e(c.code)} {_e(c.name)}</a></li>'
-        for i, c in enumerate(courses, start=1)
+    """The course index: a link to each course's section, with its size, mean and flags."""
+    rows = []
+    for i, c in enumerate(courses, start=1):
+        suspect = sum(key_suspect_groups(s, c.items_by_group) is not None for s in c.items)
+        flagged = sum(bool(s.flags) for s in c.items)
+        rows.append(
+            f'<tr><th scope="row"><a href="#course-{i}">{_e(c.code)}</a></th>'
+            f'<td>{_e(c.name)}</td><td class="num">{c.test.n}</td>'
+            f'<td class="num">{_num(_mean_score(c), 1)}</td><td class="num">{flagged}</td>'
+            f'<td class="num">{suspect}</td></tr>'
+        )
+    return (
+        f'<nav class="contents" aria-label="{_e(_("Courses"))}"><h2>{_e(_("Courses"))}</h2>'
+        f"<table><thead><tr><th>{_e(_('Code'))}</th><th>{_e(_('Course'))}</th>"
+        f'<th class="num">{_e(_("scored"))}</th><th class="num">{_e(_("mean score"))}</th>'
+        f'<th class="num">{_e(_("items flagged"))}</th>'
+        f'<th class="num">{_e(_("key-suspect"))}</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></nav>"
     )
-    return f'<nav class="contents"><ul>{links}</ul></nav>'
 
 
 def _summary(course: CourseReport) -> str:
     """The course's test statistics: n, mean, SD, KR-20, SEM."""
     t = course.test
-    mean_score = float(np.mean(course.scores)) if course.scores else math.nan
     return (
         '<div class="summary">'
-        + _stat("n", str(t.n), "students scored")
-        + _stat("items", str(t.k), "items counted (cancelled items excluded)")
-        + _stat("mean", f"{_num(t.mean)} / {t.k}", "mean number correct")
-        + _stat("SD", _num(t.sd), "population standard deviation of the number correct")
-        + _stat("KR-20", _num(t.kr20), "Kuder-Richardson 20 reliability")
-        + _stat("SEM", _num(t.sem), "standard error of measurement, in items")
-        + _stat("mean score", f"{_num(mean_score, 1)} / {_e(_tick(course.scale))}")
+        + _stat("n", str(t.n), _("students scored"))
+        + _stat(_("items"), str(t.k), _("items counted (cancelled items excluded)"))
+        + _stat(_("mean"), f"{_num(t.mean)} / {t.k}", _("mean number correct"))
+        + _stat(_("SD"), _num(t.sd), _("population standard deviation of the number correct"))
+        + _stat("KR-20", _num(t.kr20), _("Kuder-Richardson 20 reliability"))
+        + _stat("SEM", _num(t.sem), _("standard error of measurement, in items"))
+        + _stat(_("mean score"), f"{_num(_mean_score(course), 1)} / {_e(_tick(course.scale))}")
         + "</div>"
     )
 
 
 def _charts(course: CourseReport, suspects: Mapping[int, tuple[str, ...]]) -> str:
     """The score histogram and the difficulty-discrimination plot, side by side."""
+    scatter, unlabelled = _scatter_svg(course.items, suspects)
+    hist = _("Scores of the {n} scored sheets").format(n=len(course.scores))
+    guides = _(
+        "Items by difficulty and discrimination; dashed: p = {hard}, {easy} and D = {low}; "
+        "only flagged items are numbered (hover a point for any item)"
+    ).format(hard=_tick(GUIDE_P_HARD), easy=_tick(GUIDE_P_EASY), low=_tick(GUIDE_D_LOW))
+    crowded = (
+        " "
+        + _("Flagged, not numbered for want of room: {items}.").format(
+            items=", ".join(map(str, unlabelled))
+        )
+        if unlabelled
+        else ""
+    )
     return (
         '<div class="charts">'
         f"<figure>{_histogram_svg(course.scores, course.scale)}"
-        f"<figcaption>Scores of the {len(course.scores)} scored sheets</figcaption></figure>"
-        f"<figure>{_scatter_svg(course.items, suspects)}"
-        "<figcaption>Items by difficulty and discrimination; dashed: p = "
-        f"{_tick(GUIDE_P_HARD)}, {_tick(GUIDE_P_EASY)} and D = {_tick(GUIDE_D_LOW)}; "
-        '<span class="legend suspect">\u25cf key-suspect</span> '
-        '<span class="legend flagged">\u25cf other flag</span></figcaption></figure>'
+        f"<figcaption>{_e(hist)}</figcaption></figure>"
+        f"<figure>{scatter}<figcaption>{_e(guides)}; "
+        f'<span class="legend suspect">\u25cf {_e(_("key-suspect"))}</span> '
+        f'<span class="legend flagged">\u25cf {_e(_("other flag"))}</span>'
+        f'<span class="unlabelled">{_e(crowded)}</span></figcaption></figure>'
         "</div>"
     )
 
@@ -371,18 +518,28 @@ def _windows_table(windows: Sequence[ObjectionWindow]) -> str:
             + "".join(f"<li>{_e(_day(s.date))} {_e(s.reason)}</li>" for s in w.skipped)
             + "</ul>"
             if w.skipped
-            else "none"
+            else _e(_("none"))
         )
+        kind = _(_WINDOW_KINDS[w.kind]) if w.kind in _WINDOW_KINDS else w.kind
+        length = _("{n} business days").format(n=w.business_days)
         rows.append(
-            f'<tr data-kind="{_e(w.kind)}"><th scope="row">'
-            f"{_e(_WINDOW_KINDS.get(w.kind, w.kind))}</th>"
-            f"<td>{w.business_days} business days</td><td>{_e(_day(w.start))}</td>"
+            f'<tr data-kind="{_e(w.kind)}"><th scope="row">{_e(kind)}</th>'
+            f"<td>{_e(length)}</td><td>{_e(_day(w.start))}</td>"
             f'<td class="deadline">{_e(_day(w.deadline))}</td><td>{skipped}</td></tr>'
         )
+    heads = "".join(
+        f"<th>{_e(_(h))}</th>"
+        for h in (
+            N_("Objection"),
+            N_("Length"),
+            N_("First day counted"),
+            N_("Deadline"),
+            N_("Holidays skipped"),
+        )
+    )
     return (
-        '<h3>Objection windows</h3><table class="windows"><thead><tr><th>Objection</th>'
-        "<th>Length</th><th>First day counted</th><th>Deadline</th>"
-        f"<th>Holidays skipped</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<h3>{_e(_("Objection windows"))}</h3><table class="windows"><thead><tr>{heads}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -414,25 +571,39 @@ def key_suspect_groups(
     return tuple(sorted(groups))
 
 
+def _badge_text(flag: str) -> str:
+    return _(_BADGES[flag]) if flag in _BADGES else flag
+
+
 def _badges(item: ItemStats, groups: tuple[str, ...] | None) -> str:
     """The item's flags as badges; key-suspect first, naming its groups."""
     badges = []
     if item.cancelled:
-        badges.append('<span class="badge cancelled">cancelled</span>')
+        badges.append(f'<span class="badge cancelled">{_e(_badge_text("cancelled"))}</span>')
     if groups is not None:
-        where = f" in {', '.join(groups)}" if groups else ""
+        text = _badge_text(FLAG_KEY_SUSPECT)
+        if groups:
+            text = _("{flag} in {groups}").format(flag=text, groups=", ".join(groups))
         badges.append(
             f'<span class="badge key-suspect" data-groups="{_e(",".join(groups))}">'
-            f"key-suspect{_e(where)}</span>"
+            f"{_e(text)}</span>"
         )
     for flag in item.flags:
         if flag != FLAG_KEY_SUSPECT:
-            badges.append(f'<span class="badge {_e(flag)}">{_e(flag)}</span>')
+            badges.append(
+                f'<span class="badge {_e(flag)}" title="{_e(reason_text(flag))}">'
+                f"{_e(_badge_text(flag))}</span>"
+            )
     return " ".join(badges)
 
 
+def _option_label(label: str) -> str:
+    return {BLANK: _("blank"), MULTIPLE: _("several marked")}.get(label, label)
+
+
 def _option_cells(item: ItemStats, options: Sequence[str]) -> str:
-    """One cell per option, blank and multiple: a bar as wide as the share choosing it."""
+    """One cell per option, blank and multiple: a bar as wide as the share choosing it,
+    and under it the counts in the upper and lower 27% groups."""
     cells = []
     for label in (*options, BLANK, MULTIPLE):
         count = item.option_counts.get(label, 0)
@@ -444,15 +615,24 @@ def _option_cells(item: ItemStats, options: Sequence[str]) -> str:
             classes.append("nonfunctional")
         elif label in (BLANK, MULTIPLE):
             classes.append("other")
-        tip = (
-            f"{label}: {count} of {item.n} ({share:.0%}); upper group "
-            f"{item.upper_counts.get(label, 0)}, lower group {item.lower_counts.get(label, 0)}"
+        upper, lower = item.upper_counts.get(label, 0), item.lower_counts.get(label, 0)
+        tip = _(
+            "{option}: {count} of {n} ({share}); upper group {upper}, lower group {lower}"
+        ).format(
+            option=_option_label(label),
+            count=count,
+            n=item.n,
+            share=f"{share:.0%}",
+            upper=upper,
+            lower=lower,
         )
         cells.append(
             f'<td class="{" ".join(classes)}" data-option="{_e(label)}" data-count="{count}" '
+            f'data-upper="{upper}" data-lower="{lower}" '
             f'title="{_e(tip)}"><div class="ob"><span class="pct">{share:.0%}</span>'
             f'<span class="track"><span class="fill" style="width:{share * 100:.1f}%"></span>'
-            "</span></div></td>"
+            f'</span></div><div class="ul"><span class="u">{upper}</span>'
+            f'<span class="l">{lower}</span></div></td>'
         )
     return "".join(cells)
 
@@ -465,7 +645,7 @@ def _group_p(item: ItemStats, items_by_group: Mapping[Hashable, Sequence[ItemSta
         for s in stats
         if s.item == item.item
     ]
-    return "p by group: " + ", ".join(parts) if parts else ""
+    return _("p by group: {groups}").format(groups=", ".join(parts)) if parts else ""
 
 
 def _item_row(
@@ -501,30 +681,46 @@ def _items_table(course: CourseReport, suspects: Mapping[int, tuple[str, ...]]) 
         for s in course.items
     )
     return (
-        '<h3>Items</h3><table class="items"><thead><tr><th>#</th><th>Key</th>'
-        '<th class="num" title="difficulty: proportion correct">p</th>'
-        '<th class="num" title="discrimination: p upper - p lower (27% groups)">D</th>'
-        '<th class="num" title="point-biserial item-rest correlation">r<sub>pb</sub></th>'
-        f'{option_heads}<th class="opt">blank</th><th class="opt">multi</th>'
-        '<th title="distractors chosen by fewer than 5% of the students">Non-functional</th>'
-        f"<th>Flags</th></tr></thead><tbody>{rows}</tbody></table>"
-        '<p class="hint">Bars: share of the students choosing each option; green is the key. '
-        "Hover a cell for the counts in the upper and lower groups.</p>"
+        f'<h3>{_e(_("Items"))}</h3><table class="items"><thead><tr><th>#</th>'
+        f"<th>{_e(_('Key'))}</th>"
+        f'<th class="num" title="{_e(_("difficulty: proportion correct"))}">p</th>'
+        f'<th class="num" title="{_e(_("discrimination: p upper - p lower (27% groups)"))}">'
+        "D</th>"
+        f'<th class="num" title="{_e(_("point-biserial item-rest correlation"))}">'
+        "r<sub>pb</sub></th>"
+        f'{option_heads}<th class="opt">{_e(_("blank"))}</th>'
+        f'<th class="opt">{_e(_("multi"))}</th>'
+        f'<th title="{_e(_("distractors chosen by fewer than 5% of the students"))}">'
+        f"{_e(_('Non-functional'))}</th><th>{_e(_('Flags'))}</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f'<p class="hint">{_e(_(_ITEMS_HINT))} '
+        f'<span class="ul"><span class="u">{_e(_("upper"))}</span>'
+        f'<span class="l">{_e(_("lower"))}</span></span></p>'
     )
+
+
+_ITEMS_HINT = N_(
+    "Bars: share of the students choosing each option; green is the key. Under each bar, "
+    "how many of the upper and of the lower 27% groups chose it:"
+)
 
 
 def _statuses_table(statuses: Mapping[str, int]) -> str:
-    """Number of sheets per status, with the total."""
-    rows = "".join(
-        f'<tr class="status-{_e(status.split(":", 1)[0])}" data-status="{_e(status)}">'
-        f'<th scope="row">{_e(status)}</th><td class="num">{count}</td></tr>'
-        for status, count in statuses.items()
-    )
+    """Number of sheets per status, in words, with the code and the total."""
+    rows = []
+    for status, count in statuses.items():
+        reason = reason_text(status) if ":" in status else ""
+        words = status_label(status) + (f": {reason}" if reason else "")
+        rows.append(
+            f'<tr class="status-{_e(status.split(":", 1)[0])}" data-status="{_e(status)}">'
+            f'<th scope="row">{_e(words)}</th><td class="code">{_e(status)}</td>'
+            f'<td class="num">{count}</td></tr>'
+        )
     total = sum(statuses.values())
     return (
-        '<h3>Sheets by status</h3><table class="statuses"><tbody>'
-        f'{rows}</tbody><tfoot><tr><th scope="row">total</th><td class="num">{total}</td>'
-        "</tr></tfoot></table>"
+        f'<h3>{_e(_("Sheets by status"))}</h3><table class="statuses"><tbody>'
+        f'{"".join(rows)}</tbody><tfoot><tr><th scope="row">{_e(_("total"))}</th><td></td>'
+        f'<td class="num">{total}</td></tr></tfoot></table>'
     )
 
 
@@ -539,7 +735,8 @@ def _course_section(course: CourseReport, index: int) -> str:
         f'<section class="course" id="course-{index}" data-code="{_e(course.code)}">'
         f'<h2><span class="code">{_e(course.code)}</span> {_e(course.name)}</h2>'
         f"{_summary(course)}{_charts(course, suspects)}{_windows_table(course.windows)}"
-        f"{_items_table(course, suspects)}{_statuses_table(course.statuses)}</section>"
+        f"{_items_table(course, suspects)}{_statuses_table(course.statuses)}"
+        f'<p class="top"><a href="#top">{_e(_("Back to the course index"))}</a></p></section>'
     )
 
 
@@ -618,12 +815,31 @@ tr.cancelled .fill { background: #d5dbe1; }
   font-weight: bold; }
 .badge.cancelled { background: #eceff1; color: var(--muted); border-color: #cfd8dc; }
 .hint { font-size: 12px; color: var(--muted); margin: 4px 0 0; }
-.statuses th { font-weight: normal; font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
+.statuses th { font-weight: normal; }
+.statuses td.code { font-family: "DejaVu Sans Mono", monospace; font-size: 11px;
+  color: var(--muted); }
+.ul { display: flex; justify-content: space-between; gap: 4px; font-size: 10px;
+  color: var(--muted); font-variant-numeric: tabular-nums; padding-left: 34px; }
+.hint .ul { display: inline-flex; padding-left: 0; gap: 10px; }
+.ul .u::before { content: "\\25b2"; font-size: 8px; margin-right: 1px; }
+.ul .l::before { content: "\\25bc"; font-size: 8px; margin-right: 1px; }
+.contents table { background: #fff; margin-bottom: 16px; }
+.contents h2 { font-size: 17px; margin: 0 0 6px; }
+p.top { font-size: 12px; margin: 12px 0 0; }
 .statuses tfoot th, .statuses tfoot td { font-weight: bold; border-bottom: none; }
 tr.status-void th { color: var(--suspect); }
 tr.status-review th { color: #8a4b00; }
 footer { color: var(--muted); font-size: 12px; }
-@media print { body { background: #fff; } .course { break-before: page; border: none; } }
+@media print {
+  body { background: #fff; font-size: 11px; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  main { max-width: none; padding: 0; }
+  .course { break-before: page; border: none; padding: 0; }
+  table.items tr, .charts, figure { break-inside: avoid; }
+  thead { display: table-header-group; }
+  p.top, .hint .ul::after { display: none; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -642,17 +858,26 @@ def render_report(report: ReportData) -> str:
         external reference; its content security policy forbids loading anything.
         Identical input gives identical output.
     """
+    with activate(report.lang):
+        return _page(report)
+
+
+def _page(report: ReportData) -> str:
     sections = "".join(_course_section(c, i) for i, c in enumerate(report.courses, start=1))
+    footer = _(
+        "Generated {generated} by omr. Statistics: classical test theory over the scored "
+        "sheets; flags use the thresholds shown on the plot. No candidate names or ID "
+        "numbers are included."
+    ).format(generated=report.generated)
+    title = _("{exam} \u2013 item analysis").format(exam=report.exam_name)
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{_e(report.lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(report.exam_name)} \u2013 item analysis</title>"
+        f"<title>{_e(title)}</title>"
         f"<style>{_CSS}</style></head><body><main>"
         f"{_page_header(report)}{_candidates_notice(report.candidates)}{_notes(report.notes)}"
         f"{_contents(report.courses)}{sections}"
-        f"<footer>Generated {_e(report.generated)} by omr. Statistics: classical test "
-        "theory over the scored sheets; flags use the thresholds shown on the plot. "
-        "No candidate names or ID numbers are included.</footer>"
+        f"<footer>{_e(footer)}</footer>"
         "</main></body></html>\n"
     )

@@ -29,9 +29,9 @@ def test_installed_command_finds_builtin_forms_from_another_folder(tmp_path):
 
 
 @pytest.mark.skipif(OMR is None, reason="omr is not installed in this environment")
-def test_installed_command_reports_usage_errors_with_exit_code_2(tmp_path):
+def test_installed_command_reports_a_missing_path_with_exit_code_3(tmp_path):
     result = subprocess.run(
         [OMR, "run", str(tmp_path / "missing")], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "does not exist" in result.stderr

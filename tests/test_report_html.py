@@ -375,8 +375,12 @@ def test_objection_windows(doc):
 def test_status_counts(doc):
     table = sections(doc)[0].find("table", "statuses")
     rows = table.find("tbody").find_all("tr")
-    assert {r.find("th").text(): int(r.find("td").text()) for r in rows} == STATUSES
-    assert table.find("tfoot").find("td").text() == "305"
+    assert {r.attrs["data-status"]: int(r.find("td", "num").text()) for r in rows} == STATUSES
+    assert {r.find("td", "code").text() for r in rows} == set(STATUSES)
+    words = {r.attrs["data-status"]: r.find("th").text() for r in rows}
+    assert words["void:no-group"] == "void: no booklet group coded (article 7.6)"
+    assert words["scored"] == "scored"
+    assert table.find("tfoot").find("td", "num").text() == "305"
 
 
 def test_strings_are_escaped(report):
@@ -390,7 +394,8 @@ def test_strings_are_escaped(report):
     section = sections(doc)[0]
     assert section.attrs["data-code"] == 'X"1'
     assert section.find("h2").text() == f'X"1 {HOSTILE}'
-    assert doc.find("nav").find_all("a")[0].text() == f'X"1 {HOSTILE}'
+    assert doc.find("nav").find_all("a")[0].text() == 'X"1'
+    assert doc.find("nav").find("tbody").find_all("td")[0].text() == HOSTILE
     assert section.find("table", "statuses").find("tbody").find("th").text() == HOSTILE
 
 

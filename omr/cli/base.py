@@ -1,12 +1,39 @@
-"""The ``omr`` command group and the options its subcommands share."""
+"""The ``omr`` command group and the options its subcommands share.
+
+Habits every command keeps: ``-h``/``--help``; ``-q`` (errors only, no progress
+bar) and ``-v`` (more detail, the library's log) before or after the command
+name; ``-o``/``--out`` for what a command writes; a missing path is an input
+error (exit status 3), and a file given where a folder is expected says what
+the folder should hold.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
 from omr.errors import ExitCode, OmrError
+
+#: ``-h`` beside ``--help``; inherited by every subcommand.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+EXIT_CODES = """\b
+Exit status:
+  0    done: every sheet decided
+  1    an unexpected error
+  2    usage: a bad option or argument (nothing was changed)
+  3    input: a missing or unusable file or folder
+  4    invalid form definition
+  5    invalid calibration profile
+  6    invalid exam definition
+  8    evaluate: items read wrong without review (silent errors)
+  10   results written, and some sheets need a person
+  130  interrupted (Ctrl-C): pages read so far are kept
+"""
+
+_VERBOSITY = "omr.verbosity"
 
 
 class OmrGroup(click.Group):
@@ -23,8 +50,124 @@ class OmrGroup(click.Group):
             ctx.exit(int(ExitCode.ctrl_c))
 
 
-@click.group(cls=OmrGroup)
+class InputPathError(click.ClickException):
+    """A path argument that names nothing, or a file where a folder is expected (exit 3)."""
+
+    exit_code = int(ExitCode.input_file)
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+#: What a folder argument should hold, by its name: the hint given when a file is passed.
+FOLDER_HINTS = {
+    "session": "a session folder holds exam.yaml and scans/ (the stack: PDF, TIFF or "
+    "images) and, optionally, roster.csv; put {name} in FOLDER/scans/ beside an exam.yaml "
+    "and run 'omr run FOLDER'",
+    "out": "OUT is the folder 'omr run' wrote (results.csv, session.sqlite), e.g. SESSION/out",
+    "session_root": "--session takes the session folder (the one holding exam.yaml)",
+}
+
+
+class ExistingPath(click.Path):
+    """``click.Path(exists=True)`` whose failures are input errors (exit status 3).
+
+    A file given where a folder is expected gets a hint saying what the folder holds.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(exists=True, path_type=Path, **kwargs)
+
+    def convert(self, value, param, ctx):
+        path = Path(value)
+        where = param.human_readable_name if param is not None else "path"
+        if not path.exists():
+            raise InputPathError(f"{where}: {value} does not exist")
+        if not self.file_okay and path.is_file():
+            hint = FOLDER_HINTS.get(param.name if param is not None else "", "")
+            raise InputPathError(
+                f"{where}: {value} is a file, not a folder"
+                + (f"; {hint.format(name=path.name)}" if hint else "")
+            )
+        if not self.dir_okay and path.is_dir():
+            raise InputPathError(f"{where}: {value} is a folder, not a file")
+        return super().convert(value, param, ctx)
+
+
+def _set_verbosity(delta: int):
+    def callback(ctx: click.Context, _param, value) -> None:
+        if value:
+            root = ctx.find_root()
+            root.meta[_VERBOSITY] = root.meta.get(_VERBOSITY, 0) + delta * value
+            level = logging.DEBUG if verbosity(ctx) > 1 else logging.INFO
+            if verbosity(ctx) > 0:
+                logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+                logging.getLogger("omr").setLevel(level)
+
+    return callback
+
+
+verbosity_options = [
+    click.option(
+        "-q",
+        "--quiet",
+        count=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_verbosity(-1),
+        help="Errors only: no progress bar, no summary.",
+    ),
+    click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_verbosity(+1),
+        help="More detail: the library's log on stderr (-vv: debug).",
+    ),
+]
+
+
+def with_verbosity(func):
+    """``-q`` and ``-v`` on a command (they are on the group too: ``omr -q run S``)."""
+    for option in reversed(verbosity_options):
+        func = option(func)
+    return func
+
+
+def verbosity(ctx: click.Context | None = None) -> int:
+    """-1 and below quiet, 0 normal, 1 and up verbose."""
+    ctx = ctx or click.get_current_context(silent=True)
+    return ctx.find_root().meta.get(_VERBOSITY, 0) if ctx is not None else 0
+
+
+def say(message: str = "") -> None:
+    """Print ``message`` unless ``-q`` was given."""
+    if verbosity() >= 0:
+        click.echo(message)
+
+
+class Out(click.Option):
+    """An output option shown as ``-o, --out`` whatever aliases it keeps (``--output``)."""
+
+    def get_help_record(self, ctx):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        every = ", ".join(self.opts)
+        shown = ", ".join(o for o in self.opts if o in ("-o", "--out"))
+        return shown + record[0].removeprefix(every), record[1]
+
+
+def out_option(*aliases: str, **kwargs):
+    """``-o``/``--out`` (old spellings such as ``--output`` still accepted)."""
+    return click.option("-o", "--out", *aliases, "out", cls=Out, **kwargs)
+
+
+@click.group(cls=OmrGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES)
 @click.version_option(package_name="omr")
+@with_verbosity
 def cli() -> None:
     """Read scanned optical answer sheets, score them under the exam rules, report.
 
@@ -45,11 +188,25 @@ jobs_option = click.option(
 )
 
 
-out_argument = click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["tr", "en"]),
+    default=None,
+    help="Language of the files people read (default: exam.yaml's lang:, else tr for a "
+    "Turkish exam definition, else en); kept for later rewrites of OUT.",
+)
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print a closing summary as JSON (for scripts)."
+)
+
+
+out_argument = click.argument("out", type=ExistingPath(file_okay=False))
 session_option = click.option(
     "--session",
     "session_root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=ExistingPath(file_okay=False),
     default=None,
     help="Session folder (default: OUT's parent if it has an exam.yaml, else the run's).",
 )

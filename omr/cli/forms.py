@@ -7,13 +7,20 @@ from pathlib import Path
 
 import click
 
-from omr.cli.base import cli
+from omr.cli.base import ExistingPath, cli, out_option
 from omr.errors import ExitCode
 
 
 @cli.group()
 def forms() -> None:
-    """Answer-sheet form definitions: list and render them."""
+    """Answer-sheet form definitions: list, render, check and fit them.
+
+    \b
+    omr forms list            the built-in forms
+    omr forms render FORM     a printable PDF of the blank sheet
+    omr forms check FORM SCAN how a form definition sits on a scan
+    omr forms fit SCAN        propose a form definition from a scan
+    """
 
 
 @forms.command("list")
@@ -40,14 +47,13 @@ def forms_list() -> None:
 
 @forms.command("render")
 @click.argument("form")
-@click.option(
-    "-o",
+@out_option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="Where to write the PDF.",
 )
-def forms_render(form: str, output: Path) -> None:
+def forms_render(form: str, out: Path) -> None:
     """Render FORM (a built-in name or a .yaml file) as a printable vector PDF.
 
     \b
@@ -57,21 +63,20 @@ def forms_render(form: str, output: Path) -> None:
     from omr.forms import find_form
     from omr.render import render_form_pdf
 
-    output.write_bytes(render_form_pdf(find_form(form)))
-    click.echo(f"wrote {output}")
+    out.write_bytes(render_form_pdf(find_form(form)))
+    click.echo(f"wrote {out}")
 
 
 @forms.command("check")
 @click.argument("form")
-@click.argument("scan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
+@click.argument("scan", type=ExistingPath(dir_okay=False))
+@out_option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Overlay PNG to write (default: SCAN's name with .check.png).",
 )
-def forms_check(form: str, scan: Path, output: Path | None) -> None:
+def forms_check(form: str, scan: Path, out: Path | None) -> None:
     """Check a form definition on a scan: registration error in mm and an overlay image.
 
     The overlay draws every bubble of FORM (green) and its registration marks
@@ -85,7 +90,7 @@ def forms_check(form: str, scan: Path, output: Path | None) -> None:
     from omr.pipeline import check_form_on_scan
 
     result = check_form_on_scan(find_form(form), scan)
-    out = output or scan.with_suffix(".check.png")
+    out = out or scan.with_suffix(".check.png")
     out.write_bytes(result.png)
     if not result.ok:
         click.echo(f"not registered: {result.message}")
@@ -118,9 +123,8 @@ def _margin(value: float) -> str:
 
 
 @forms.command("fit")
-@click.argument("scan", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
+@click.argument("scan", type=ExistingPath(dir_okay=False))
+@out_option(
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="Form file to write (e.g. forms/dept-quiz.yaml); the overlay goes beside it.",

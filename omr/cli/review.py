@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from omr.cli.base import cli, out_argument, person, session_option
+from omr.cli.base import ExistingPath, cli, out_argument, person, session_option
 
 
 @cli.group()
@@ -89,7 +89,7 @@ def review_set(out, sheet, field, value, by, why, session_root) -> None:
 
 @review.command("apply")
 @out_argument
-@click.argument("decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("decisions", type=ExistingPath(dir_okay=False))
 @click.option("--by", default=None, help="Who decides, for rows with no 'by'.")
 @click.option("--why", default=None, help="Why, for rows with no 'why'.")
 @session_option

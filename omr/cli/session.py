@@ -10,7 +10,19 @@ from pathlib import Path
 
 import click
 
-from omr.cli.base import cli, jobs_option
+from omr.cli.base import (
+    ExistingPath,
+    cli,
+    jobs_option,
+    json_option,
+    lang_option,
+    out_argument,
+    out_option,
+    say,
+    verbosity,
+    with_verbosity,
+)
+from omr.cli.progress import Progress
 from omr.errors import ExitCode
 
 
@@ -24,8 +36,7 @@ from omr.errors import ExitCode
 )
 @click.option("--sheets", type=click.IntRange(min=1), default=40, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option(
-    "--out",
+@out_option(
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
     help="Session folder to create.",
@@ -76,6 +87,7 @@ from omr.errors import ExitCode
     "scanned at this dpi (OUT/form/FORM-reference.yaml and .png, named in exam.yaml).",
 )
 @jobs_option
+@with_verbosity
 def simulate(
     form_name,
     sheets,
@@ -115,14 +127,14 @@ def simulate(
         Image.fromarray(scan_blank(find_form(form_name), seed)).save(
             out / "blank.png", dpi=(200, 200)
         )
-        click.echo(f"wrote {out / 'blank.png'} (200 dpi)")
+        say(f"wrote {out / 'blank.png'} (200 dpi)")
         return
     if calibration_sheet:
         from omr.calibrate import calibration_sheet as sheet_form
         from omr.simulate import simulate_calibration_scan
 
         simulate_calibration_scan(sheet_form(), profile, seed, out)
-        click.echo(f"wrote {out / 'scan.pdf'} and {out / 'truth.json'}")
+        say(f"wrote {out / 'scan.pdf'} and {out / 'truth.json'}")
         return
     form = find_form(form_name)
     exam_form = None
@@ -131,37 +143,39 @@ def simulate(
 
         path = reference_form(form, out / "form", dpi=reference_dpi, seed=seed)
         exam_form = f"form/{path.name}"
-        click.echo(f"wrote {path} (defined on one filled sheet scanned at {reference_dpi} dpi)")
-    truth = simulate_session(
-        form,
-        sheets,
-        seed,
-        out,
-        profile=profile,
-        image_format=image_format,
-        jobs=jobs or os.cpu_count() or 1,
-        per_file=per_file,
-        misregister=misregister,
-        exam_form=exam_form,
-    )
+        say(f"wrote {path} (defined on one filled sheet scanned at {reference_dpi} dpi)")
+    with Progress("drawing", enabled=verbosity() >= 0) as bar:
+        bar.start(sheets)
+        truth = simulate_session(
+            form,
+            sheets,
+            seed,
+            out,
+            profile=profile,
+            image_format=image_format,
+            jobs=jobs or os.cpu_count() or 1,
+            per_file=per_file,
+            misregister=misregister,
+            exam_form=exam_form,
+            progress=bar.step,
+        )
     statuses: dict[str, int] = {}
     for sheet in truth["sheets"].values():
         statuses[sheet["status"]] = statuses.get(sheet["status"], 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
-    click.echo(f"wrote {len(truth['sheets'])} sheets to {out} ({summary})")
+    say(f"wrote {len(truth['sheets'])} sheets to {out} ({summary})")
     misregistered = [s["misregistered"] for s in truth["sheets"].values() if s.get("misregistered")]
     if misregistered:
         kinds = Counter(m["kind"] for m in misregistered)
-        click.echo(
+        say(
             f"{len(misregistered)} printed out of register: "
             + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
         )
 
 
 @cli.command()
-@click.argument("session", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--out",
+@click.argument("session", type=ExistingPath(file_okay=False))
+@out_option(
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Output folder (default: SESSION/out).",
@@ -174,7 +188,10 @@ def simulate(
 )
 @click.option("--fresh", is_flag=True, help="Read every page again, ignoring earlier reads.")
 @jobs_option
-def run(session, out, calibration, fresh, jobs) -> None:
+@lang_option
+@json_option
+@with_verbosity
+def run(session, out, calibration, fresh, jobs, lang, as_json) -> None:
     """Read and score the stack in SESSION/scans under SESSION/exam.yaml.
 
     Writes OUT/results.csv, OUT/review.csv (sheets held for a person),
@@ -185,61 +202,93 @@ def run(session, out, calibration, fresh, jobs) -> None:
     \b
     Example:
         omr run samples/demo
+        omr run samples/demo --lang en -o /tmp/demo-en --json
     """
     from omr.pipeline import run_session
 
-    bar = {}
-
-    def start(total: int) -> None:
-        bar["bar"] = click.progressbar(length=total, label="reading", file=sys.stderr)
-        bar["bar"].__enter__()
-
-    def step(_read) -> None:
-        bar["bar"].update(1)
-
-    try:
+    with Progress("reading", enabled=verbosity() >= 0) as bar:
         summary = run_session(
             session,
             out,
             calibration=calibration,
             jobs=jobs,
             fresh=fresh,
-            progress=step,
-            on_start=start,
+            progress=bar.step,
+            on_start=bar.start,
+            lang=lang,
         )
-    finally:
-        if "bar" in bar:
-            bar["bar"].__exit__(None, None, None)
+    if as_json:
+        _print_json("run", summary)
+    else:
+        _print_summary(summary, f"{summary.sheets} sheets")
+    if summary.review:
+        sys.exit(int(ExitCode.review_needed))
+
+
+def _print_summary(summary, head: str) -> None:
+    """The closing lines of ``run`` and ``report`` (none under ``-q``)."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
-    click.echo(f"{summary.sheets} sheets: {counts}")
+    say(f"{head}: {counts}")
     if summary.read_now:
-        click.echo(
+        say(
             f"read {summary.read_now} page(s) in {summary.seconds:.1f} s "
             f"({summary.sheets_per_second:.1f} sheets/s)"
         )
-    click.echo(f"results: {summary.out_dir / 'results.csv'}")
+    say(f"results: {summary.out_dir / 'results.csv'}")
     if summary.without_colour:
-        click.echo(
+        say(
             f"note: {summary.without_colour} sheet(s) have no usable colour (grey or 1-bit scans, "
             "or JPEG compressed below quality 45), where pencil cannot be told from ink "
             "(article 7.7): their marks' medium is 'unknown'. Scan in colour to check it."
         )
     for note in summary.notes:
-        click.echo(f"note: {note}")
+        say(f"note: {note}")
     if summary.flagged:
-        click.echo(
+        say(
             f"{summary.flagged} sheet(s) counted with flags for a person to check: "
             f"{summary.out_dir / 'flagged.csv'}"
         )
     if summary.review:
-        click.echo(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
-        sys.exit(int(ExitCode.review_needed))
+        say(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
+
+
+def _print_json(command: str, summary, **extra) -> None:
+    """The closing summary as one JSON object on stdout (``extra`` keys added)."""
+    out = summary.out_dir
+    status = ExitCode.review_needed if summary.review else ExitCode.ok
+    data = {
+        "command": command,
+        "out": str(out),
+        "sheets": summary.sheets,
+        "statuses": dict(sorted(summary.statuses.items())),
+        "review": summary.review,
+        "flagged": summary.flagged,
+        "read_now": summary.read_now,
+        "seconds": round(summary.seconds, 3),
+        "without_colour": summary.without_colour,
+        "notes": list(summary.notes),
+        "files": {
+            name: str(out / name)
+            for name in (
+                "results.csv",
+                "results.xlsx",
+                "review.csv",
+                "flagged.csv",
+                "items.csv",
+                "objections.csv",
+                "report.html",
+            )
+            if (out / name).is_file()
+        },
+        "exit_status": int(status),
+        **extra,
+    }
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
 
 
 @cli.command()
-@click.argument("scans", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
+@click.argument("scans", nargs=-1, required=True, type=ExistingPath())
+@out_option(
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="Profile to write, e.g. calibration/scanner-b.yaml.",
@@ -269,11 +318,11 @@ def calibrate(scans, out, name) -> None:
 
 
 @cli.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@out_argument
 @click.option(
     "--session",
     "session_root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=ExistingPath(file_okay=False),
     default=None,
     help="Session folder whose exam.yaml to use (default: OUT's parent if it has one, "
     "else the session the run read).",
@@ -281,8 +330,9 @@ def calibrate(scans, out, name) -> None:
 @click.option(
     "--internal",
     is_flag=True,
-    help="Also write OUT/internal/results-internal.csv with full national IDs and roster "
-    "names (personal data: needs --by and --why; recorded in the audit log).",
+    help="Also write OUT/internal/results-internal.csv and .xlsx with full national IDs, "
+    "roster names, hall and seat (personal data: needs --by and --why; recorded in the "
+    "audit log).",
 )
 @click.option(
     "--internal-dir",
@@ -292,16 +342,21 @@ def calibrate(scans, out, name) -> None:
 )
 @click.option("--by", default="", help="Who asks for the internal export.")
 @click.option("--why", default="", help="Why the full identity is needed (audit log).")
-def report(out, session_root, internal, internal_dir, by, why) -> None:
+@lang_option
+@json_option
+@with_verbosity
+def report(out, session_root, internal, internal_dir, by, why, lang, as_json) -> None:
     """Rescore the reads stored in OUT and rewrite every report, without reading scans.
 
     Use it after changing exam.yaml: a cancelled question, an accepted second
     answer or a corrected key rescores everyone. Posted files mask national
-    IDs and carry no names; --internal adds a file with the full identity.
+    IDs and carry no names; --internal adds files with the full identity.
+    Exit status 10 while sheets are held for a person, as for 'omr run'.
 
     \b
     Example:
         omr report samples/demo/out
+        omr report samples/demo/out --lang en --json
         omr report samples/demo/out --internal --by "A. Yılmaz" --why "registry match"
     """
     from omr.pipeline import rebuild_reports
@@ -311,33 +366,34 @@ def report(out, session_root, internal, internal_dir, by, why) -> None:
         check_person(by, why)  # refuse before anything is written
     elif internal_dir or by or why:
         raise click.UsageError("--internal-dir, --by and --why go with --internal")
-    summary = rebuild_reports(out, session_root)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
-    click.echo(f"{summary.sheets} sheets rescored: {counts}")
-    if summary.without_colour:
-        click.echo(f"note: {summary.without_colour} sheet(s) without colour: medium unknown")
-    for note in summary.notes:
-        click.echo(f"note: {note}")
-    if summary.flagged:
-        click.echo(f"{summary.flagged} sheet(s) counted with flags: see flagged.csv")
-    click.echo(f"reports rewritten in {summary.out_dir}")
+    summary = rebuild_reports(out, session_root, lang=lang)
+    extra = {}
     if internal:
         from omr.workflow.internal_export import write_internal_export
 
         path, count = write_internal_export(
             out, by=by, why=why, dest=internal_dir, session_root=session_root
         )
-        click.echo(
-            f"internal export (full identity, do not post): {path}, {count} rows; "
-            "recorded in the audit log"
-        )
+        extra["internal"] = str(path)
+    if as_json:
+        _print_json("report", summary, **extra)
+    else:
+        _print_summary(summary, f"{summary.sheets} sheets rescored")
+        say(f"reports rewritten in {summary.out_dir}")
+        if internal:
+            say(
+                f"internal export (full identity, do not post): {path}, {count} rows; "
+                "recorded in the audit log"
+            )
+    if summary.review:
+        sys.exit(int(ExitCode.review_needed))
 
 
 @cli.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@out_argument
 @click.option(
     "--truth",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=ExistingPath(dir_okay=False),
     required=True,
     help="truth.json written by 'omr simulate'.",
 )

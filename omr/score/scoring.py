@@ -34,11 +34,12 @@ import math
 from dataclasses import dataclass
 
 from omr.exam import NO_GROUP, CancelledPolicy, Course, Exam
+from omr.i18n import N_
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 
 SCORED = "scored"
 #: Said in ``omr run``, ``omr report`` and ``report.html`` for an exam without booklet groups.
-NO_GROUP_NOTE = (
+NO_GROUP_NOTE = N_(
     "this form has no booklet group: article 7.6 not applicable (one key per course; "
     "no sheet is void for its group)"
 )

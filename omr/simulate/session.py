@@ -19,7 +19,7 @@ import concurrent.futures
 import csv
 import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -677,6 +677,7 @@ def simulate_session(
     per_file: int | None = None,
     misregister: float | None = None,
     exam_form: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Simulate an exam session with known truth and write it to ``out``.
 
@@ -717,6 +718,8 @@ def simulate_session(
         definition of the printed sheet than ``form`` (a path relative to
         ``out``, e.g. a reference-image form of :mod:`omr.simulate.reference`);
         the fields must be the same.
+    progress : callable, optional
+        Called with each sheet's index once it is drawn (a progress bar).
 
     Returns
     -------
@@ -758,6 +761,8 @@ def simulate_session(
     part = on_part = n_photos = 0
     try:
         for index, (data, truth) in enumerate(made):
+            if progress is not None:
+                progress(index)
             scan = truth["scan"]
             if photos[index]:
                 n_photos += 1

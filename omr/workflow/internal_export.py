@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omr.export import letters_text, write_csv
+from omr.export import NO_SHEET, letters_text, write_csv, write_internal_xlsx
 from omr.records import SheetRead
 from omr.score.identity import Roster
 from omr.score.scoring import CourseResult
@@ -22,7 +22,6 @@ from omr.workflow.desk import load_state, store_path
 
 INTERNAL_DIR = "internal"
 INTERNAL_FILE = "results-internal.csv"
-NO_SHEET = "no-sheet"  # on the roster, but no sheet names the candidate
 INTERNAL_COLUMNS = [
     "sheet",
     "source",
@@ -120,7 +119,8 @@ def write_internal_export(
     dest: Path | None = None,
     session_root: Path | None = None,
 ) -> tuple[Path, int]:
-    """Write ``results-internal.csv`` (mode 0600) into ``dest`` (default ``OUT/internal``).
+    """Write ``results-internal.csv`` and ``.xlsx`` (mode 0600) into ``dest`` (default
+    ``OUT/internal``).
 
     Returns the file and its row count. The act is one audit-log line.
     """
@@ -134,6 +134,11 @@ def write_internal_export(
     path = folder / INTERNAL_FILE
     write_csv(path, INTERNAL_COLUMNS, rows)
     path.chmod(0o600)
+    from omr.pipeline import out_lang
+
+    book = path.with_suffix(".xlsx")  # the same for offices, in the session's language
+    write_internal_xlsx(book, rows, out_lang(Path(out), state.exam))
+    book.chmod(0o600)
     with Store(store_path(Path(out))) as store:
         record(
             store,

@@ -363,7 +363,7 @@ def write_answer(out: Path, obj: Objection, state: State, before: str, after: st
     """Write the one-page answer PDF of a decided objection; return its path."""
     from omr.answer_pdf import AnswerPage, answer_pdf
     from omr.export import _atomic
-    from omr.pipeline import sheet_picture
+    from omr.pipeline import out_lang, sheet_picture
 
     exam = state.session.exam
     course = next(c for c in exam.courses if c.code == obj.course)
@@ -417,6 +417,6 @@ def write_answer(out: Path, obj: Objection, state: State, before: str, after: st
     )
     path = answer_path(out, obj.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = answer_pdf(page)
+    data = answer_pdf(page, lang=out_lang(out, exam))
     _atomic(path, lambda tmp: tmp.write_bytes(data))
     return path
