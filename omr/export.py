@@ -45,6 +45,16 @@ RESULT_COLUMNS = [
     "answers",
     "flags",
 ]
+#: The files of a session that may be posted or handed on (masked IDs, no names).
+POSTED_FILES = (
+    "results.csv",
+    "results.xlsx",
+    "review.csv",
+    "flagged.csv",
+    "items.csv",
+    "objections.csv",
+    "report.html",
+)
 REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
 NO_SHEET = "no-sheet"  # a roster candidate whom no sheet names
 LETTERS_FILE = "letters.csv"  # letter grids (names): only with the exam's export_letters

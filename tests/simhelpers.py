@@ -79,3 +79,23 @@ def reference_session(
         misregister_weights=(1.0,) * len(kinds),
     )
     return simulate_session(printed, sheets, seed, root, profile=p, exam_form=f"form/{path.name}")
+
+
+def quiz_session(root: Path, sheets: int, seed: int = 21, *, roster_rows=()) -> Path:
+    """A quiz-a5 session simulated into ``root``, ``roster_rows`` added to its roster, run."""
+    import csv
+
+    from omr.pipeline import run_session
+
+    simulate_session(find_form("quiz-a5"), sheets, seed, root, jobs=1)
+    with (root / "roster.csv").open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(roster_rows)
+    run_session(root, jobs=1)
+    return root
+
+
+def session_copy(ran: Path, tmp_path: Path) -> Path:
+    """A copy of the session folder ``ran`` to change in one test."""
+    import shutil
+
+    return Path(shutil.copytree(ran, tmp_path / "session"))

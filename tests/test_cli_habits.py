@@ -6,18 +6,15 @@ import csv
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from simhelpers import quiz_session, session_copy
 
 from omr.cli import cli
 from omr.cli.progress import ETA_AFTER, Progress, eta_seconds
 from omr.errors import ExitCode
-from omr.forms import find_form
-from omr.pipeline import run_session
-from omr.simulate import simulate_session
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -28,17 +25,12 @@ def omr(*args):
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    root = tmp_path_factory.mktemp("habits") / "session"
-    simulate_session(find_form("quiz-a5"), 6, 21, root, jobs=1)
-    run_session(root, jobs=1)
-    return root
+    return quiz_session(tmp_path_factory.mktemp("habits") / "session", 6)
 
 
 @pytest.fixture
 def session(ran, tmp_path):
-    root = tmp_path / "session"
-    shutil.copytree(ran, root)
-    return root
+    return session_copy(ran, tmp_path)
 
 
 def _drop_from_roster(session: Path) -> str:

@@ -4,15 +4,13 @@ the sheets in the session's language, roster candidates with no sheet, and no na
 from __future__ import annotations
 
 import csv
-import shutil
 
 import openpyxl
 import pytest
 import yaml
+from simhelpers import quiz_session, session_copy
 
-from omr.forms import find_form
-from omr.pipeline import rebuild_reports, run_session
-from omr.simulate import simulate_session
+from omr.pipeline import rebuild_reports
 
 ABSENT_NUMBER = "99999999"  # a roster candidate who handed in no sheet
 ABSENT_NATIONAL = "10000000146"  # valid check digits
@@ -20,21 +18,13 @@ ABSENT_NATIONAL = "10000000146"  # valid check digits
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    root = tmp_path_factory.mktemp("xlsx") / "session"
-    simulate_session(find_form("quiz-a5"), 8, 21, root, jobs=1)
-    with (root / "roster.csv").open("a", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerow(
-            [ABSENT_NUMBER, ABSENT_NATIONAL, "Gülşen", "Çelikkaya", "076", "099"]
-        )
-    run_session(root, jobs=1)
-    return root
+    absent = [ABSENT_NUMBER, ABSENT_NATIONAL, "Gülşen", "Çelikkaya", "076", "099"]
+    return quiz_session(tmp_path_factory.mktemp("xlsx") / "session", 8, roster_rows=[absent])
 
 
 @pytest.fixture
 def session(ran, tmp_path):
-    root = tmp_path / "session"
-    shutil.copytree(ran, root)
-    return root
+    return session_copy(ran, tmp_path)
 
 
 def _book(out):
@@ -194,3 +184,37 @@ def test_posted_exports_carry_no_name_and_no_full_national_id(ran):
         for secret in (person["last_name"], person["national_id"]):
             assert secret not in text
             assert not any(secret in c for c in cells), secret
+
+
+def test_names_hall_and_seat_only_in_the_internal_workbook(session):
+    from click.testing import CliRunner
+
+    from omr.cli import cli
+
+    out = session / "out"
+    args = ["report", str(out), "--internal", "--by", "ofis", "--why", "registry match"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 10), result.output
+    book_path = out / "internal" / "results-internal.xlsx"
+    assert book_path.stat().st_mode & 0o777 == 0o600
+    ws = openpyxl.load_workbook(book_path)["İç sonuçlar"]
+    heads = [c.value for c in ws[1]]
+    assert heads[:6] == [
+        "öğrenci no",
+        "T.C. kimlik no",
+        "ad soyad (liste)",
+        "kâğıttaki ad",
+        "salon",
+        "sıra",
+    ]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    absent = rows[ABSENT_NUMBER]
+    assert absent[1:3] == (ABSENT_NATIONAL, "Gülşen Çelikkaya") and absent[4:6] == ("076", "099")
+    assert absent[heads.index("durum")] == "kâğıdı yok"
+    score = next(r for r in ws.iter_rows(min_row=2) if r[heads.index("puan")].value is not None)
+    assert score[heads.index("puan")].number_format == "0.00"
+    posted = {
+        str(c.value) for s in _book(out).worksheets for row in s.iter_rows() for c in row if c.value
+    }
+    assert not any("Çelikkaya" in c or ABSENT_NATIONAL in c for c in posted)
+    assert not any(h in {"salon", "sıra"} for h in [c.value for c in _book(out)["TUR101"][1]])

@@ -36,7 +36,8 @@ def _rows(path):
 def _statuses(root):
     statuses: dict[str, set[str]] = {}
     for row in _rows(root / "out" / "results.csv"):
-        statuses.setdefault(row["sheet"], set()).add(row["status"])
+        if row["status"] != "no-sheet":  # a roster candidate no sheet names: no sheet to check
+            statuses.setdefault(row["sheet"], set()).add(row["status"])
     return statuses
 
 

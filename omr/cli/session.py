@@ -254,6 +254,8 @@ def _print_summary(summary, head: str) -> None:
 
 def _print_json(command: str, summary, **extra) -> None:
     """The closing summary as one JSON object on stdout (``extra`` keys added)."""
+    from omr.export import POSTED_FILES
+
     out = summary.out_dir
     status = ExitCode.review_needed if summary.review else ExitCode.ok
     data = {
@@ -267,19 +269,7 @@ def _print_json(command: str, summary, **extra) -> None:
         "seconds": round(summary.seconds, 3),
         "without_colour": summary.without_colour,
         "notes": list(summary.notes),
-        "files": {
-            name: str(out / name)
-            for name in (
-                "results.csv",
-                "results.xlsx",
-                "review.csv",
-                "flagged.csv",
-                "items.csv",
-                "objections.csv",
-                "report.html",
-            )
-            if (out / name).is_file()
-        },
+        "files": {name: str(out / name) for name in POSTED_FILES if (out / name).is_file()},
         "exit_status": int(status),
         **extra,
     }
