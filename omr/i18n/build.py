@@ -52,14 +52,23 @@ def marked_messages(source: str) -> list[tuple[int, str | tuple[str, str]]]:
     return found
 
 
+def uses_catalogue(name: str, source: str) -> bool:
+    """Whether a module translates through this catalogue (it imports :mod:`omr.i18n`).
+
+    Others may have a ``_`` of their own (the web desk's ``omr/web/text.py``).
+    """
+    return name.startswith("i18n/") or "from omr.i18n import" in source
+
+
 def extract() -> Catalog:
     """Every marked message of the package's Python sources."""
     template = Catalog(project=DOMAIN, version="", fuzzy=False)
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
-        if name in SKIP:
+        source = path.read_text(encoding="utf-8")
+        if name in SKIP or not uses_catalogue(name, source):
             continue
-        for line, message in marked_messages(path.read_text(encoding="utf-8")):
+        for line, message in marked_messages(source):
             template.add(message, None, [(name, line)])
     return template
 
