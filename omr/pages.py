@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import struct
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -338,15 +339,19 @@ def tiff_page_count(path: Path) -> int:
 @contextmanager
 def _pillow_open(path: Path) -> Iterator[Image.Image]:
     """Open an image with Pillow's own size check off: :func:`check_page_size` checks each
-    page (Pillow checks only the first, and refuses a whole file for one page)."""
-    saved = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        img = Image.open(path)
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved
-    with img:
-        yield img
+    page (Pillow checks only the first, and refuses a whole file for one page). Pillow's
+    warnings on damaged metadata (corrupt EXIF, a tag past the end) are not shown: the
+    page is read if it decodes, refused with a reason if not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            img = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+        with img:
+            yield img
 
 
 def check_page_size(width: float, height: float, what: str) -> None:

@@ -199,3 +199,22 @@ def test_links_pipes_and_unreadable_files_in_a_folder_are_each_reported(tmp_path
         assert names[2:] == ["locked.png:1"]
     else:
         assert "permission denied" in reasons["locked.png"]
+
+
+def test_a_tiff_tag_pointing_past_the_end_is_no_warning_and_no_crash(tmp_path):
+    # Found by the fuzzer (test_hostile_fuzz): Pillow warned "Tag data larger than file"
+    # and "Corrupt EXIF data", which the suite (and a strict caller) takes for errors.
+    data = bytearray(files.tiff([files.tiff_page(_grey(120))]))
+    ifd = int.from_bytes(data[4:8], "little")
+    for k in range(int.from_bytes(data[ifd : ifd + 2], "little")):
+        at = ifd + 2 + 12 * k
+        if int.from_bytes(data[at : at + 2], "little") == 282:  # XResolution
+            data[at + 8 : at + 12] = (len(data) + 4096).to_bytes(4, "little")
+    path = tmp_path / "tag.tif"
+    path.write_bytes(bytes(data))
+    try:
+        page = load_page(_only_page(path))
+    except PageLoadError as exc:
+        assert "tag.tif" in str(exc)
+    else:
+        assert int(np.median(page.gray)) == 120
