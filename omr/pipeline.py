@@ -28,6 +28,7 @@ from omr.records import SheetRead
 from omr.score.checks import score_session
 from omr.score.identity import Roster, load_roster
 from omr.score.scoring import SCORED, CourseResult, session_notes
+from omr.stages import stage
 from omr.store import STORE_NAME, Store
 
 EXAM_FILE = "exam.yaml"
@@ -91,7 +92,8 @@ def open_session(root: Path) -> Session:
 def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRead:
     """Load and read one page; a page that cannot be decoded comes back as a problem."""
     try:
-        page = load_page(ref)
+        with stage("decode"):
+            page = load_page(ref)
     except PageLoadError as exc:
         return SheetRead(
             ref.sheet_id, ref.name, ref.index + 1, form.name, "unreadable-page", str(exc)
@@ -153,7 +155,8 @@ def read_stack(
 def _save_all(refs, results, store, progress) -> int:
     count = 0
     for ref, read in zip(refs, results, strict=True):
-        store.save(read, _fingerprint(ref.path))
+        with stage("store write"):
+            store.save(read, _fingerprint(ref.path))
         count += 1
         if progress is not None:
             progress(read)
@@ -208,10 +211,15 @@ def run_session(
         )
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
-        reads = store.reads(wanted, measures=False)
-        evidence = store.evidence()
-        reads, exam, rows = score_stored(store, reads, session)
-    write_exports(out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang)
+        with stage("store read"):
+            reads = store.reads(wanted, measures=False)
+            evidence = store.evidence()
+        with stage("score"):
+            reads, exam, rows = score_stored(store, reads, session)
+    with stage("reports"):
+        write_exports(
+            out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
+        )
     return _summary(out, reads, rows, read_now, seconds, session_notes(exam))
 
 

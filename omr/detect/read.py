@@ -33,6 +33,7 @@ from omr.detect.reference import ReferenceFeatures, reference_features
 from omr.detect.register import Registration, RegistrationFailed, register_page
 from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+from omr.stages import stage
 
 PHOTO_RETRY = {"marks-not-found", "registration-weak", "orientation-unknown"}
 SCAN_RESIDUAL_MM = 0.05  # a flat scan's marks fit within this; beyond it, try a perspective
@@ -277,7 +278,8 @@ def read_page(
         What the sheet should look like and the scanner's thresholds.
     """
     base = {"sheet_id": sheet_id, "source": source, "page": page, "form": form.name, "dpi": dpi}
-    placed = register_sheet(gray, form)
+    with stage("register"):
+        placed = register_sheet(gray, form)
     if not placed.registration:
         reg = placed.registration
         return SheetRead(
@@ -291,12 +293,14 @@ def read_page(
         model = model.model_copy(
             update={**NO_SHAPE_RULES, "faint_accept": 1.0, "double_clean_share": 0.0}
         )
-    bilevel = is_bilevel(gray)
+    with stage("measure"):
+        bilevel = is_bilevel(gray)
     if bilevel:
         # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
         # shares of dark samples measure marks, not halftone; blank bubbles are
         # pure white there, so a little black inside one is already evidence.
-        gray = cv2.GaussianBlur(gray, (0, 0), 0.12 * reg.px_per_mm)
+        with stage("measure"):
+            gray = cv2.GaussianBlur(gray, (0, 0), 0.12 * reg.px_per_mm)
         # A light even grey there is an eraser's or a pencil's scatter of dots:
         # a clean faint fill counts only where its black clusters into strokes.
         model = model.model_copy(
@@ -311,26 +315,32 @@ def read_page(
             }
         )
     inside, ring, ring_keep = _points(form)
-    measures = measure_bubbles(
-        gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring, ring_keep=ring_keep
-    )
-    fields, levels = decide_fields(measures, form.layout, model)
+    with stage("measure"):
+        measures = measure_bubbles(
+            gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring, ring_keep=ring_keep
+        )
+    with stage("decide"):
+        fields, levels = decide_fields(measures, form.layout, model)
     if form.signature is not None:
         pts = rect_points(form.signature.origin, form.signature.size)
-        share = ink_share(gray, reg.matrix, pts, paper=measures.paper, ink=reg.ink)
+        with stage("measure"):
+            share = ink_share(gray, reg.matrix, pts, paper=measures.paper, ink=reg.ink)
         signed = share >= SIGNED_SHARE
         item = ItemRead("x" if signed else "", ItemState.one if signed else ItemState.blank, 1.0)
         fields["signature"] = FieldRead("signature", (item,), ((round(share, 4),),))
     too_compressed = jpeg_quality is not None and jpeg_quality < calibration.ink.min_jpeg_quality
-    if photo and colour is not None and colour.ndim == 3:
-        colour = straighten_colour(colour, straighten)
-    usable = colour if (colour is not None and not bilevel) else None
-    if too_compressed:
-        usable = None
-    media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
-    if too_compressed and colour is not None:
-        media["why"] = f"JPEG quality about {jpeg_quality}: too compressed to tell ink by colour"
-    evidence = ink_evidence(usable, reg.matrix, media, form) if usable is not None else b""
+    with stage("medium"):
+        if photo and colour is not None and colour.ndim == 3:
+            colour = straighten_colour(colour, straighten)
+        usable = colour if (colour is not None and not bilevel) else None
+        if too_compressed:
+            usable = None
+        media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
+        if too_compressed and colour is not None:
+            media["why"] = (
+                f"JPEG quality about {jpeg_quality}: too compressed to tell ink by colour"
+            )
+        evidence = ink_evidence(usable, reg.matrix, media, form) if usable is not None else b""
     return SheetRead(
         **base,
         media=media,
