@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -115,16 +115,30 @@ _WORKER: dict = {}
 
 
 def _init_worker(form: Form, calibration: Calibration) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one thread per worker: the workers are the parallelism
     _WORKER["form"], _WORKER["calibration"] = form, calibration
 
 
-def _work(ref: PageRef) -> SheetRead:
-    return process_page(ref, _WORKER["form"], _WORKER["calibration"])
+def read_and_serialise(ref: PageRef, form: Form, calibration: Calibration) -> tuple[SheetRead, str]:
+    """:func:`process_page` and the read's store record, so the single writer only inserts."""
+    read = process_page(ref, form, calibration)
+    with stage("store write"):
+        return read, read.to_json()
+
+
+def _work(ref: PageRef) -> tuple[SheetRead, str]:
+    return read_and_serialise(ref, _WORKER["form"], _WORKER["calibration"])
 
 
 def _fingerprint(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+COMMIT_EVERY = 32  # pages per store transaction (one commit a page cost a sync each)
+IN_FLIGHT_PER_JOB = 4  # pages queued per worker: enough to keep it busy, never the whole stack
 
 
 def read_stack(
@@ -136,12 +150,25 @@ def read_stack(
     jobs: int = 1,
     progress: Callable[[SheetRead], None] | None = None,
 ) -> int:
-    """Read every page of ``refs`` into ``store``; return how many were read."""
+    """Read every page of ``refs`` into ``store``; return how many were read.
+
+    Pages stream through a bounded queue (``IN_FLIGHT_PER_JOB`` per worker),
+    come back in stack order and are written by this process alone, in
+    transactions of ``COMMIT_EVERY`` pages; whatever was read when a run is
+    stopped is committed first.
+    """
     if not refs:
         return 0
     if jobs <= 1:
-        results = (process_page(ref, form, calibration) for ref in refs)
-        return _save_all(refs, results, store, progress)
+        import cv2
+
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            results = (read_and_serialise(ref, form, calibration) for ref in refs)
+            return save_stream(refs, results, store, progress)
+        finally:
+            cv2.setNumThreads(threads)
     # spawn, not fork: a forked child can deadlock on OpenCV's or numpy's thread pools.
     with ProcessPoolExecutor(
         max_workers=jobs,
@@ -149,18 +176,44 @@ def read_stack(
         initializer=_init_worker,
         initargs=(form, calibration),
     ) as pool:
-        return _save_all(refs, pool.map(_work, refs, chunksize=2), store, progress)
+        results = bounded_map(pool.submit, _work, refs, IN_FLIGHT_PER_JOB * jobs)
+        return save_stream(refs, results, store, progress)
 
 
-def _save_all(refs, results, store, progress) -> int:
+def bounded_map(submit, fn, items, window: int):
+    """``fn`` over ``items`` through ``submit`` (an executor's), results in order,
+    with at most ``window`` submitted and not yet taken."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def save_stream(refs, results, store: Store, progress=None) -> int:
+    """Write each ``(read, record)`` of ``results`` (in the order of ``refs``) to ``store``."""
     count = 0
-    for ref, read in zip(refs, results, strict=True):
-        with stage("store write"):
-            store.save(read, _fingerprint(ref.path))
-        count += 1
-        if progress is not None:
-            progress(read)
+    batch: list[tuple[SheetRead, str, str]] = []
+    try:
+        for ref, (read, record) in zip(refs, results, strict=True):
+            batch.append((read, _fingerprint(ref.path), record))
+            count += 1
+            if len(batch) >= COMMIT_EVERY:
+                _commit(store, batch)
+            if progress is not None:
+                progress(read)
+    finally:
+        _commit(store, batch)
     return count
+
+
+def _commit(store: Store, batch: list) -> None:
+    with stage("store write"), store.atomic():
+        for read, fingerprint, record in batch:
+            store.save(read, fingerprint, record)
+    batch.clear()
 
 
 def run_session(

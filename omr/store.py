@@ -217,9 +217,13 @@ class Store:
         """Sheet id → fingerprint of the source file it was read from."""
         return dict(self.db.execute("SELECT sheet_id, fingerprint FROM pages"))
 
-    def save(self, read: SheetRead, fingerprint: str) -> None:
-        """Record (or replace) one page's read, committed at once."""
-        with self.db:
+    def save(self, read: SheetRead, fingerprint: str, record: str | None = None) -> None:
+        """Record (or replace) one page's read, committed at once unless inside :meth:`atomic`.
+
+        ``record`` is ``read.to_json()`` when the caller has it already (a
+        worker serialised it).
+        """
+        with self.atomic():
             self.db.execute(
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -228,7 +232,7 @@ class Store:
                     read.page,
                     fingerprint,
                     read.problem,
-                    read.to_json(),
+                    read.to_json() if record is None else record,
                     _now(),
                 ),
             )

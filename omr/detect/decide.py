@@ -278,22 +278,41 @@ def _field_baseline(values: np.ndarray, empty: np.ndarray, layout: BubbleLayout)
     digit of a grid sits under the write-in boxes, option A beside the
     question numbers).
     """
-    base = np.full(values.shape, float(np.median(values[empty])) if empty.any() else 0.0)
+    return field_baselines([values], empty, layout)[0]
+
+
+def field_baselines(
+    arrays: list[np.ndarray], empty: np.ndarray, layout: BubbleLayout
+) -> list[np.ndarray]:
+    """:func:`_field_baseline` of each of ``arrays`` (N,) or (N, C), over one ``empty`` mask.
+
+    The arrays are stacked side by side and their medians taken in one sort
+    per field: each column's median is its own, so every baseline is the one
+    a call per array gives.
+    """
+    cols = [a.reshape(len(a), -1) for a in arrays]
+    values = np.concatenate(cols, axis=1)  # (N, C) in all
+    fallback = np.concatenate(
+        [np.full(c.shape[1], float(np.median(c[empty])) if empty.any() else 0.0) for c in cols]
+    )
+    base = np.broadcast_to(fallback, values.shape).copy()
     for f in layout.fields.values():
         idx = f.index.ravel()
         mine = empty[idx]
         if mine.sum() >= 3:
             base[idx] = np.median(values[idx][mine], axis=0)
-        grid, ok = values[f.index], empty[f.index]  # (I, K, ...), (I, K)
+        grid, ok = values[f.index], empty[f.index]  # (I, K, C), (I, K)
         by_option, n = masked_median(grid, ok, axis=0)
-        cols = f.index[:, n >= 3]
-        base[cols] = by_option[n >= 3]
+        base[f.index[:, n >= 3]] = by_option[n >= 3]
         # A fold or a shadow along one question (or one digit position) lifts
         # every ring of it alike: never less than its own blank bubbles show.
         by_item, n = masked_median(grid, ok, axis=1)
         rows = f.index[n >= 3]
         base[rows] = np.maximum(base[rows], by_item[n >= 3][:, None])
-    return base
+    ends = np.cumsum([c.shape[1] for c in cols])[:-1]
+    return [
+        part.reshape(a.shape) for part, a in zip(np.split(base, ends, axis=1), arrays, strict=True)
+    ]
 
 
 def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -318,6 +337,9 @@ def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.n
 def _shape_at(a: np.ndarray, axis: int) -> tuple[int, ...]:
     """``a``'s shape with ``axis`` of length one (an index to take along it)."""
     return a.shape[:axis] + (1,) + a.shape[axis + 1 :]
+
+
+_BASELINED = ("ring", "ring_by_sector", "peak", "edge_by_sector", "centre")
 
 
 def classify_marks(
@@ -372,8 +394,12 @@ def classify_marks(
         zero = np.zeros(states.shape)
         return states, confidence, none, none, zero, zero, none
     empty = states == EMPTY
-    ring_base = _field_baseline(measures.ring, empty, layout)
-    sector_base = _field_baseline(measures.ring_by_sector, empty, layout)
+    # Every baseline over the empty bubbles, in one pass (the ring's, its
+    # sectors', the darkest samples', the inside's middle and edge).
+    names = [n for n in _BASELINED if getattr(measures, n) is not None]
+    arrays = [getattr(measures, n) for n in names]
+    bases = dict(zip(names, field_baselines(arrays, empty, layout), strict=True))
+    ring_base, sector_base = bases["ring"], bases["ring_by_sector"]
     ring = measures.ring - ring_base
     _, ring_noise = _robust(ring[empty])
     cover_blank, cover_noise = _robust(measures.coverage[empty])
@@ -428,7 +454,7 @@ def classify_marks(
         # the near edge of the neighbours.
         # Measured against the same option's blanks: the printed letter inside
         # a bubble has darkest samples of its own.
-        peak = measures.peak - _field_baseline(measures.peak, empty, layout)
+        peak = measures.peak - bases["peak"]
         top = float(np.quantile(peak[empty], 0.99))
         thin = (peak >= model.trace_peak_k * max(top, 0.05)) & (ring <= model.clean_share * dark)
         trace |= thin & _in_open_question(states == MARKED, layout)
@@ -440,7 +466,7 @@ def classify_marks(
         & (dark < model.circle_inside)  # a ring drawn round it; an eraser would smear inside too
     )
     out[empty & ~trace & (circled | patch) & (dark < model.empty_floor)] = ODD
-    hollow = _hollow(measures, empty, layout, model)
+    hollow = _hollow(measures, bases, model)
     # Against every bubble of the same option and question with no clear mark:
     # what surrounds a bubble (a header printed over the first row) is the same
     # whether its inside is blank or doubtful.
@@ -470,13 +496,14 @@ def classify_marks(
     return out.astype(np.int8), conf, patch, spill, ring, cover, readable
 
 
-def _hollow(measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout, model: MarkModel):
+def _hollow(measures: BubbleMeasures, bases: dict[str, np.ndarray], model: MarkModel):
     """Per bubble: a ring drawn inside its outline (the edge of the inside dark all round,
-    the middle clean), each part measured against the same option's blank bubbles."""
+    the middle clean), each part measured against the same option's blank bubbles
+    (``bases``: :func:`field_baselines` over the empty bubbles)."""
     if measures.centre is None or measures.edge_by_sector is None or model.hollow_centre_share <= 0:
-        return np.zeros(empty.shape, dtype=bool)
-    edge = measures.edge_by_sector - _field_baseline(measures.edge_by_sector, empty, layout)
-    middle = measures.centre - _field_baseline(measures.centre, empty, layout)
+        return np.zeros(measures.darkness.shape, dtype=bool)
+    edge = measures.edge_by_sector - bases["edge_by_sector"]
+    middle = measures.centre - bases["centre"]
     mean = edge.mean(axis=1)
     round_inside = ((edge >= model.hollow_edge).sum(axis=1) >= model.hollow_sectors) & (
         mean >= model.hollow_mean

@@ -139,6 +139,7 @@ def measure_bubbles(
     ink: float,
     ring_mm: np.ndarray | None = None,
     ring_keep: np.ndarray | None = None,
+    zones: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> BubbleMeasures:
     """Darkness and coverage of every bubble.
 
@@ -156,6 +157,8 @@ def measure_bubbles(
         Ring sample points (see :func:`ring_points`).
     ring_keep : (B, R) ndarray of bool, optional
         Which ring points to use (see :func:`ring_mask`); all when None.
+    zones : ((B, S) ndarray of bool, (B, S) ndarray of int8), optional
+        :func:`inner_zones` of ``points_mm``, when worked out once for the form.
     """
     grey = sample_image(gray, apply_transform(matrix, points_mm))
     paper = float(np.percentile(grey, 90))
@@ -173,7 +176,7 @@ def measure_bubbles(
         kept = np.where(weight, ring_dark.reshape(weight.shape), -0.5)
         ring_peak = kept.max(axis=2)
     middle, peak = np.quantile(dark, (0.5, 0.9), axis=1)  # one sort for both
-    centre, edge = _zone_means(dark, *inner_zones(points_mm))
+    centre, edge = _zone_means(dark, *(zones or inner_zones(points_mm)))
     return BubbleMeasures(
         darkness=dark.mean(axis=1),
         coverage=(dark > 0.5).mean(axis=1),

@@ -15,6 +15,7 @@ from omr.detect.evidence import evidence_png
 from omr.detect.measure import (
     bubble_points,
     ink_share,
+    inner_zones,
     measure_bubbles,
     rect_points,
     ring_mask,
@@ -52,14 +53,16 @@ NO_SHAPE_RULES = {
 _POINTS: dict[int, tuple] = {}
 
 
-def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Interior points, ring points and the ring's usable mask, computed once per form."""
+def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """Interior points, ring points, the ring's usable mask and the interior's zones,
+    computed once per form."""
     cached = _POINTS.get(id(form))
     if cached is None or cached[0] is not form:
         layout = form.layout
-        ring = ring_points(layout)
-        cached = _POINTS[id(form)] = (form, bubble_points(layout), ring, ring_mask(layout, ring))
-    return cached[1], cached[2], cached[3]
+        ring, inside = ring_points(layout), bubble_points(layout)
+        zones = inner_zones(inside)
+        cached = _POINTS[id(form)] = (form, inside, ring, ring_mask(layout, ring), zones)
+    return cached[1:]
 
 
 _REFERENCES: dict[int, tuple] = {}
@@ -314,10 +317,10 @@ def read_page(
                 **NO_SHAPE_RULES,
             }
         )
-    inside, ring, ring_keep = _points(form)
+    inside, ring, ring_keep, zones = _points(form)
     with stage("measure"):
         measures = measure_bubbles(
-            gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring, ring_keep=ring_keep
+            gray, reg.matrix, inside, ink=reg.ink, ring_mm=ring, ring_keep=ring_keep, zones=zones
         )
     with stage("decide"):
         fields, levels = decide_fields(measures, form.layout, model)
