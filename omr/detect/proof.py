@@ -201,6 +201,9 @@ def outline_levels(
     darkness: paper minus grey inside. Both in units of the page's paper-to-ink contrast.
     """
     scale = max(paper - ink, 1.0)
+    if _is_affine(matrix):
+        ring_mm, inside_mm = outline_points(centres_mm, half_axes_mm, rectangular)
+        return _levels_at(gray, matrix, ring_mm, inside_mm, paper=paper, scale=scale)
     on = np.empty((len(centres_mm), len(ROUND_OUTLINE)), dtype=np.float32)  # per ray round it
     inside = np.empty(len(centres_mm), dtype=np.float32)
     centres_px = apply_transform(matrix, centres_mm)
@@ -221,6 +224,65 @@ def outline_levels(
     # outlines on many (so no quantile over rays tells a ring from a crossing).
     contrast = (inside[:, None] - on).mean(axis=1)
     return contrast / scale, (paper - inside) / scale
+
+
+def _is_affine(matrix: np.ndarray) -> bool:
+    return bool(matrix[2, 0] == 0 and matrix[2, 1] == 0)
+
+
+def outline_points(
+    centres_mm: np.ndarray, half_axes_mm: np.ndarray, rectangular: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points :func:`outline_levels` samples, in form mm: the band across each
+    outline (K, 24, 3, 2) and the ring well inside it (K, 24, 2)."""
+    ring = np.empty((len(centres_mm), len(ROUND_OUTLINE), len(_BAND), 2))
+    inside = np.empty((len(centres_mm), len(ROUND_OUTLINE), 2))
+    for rect in (False, True):
+        sel = rectangular == rect
+        if not sel.any():
+            continue
+        band, inner = _patterns(rect)
+        ax, c = half_axes_mm[sel], centres_mm[sel]
+        ring[sel] = c[:, None, None, :] + band[None] * ax[:, None, None, :]
+        inside[sel] = c[:, None, :] + inner[None] * ax[:, None, :]
+    return ring, inside
+
+
+def _levels_at(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    ring_mm: np.ndarray,
+    inside_mm: np.ndarray,
+    *,
+    paper: float,
+    scale: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`outline_levels` from its points in mm, under an affine ``matrix``.
+
+    An affine map takes a centre plus an offset to the mapped centre plus the
+    mapped offset: the same samples, in one transform of every point.
+    """
+    on = sample_image(gray, apply_transform(matrix, ring_mm)).min(axis=2)
+    inside = sample_image(gray, apply_transform(matrix, inside_mm)).mean(axis=1)
+    contrast = (inside[:, None] - on).mean(axis=1)
+    return contrast / scale, (paper - inside) / scale
+
+
+def _proof_points(form: Form, shifts: _Shifts) -> tuple:
+    """The outline points of the form's bubbles and of the proof's moved places, once per form."""
+    layout = form.layout
+    cached = _POINT_CACHE.get(id(layout))
+    if cached is None or cached[0] is not layout:
+        xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
+        idx = np.concatenate(shifts.bubbles)
+        moved = xy[idx] + np.concatenate(shifts.vectors)
+        here = outline_points(xy, ax, rect)
+        there = outline_points(moved, ax[idx], rect[idx])
+        cached = _POINT_CACHE[id(layout)] = (layout, here, there, idx, moved)
+    return cached[1:]
+
+
+_POINT_CACHE: dict = {}
 
 
 def _local_linear(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -279,17 +341,26 @@ def prove_fit(
     """
     layout = form.layout
     xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
-    here, dark = outline_levels(gray, matrix, xy, ax, rect, paper=paper, ink=ink)
+    shifts = form_shifts(form)
+    affine = _is_affine(matrix) and bool(shifts.names)
+    if affine:
+        here_mm, there_mm, idx, moved = _proof_points(form, shifts)
+        scale = max(paper - ink, 1.0)
+        here, dark = _levels_at(gray, matrix, *here_mm, paper=paper, scale=scale)
+    else:
+        here, dark = outline_levels(gray, matrix, xy, ax, rect, paper=paper, ink=ink)
     unmarked = (dark < filled) & ~layout.square
     contrast = float(np.median(here[unmarked])) if unmarked.any() else 0.0
-    shifts = form_shifts(form)
     if not shifts.names:
         return Proof(False, 0.0, "", contrast, 0, "the form has no grid to prove a fit on")
-    idx = np.concatenate(shifts.bubbles)
-    moved = xy[idx] + np.concatenate(shifts.vectors)
-    there, there_dark = outline_levels(
-        gray, matrix, moved, ax[idx], rect[idx], paper=paper, ink=ink
-    )
+    if affine:
+        there, there_dark = _levels_at(gray, matrix, *there_mm, paper=paper, scale=scale)
+    else:
+        idx = np.concatenate(shifts.bubbles)
+        moved = xy[idx] + np.concatenate(shifts.vectors)
+        there, there_dark = outline_levels(
+            gray, matrix, moved, ax[idx], rect[idx], paper=paper, ink=ink
+        )
     ends = np.cumsum([len(b) for b in shifts.bubbles])
     w, h = form.page.width, form.page.height
     units: dict[str, tuple[float, float, int]] = {}
