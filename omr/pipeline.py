@@ -149,16 +149,24 @@ def read_stack(
     *,
     jobs: int = 1,
     progress: Callable[[SheetRead], None] | None = None,
+    scheduler: str | None = None,
 ) -> int:
     """Read every page of ``refs`` into ``store``; return how many were read.
 
     Pages stream through a bounded queue (``IN_FLIGHT_PER_JOB`` per worker),
     come back in stack order and are written by this process alone, in
     transactions of ``COMMIT_EVERY`` pages; whatever was read when a run is
-    stopped is committed first.
+    stopped is committed first. With ``scheduler`` (a Dask scheduler's
+    address), the pages are read by that cluster's workers instead
+    (:func:`omr.dask_executor.read_on_cluster`).
     """
     if not refs:
         return 0
+    if scheduler is not None:
+        from omr.dask_executor import read_on_cluster
+
+        results = read_on_cluster(scheduler, refs, form, calibration, IN_FLIGHT_PER_JOB)
+        return save_stream(refs, results, store, progress)
     if jobs <= 1:
         import cv2
 
@@ -226,11 +234,14 @@ def run_session(
     progress: Callable[[SheetRead], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     lang: str | None = None,
+    scheduler: str | None = None,
 ) -> RunSummary:
     """Read and score a session folder; write the store and exports to ``out_dir``.
 
     ``lang`` (``tr``, ``en``) is the language of the files people read; given,
     it is kept in the store for later rewrites (see :func:`stored_lang`).
+    ``scheduler``: the address of a Dask scheduler whose workers read the
+    pages (they must see ``SESSION/scans`` at the same path).
     """
     session = open_session(root)
     if not session.scans.is_dir():
@@ -260,7 +271,13 @@ def run_session(
                 "",
             )
         read_now = read_stack(
-            todo, store, session.form, cal, jobs=jobs or os.cpu_count() or 1, progress=progress
+            todo,
+            store,
+            session.form,
+            cal,
+            jobs=jobs or os.cpu_count() or 1,
+            progress=progress,
+            scheduler=scheduler,
         )
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]

@@ -191,7 +191,14 @@ def simulate(
 @lang_option
 @json_option
 @with_verbosity
-def run(session, out, calibration, fresh, jobs, lang, as_json) -> None:
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Read the pages on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local "
+    "workers; every worker must see SESSION/scans at the same path. Needs omr[dask].",
+)
+def run(session, out, calibration, fresh, jobs, lang, as_json, scheduler) -> None:
     """Read and score the stack in SESSION/scans under SESSION/exam.yaml.
 
     Writes OUT/results.csv, OUT/review.csv (sheets held for a person),
@@ -216,6 +223,7 @@ def run(session, out, calibration, fresh, jobs, lang, as_json) -> None:
             progress=bar.step,
             on_start=bar.start,
             lang=lang,
+            scheduler=scheduler,
         )
     if as_json:
         _print_json("run", summary)
