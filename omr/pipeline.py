@@ -137,7 +137,6 @@ def _fingerprint(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-COMMIT_EVERY = 32  # pages per store transaction (one commit a page cost a sync each)
 IN_FLIGHT_PER_JOB = 4  # pages queued per worker: enough to keep it busy, never the whole stack
 
 
@@ -154,9 +153,8 @@ def read_stack(
     """Read every page of ``refs`` into ``store``; return how many were read.
 
     Pages stream through a bounded queue (``IN_FLIGHT_PER_JOB`` per worker),
-    come back in stack order and are written by this process alone, in
-    transactions of ``COMMIT_EVERY`` pages; whatever was read when a run is
-    stopped is committed first. With ``scheduler`` (a Dask scheduler's
+    come back in stack order and are written by this process alone, each
+    as it arrives (:func:`save_stream`). With ``scheduler`` (a Dask scheduler's
     address), the pages are read by that cluster's workers instead
     (:func:`omr.dask_executor.read_on_cluster`).
     """
@@ -201,27 +199,23 @@ def bounded_map(submit, fn, items, window: int):
 
 
 def save_stream(refs, results, store: Store, progress=None) -> int:
-    """Write each ``(read, record)`` of ``results`` (in the order of ``refs``) to ``store``."""
+    """Write each ``(read, record)`` of ``results`` (in the order of ``refs``) to ``store``.
+
+    One commit a page, so a stopped run keeps every page it read; while
+    reading, the store does not wait for the disk at each commit
+    (``synchronous=NORMAL`` under its write-ahead log: 0.7 ms a page instead
+    of 9 on this machine): a killed run still loses nothing, a power cut at
+    most the last pages, which the next run reads again.
+    """
     count = 0
-    batch: list[tuple[SheetRead, str, str]] = []
-    try:
+    with store.while_reading():
         for ref, (read, record) in zip(refs, results, strict=True):
-            batch.append((read, _fingerprint(ref.path), record))
+            with stage("store write"):
+                store.save(read, _fingerprint(ref.path), record)
             count += 1
-            if len(batch) >= COMMIT_EVERY:
-                _commit(store, batch)
             if progress is not None:
                 progress(read)
-    finally:
-        _commit(store, batch)
     return count
-
-
-def _commit(store: Store, batch: list) -> None:
-    with stage("store write"), store.atomic():
-        for read, fingerprint, record in batch:
-            store.save(read, fingerprint, record)
-    batch.clear()
 
 
 def run_session(
