@@ -8,6 +8,7 @@ stays flat however long the stack is.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import os
@@ -15,7 +16,7 @@ import stat
 import struct
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -501,16 +502,89 @@ def _page_dpi(page: pdfium.PdfPage, pixels: np.ndarray) -> float:
 
 
 def _load_image_page(ref: PageRef) -> PageImage:
-    with _pillow_open(ref.path) as img:
-        if ref.index:
+    opened = _tiff_page if file_kind(ref.path) == "tiff" else _pillow_open
+    with opened(ref.path) as img:
+        if ref.index and img.tell() != ref.index:
             img.seek(ref.index)
         check_page_size(*img.size, f"page {ref.index + 1} of {ref.name}")
         dpi = img.info.get("dpi")
         quality = jpeg_quality(img) if img.format == "JPEG" else None
-        upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
-        pixels = _as_gray_or_rgb(upright)
+        pixels = _jpeg_pixels(ref.path, img) if img.format == "JPEG" else None
+        if pixels is None:
+            upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
+            pixels = _as_gray_or_rgb(upright)
     resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
     return PageImage(ref, pixels, resolution, quality)
+
+
+# A multi-page TIFF stays open between its pages in a worker: reopened, page i
+# walked i page directories again (27 ms at page 1, 549 ms at page 4,000 of a
+# group-4 file). Keyed by the file's size and time, so a file scanned again is
+# opened again.
+_OPEN_TIFF: dict[tuple, tuple] = {}
+
+
+@contextmanager
+def _tiff_page(path: Path) -> Iterator[Image.Image]:
+    """The TIFF at ``path`` opened once for the pages read from it in order (one at a time)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    entry = _OPEN_TIFF.get(key)
+    if entry is None:
+        _close_tiffs()
+        stack = ExitStack()
+        entry = _OPEN_TIFF[key] = (stack.enter_context(_pillow_open(path)), stack)
+    try:
+        yield entry[0]
+    except BaseException:
+        _close_tiffs()  # a damaged page may leave the file half-read: open it afresh
+        raise
+
+
+def _close_tiffs() -> None:
+    for _, stack in _OPEN_TIFF.values():
+        stack.close()
+    _OPEN_TIFF.clear()
+
+
+atexit.register(_close_tiffs)  # before the interpreter takes Pillow apart
+
+
+# EXIF orientation -> the numpy view of Pillow's ImageOps.exif_transpose (lossless).
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def _jpeg_pixels(path: Path, img: Image.Image) -> np.ndarray | None:
+    """A plain grey or colour JPEG's pixels decoded by OpenCV, upright; None to leave it to Pillow.
+
+    The same libjpeg-turbo decode as Pillow's, the same pixels (checked on 260
+    scanned and photographed pages, grey and colour), at half the CPU. Left to
+    Pillow: other modes (CMYK), and files that do not end where a JPEG ends
+    (truncated: Pillow refuses them, OpenCV would fill the rest with grey).
+    """
+    if img.mode not in ("L", "RGB"):
+        return None
+    data = np.fromfile(path, dtype=np.uint8)
+    if data.size < 4 or data[-2] != 0xFF or data[-1] != 0xD9:
+        return None
+    pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    channels = 1 if img.mode == "L" else 3
+    if pixels is None or pixels.shape[:2] != img.size[::-1]:
+        return None
+    if (pixels.ndim == 2) != (channels == 1) or (pixels.ndim == 3 and pixels.shape[2] != 3):
+        return None
+    if channels == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    turn = _ORIENT.get(img.getexif().get(0x0112, 1))
+    return np.ascontiguousarray(turn(pixels)) if turn else pixels
 
 
 def _as_gray_or_rgb(img: Image.Image) -> np.ndarray:
