@@ -27,7 +27,7 @@ its resolution, paper or scanner.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 import numpy as np
 
@@ -262,7 +262,8 @@ def _levels_at(
     An affine map takes a centre plus an offset to the mapped centre plus the
     mapped offset: the same samples, in one transform of every point.
     """
-    on = sample_image(gray, apply_transform(matrix, ring_mm)).min(axis=2)
+    band = sample_image(gray, apply_transform(matrix, ring_mm))  # (K, 24, 3)
+    on = reduce(np.minimum, (band[..., b] for b in range(band.shape[-1])))  # a band's darkest
     inside = sample_image(gray, apply_transform(matrix, inside_mm)).mean(axis=1)
     contrast = (inside[:, None] - on).mean(axis=1)
     return contrast / scale, (paper - inside) / scale
