@@ -405,17 +405,27 @@ def _describe(exc: BaseException) -> str:
 # closed: a document kept open for a whole stack grew a worker by ~1.1 MB a page
 # (measured on 4,000 colour sheets). It is reopened after this many pages.
 PAGES_PER_OPENING = 32
-_OPEN_PDF: dict[str, list] = {}
+_OPEN_PDF: dict[tuple, list] = {}
 
 
 def _open_pdf(path: str) -> pdfium.PdfDocument:
-    """The document at ``path``, kept open for a few pages (one document at a time)."""
-    entry = _OPEN_PDF.get(path)
+    """The document at ``path``, kept open for a few pages (one document at a time).
+
+    Keyed by the file's size and time too: a long-lived worker (a Dask
+    cluster's) that read a stack keeps no page of it once the file is scanned
+    again at the same path.
+    """
+    try:
+        st = Path(path).stat()
+        key = (path, st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = (path, None, None)  # PDFium says what is wrong with it
+    entry = _OPEN_PDF.get(key)
     if entry is None or entry[1] >= PAGES_PER_OPENING:
         for doc, _ in _OPEN_PDF.values():
             doc.close()
         _OPEN_PDF.clear()
-        entry = _OPEN_PDF[path] = [pdfium.PdfDocument(path), 0]
+        entry = _OPEN_PDF[key] = [pdfium.PdfDocument(path), 0]
     entry[1] += 1
     return entry[0]
 

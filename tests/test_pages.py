@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import numpy as np
 import pytest
@@ -117,3 +119,20 @@ def test_a_long_pdf_is_reopened_every_few_pages_and_reads_the_same(tmp_path, mon
         median = int(np.median(load_page(ref).gray))
         assert median == pytest.approx(100 + 20 * ref.index, abs=3)
     assert len(opened) == 3  # five pages, two per opening
+
+
+def test_a_stack_scanned_again_at_the_same_path_is_read_anew(tmp_path):
+    # A long-lived worker (a Dask cluster's) keeps a document open between pages:
+    # a PDF or TIFF replaced at the same path must not be read from the old file.
+    for suffix in (".pdf", ".tif"):
+        path = tmp_path / f"stack{suffix}"
+        first = [_page(100), _page(120)]
+        first[0].save(path, save_all=True, append_images=first[1:], resolution=20.0)
+        refs, _ = find_pages([path])
+        assert int(np.median(load_page(refs[0]).gray)) == pytest.approx(100, abs=3)
+        again = [_page(200), _page(180), _page(160)]
+        again[0].save(path, save_all=True, append_images=again[1:], resolution=20.0)
+        os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # a later time, surely
+        refs, _ = find_pages([path])
+        got = [int(np.median(load_page(r).gray)) for r in refs]
+        assert got == pytest.approx([200, 180, 160], abs=3), suffix
