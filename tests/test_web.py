@@ -263,6 +263,8 @@ def test_beyond_loopback_the_desk_needs_a_password(out):
     assert "needs --password" in result.output
     result = omr("serve", out, "--host", "::", "--password", " ")
     assert result.exit_code == 2 and "not empty" in result.output
+    result = omr("serve", out, "--certfile", out / "results.csv")
+    assert result.exit_code == 2 and "--certfile and --keyfile go together" in result.output
 
 
 def test_with_a_password_every_request_is_checked(out):

@@ -10,13 +10,18 @@ selenium is missing.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import http.client
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -46,36 +51,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """``omr serve`` on a fresh session, as a real process on a free port: (url, OUT)."""
-    base = tmp_path_factory.mktemp("served")
-    make_session(base / "base")
-    out = copy_session(base / "base", base / "S")
+@contextlib.contextmanager
+def desk_process(out: Path, *args: str, scheme: str = "http", context=None, headers=None):
+    """``omr serve OUT ARGS`` as a real process on a free port, until the block ends: its URL."""
     port = free_port()
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omr.cli", "serve", str(out), "--port", str(port)],
+        [sys.executable, "-m", "omr.cli", "serve", str(out), "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(url + "/queue", timeout=5) as r:
+                request = urllib.request.Request(url + "/queue", headers=headers or {})
+                with urllib.request.urlopen(request, timeout=5, context=context) as r:
                     assert r.status == 200
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"omr serve did not start:\n{proc.stdout.read()}") from None
                 time.sleep(0.2)
-        yield url, out
+        yield url
     finally:
         proc.terminate()
         try:
@@ -84,6 +87,16 @@ def served(tmp_path_factory):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``omr serve`` on a fresh session, as a real process on a free port: (url, OUT)."""
+    base = tmp_path_factory.mktemp("served")
+    make_session(base / "base")
+    out = copy_session(base / "base", base / "S")
+    with desk_process(out) as url:
+        yield url, out
 
 
 RAW_TRAVERSALS = [
@@ -262,3 +275,48 @@ def test_a_person_clears_a_sheet_answers_an_objection_and_cancels_an_item(served
     assert applied == previewed
     for name in ("queue", "sheet", "find", "objections", "key-preview", "keys", "audit"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_over_tls_with_a_password_every_request_is_checked(served, tmp_path):
+    """Beyond loopback a desk wants a password and TLS: both, served for real (on loopback)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (needed to make a test certificate)")
+    _, out = served
+    cert, key, secret = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "desk.pw"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    secret.write_text("s3cret\n", encoding="utf-8")
+    context = ssl.create_default_context(cafile=str(cert))
+    signed = {"authorization": "Basic " + base64.b64encode(b"desk:s3cret").decode()}
+    args = ("--password-file", str(secret), "--certfile", str(cert), "--keyfile", str(key))
+    with desk_process(out, *args, scheme="https", context=context, headers=signed) as url:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "/audit", timeout=10, context=context)
+        refused.value.close()
+        assert refused.value.code == 401
+        request = urllib.request.Request(url + "/login")
+        with urllib.request.urlopen(request, timeout=10, context=context) as r:
+            page = r.read().decode()
+        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        form = urllib.parse.urlencode({"csrf": token, "password": "s3cret"}).encode()
+
+        class Keep(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **kw):
+                return None  # keep the 303 and its cookie
+
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), Keep)
+        with pytest.raises(urllib.error.HTTPError) as moved:
+            opener.open(urllib.request.Request(url + "/login", data=form), timeout=10)
+        moved.value.close()
+        assert moved.value.code == 303
+        cookie = moved.value.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        # plain http to the same port gets no page
+        with pytest.raises((OSError, http.client.HTTPException)):
+            urllib.request.urlopen(url.replace("https:", "http:") + "/queue", timeout=10)

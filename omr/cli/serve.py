@@ -27,15 +27,28 @@ from omr.cli.base import cli, out_argument, session_option
     help="Read the password from the first line of this file.",
 )
 @click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TLS certificate (PEM): serve over https (with --keyfile).",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The private key (PEM) of --certfile.",
+)
+@click.option(
     "--lang", type=click.Choice(["tr", "en"]), default="tr", show_default=True, help="Language."
 )
 @session_option
-def serve(out, host, port, password, password_file, lang, session_root) -> None:
+def serve(out, host, port, password, password_file, certfile, keyfile, lang, session_root) -> None:
     """Start the review desk: the queue, sheets, candidates, objections and keys in a browser.
 
     It listens on 127.0.0.1 only unless --host says otherwise, and then it
-    needs a password. Every act goes through the same functions as the omr
-    commands (audit log, rescoring). Stop it with Ctrl-C.
+    needs a password (and, so that it does not cross the network in clear,
+    --certfile and --keyfile). Every act goes through the same functions as
+    the omr commands (audit log, rescoring). Stop it with Ctrl-C.
 
     \b
     Example:
@@ -44,15 +57,39 @@ def serve(out, host, port, password, password_file, lang, session_root) -> None:
     """
     import uvicorn
 
+    from omr.errors import BadArgument
     from omr.web.app import create_app
     from omr.web.security import check_bind, check_free, is_loopback, read_password
 
     password = read_password(password, password_file)
     check_bind(host, password)
+    if (certfile is None) != (keyfile is None):
+        raise BadArgument("--certfile and --keyfile go together")
     check_free(host, port)
+    tls = certfile is not None
     app = create_app(
-        out, session_root=session_root, password=password, loopback=is_loopback(host), lang=lang
+        out,
+        session_root=session_root,
+        password=password,
+        loopback=is_loopback(host),
+        lang=lang,
+        secure=tls,
     )
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"review desk for {out} on http://{shown}:{port}/ (Ctrl-C stops it)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    scheme = "https" if tls else "http"
+    click.echo(f"review desk for {out} on {scheme}://{shown}:{port}/ (Ctrl-C stops it)")
+    if not tls and not is_loopback(host):
+        click.echo(
+            "warning: without --certfile/--keyfile the password and the pages cross the "
+            "network unencrypted",
+            err=True,
+        )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(certfile) if tls else None,
+        ssl_keyfile=str(keyfile) if tls else None,
+    )

@@ -48,10 +48,11 @@ class Flash:
 class Desk:
     """What every request handler needs: the session, the guard, the templates, the language."""
 
-    def __init__(self, sd: SessionDesk, guard: security.Guard, lang: str):
+    def __init__(self, sd: SessionDesk, guard: security.Guard, lang: str, secure: bool = False):
         self.sd = sd
         self.guard = guard
         self.lang = lang
+        self.secure = secure  # served over https: cookies only travel encrypted
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -163,13 +164,19 @@ def create_app(
     password: str | None = None,
     loopback: bool = True,
     lang: str = DEFAULT_LANG,
+    secure: bool = False,
 ) -> Starlette:
-    """The desk over ``out`` (a session's output folder); ``password`` guards every request."""
+    """The desk over ``out`` (a session's output folder); ``password`` guards every request.
+
+    ``secure``: it is served over https, so its cookies are sent over https only.
+    """
     from omr.web import routes
 
     if lang not in LANGS:
         raise ValueError(f"lang: {lang!r} is not one of {LANGS}")
-    desk = Desk(SessionDesk(out, session_root), security.Guard(password, loopback=loopback), lang)
+    desk = Desk(
+        SessionDesk(out, session_root), security.Guard(password, loopback=loopback), lang, secure
+    )
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)

@@ -93,7 +93,12 @@ class Handlers:
             )
         response = RedirectResponse("/queue", status_code=303)
         response.set_cookie(
-            security.COOKIE, guard.cookie, httponly=True, samesite="strict", path="/"
+            security.COOKIE,
+            guard.cookie,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=self.d.secure,
         )
         return response
 
@@ -109,7 +114,9 @@ class Handlers:
             back = "/queue"
         response = RedirectResponse(back, status_code=303)
         if lang in LANGS:
-            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", path="/")
+            response.set_cookie(
+                LANG_COOKIE, lang, httponly=True, samesite="strict", path="/", secure=self.d.secure
+            )
         return response
 
     # --- queue and sheet ----------------------------------------------------------
