@@ -147,12 +147,14 @@ def _driver():
 def test_a_person_clears_a_sheet_answers_an_objection_and_cancels_an_item(served, tmp_path):
     url, out = served
     driver = _driver()
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     def wait_for(css: str, text: str = ""):
-        WebDriverWait(driver, 30).until(
+        # a page still loading replaces its elements: look again until one holds the text
+        WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css))
         )
         return driver.find_element(By.CSS_SELECTOR, css)
