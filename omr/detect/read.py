@@ -30,7 +30,7 @@ from omr.detect.medium import (
     paper_colour,
 )
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
-from omr.detect.reference import ReferenceFeatures, reference_features
+from omr.detect.reference import form_reference
 from omr.detect.register import Registration, RegistrationFailed, register_page
 from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
@@ -65,25 +65,9 @@ def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     return cached[1:]
 
 
-_REFERENCES: dict[int, tuple] = {}
-
-
-def _reference(form: Form) -> ReferenceFeatures | None:
-    """The features of a reference-image form's blank sheet, computed once per form."""
-    gray = form.reference_gray
-    if gray is None:
-        return None
-    cached = _REFERENCES.get(id(form))
-    if cached is None or cached[0] is not form:
-        reg = form.registration
-        features = reference_features(gray, reg.dpi / 25.4, bubbles_mm=form.layout.centers_xy)
-        cached = _REFERENCES[id(form)] = (form, features)
-    return cached[1]
-
-
 def register(gray: np.ndarray, form: Form):
     """:func:`register_page` with the form's reference features when it has them."""
-    return register_page(gray, form, reference=_reference(form))
+    return register_page(gray, form, reference=form_reference(form))
 
 
 def in_a_frame(gray: np.ndarray, *, share: float = 0.95) -> bool:

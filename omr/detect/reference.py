@@ -1,10 +1,17 @@
-"""Align a scan on the blank sheet's reference image by its features, for forms with no marks.
+"""Align a scan on the sheet's reference image by its features, for forms with no marks.
 
 ORB keypoints of both images are matched (ratio test), a similarity is
 fitted with RANSAC (any rotation, upside down, any scale) and refined to an
 affine map by least squares over its inliers; the correlation of the whole
-image (bubbles left out) checks it. Perspective (phone photos) is straightened before, from the
+sheet (bubbles left out) checks it. Perspective (phone photos) is straightened before, from the
 sheet's edges.
+
+Features come from the print only: the reference is often one filled sheet
+of the stack, and what its candidate wrote there (bubbles filled, in the
+form or in grids it leaves out, a signature) is not on the next sheet. Every
+bubble of the form, every solid fill of about a bubble's size anywhere on
+the sheet, and the write-in areas are masked, so any good scan of a print
+run taken as the reference gives the same fit.
 """
 
 from __future__ import annotations
@@ -14,15 +21,20 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from omr.detect.sampling import mm_to_px
+from omr.detect.photo import find_page_quad
+from omr.detect.sampling import apply_transform, mm_to_px
+from omr.forms import Form
 
-WORK_PX_PER_MM = 5.0  # both images are compared at about 127 dpi
+WORK_PX_PER_MM = 5.0  # both images are compared at about 127 dpi, or finer for small sheets
+MIN_WORK_SIDE_PX = 1000  # a small sheet is enlarged to this longer side: ORB's patches are 31 px
+MAX_WORK_PX_PER_MM = 12.0
 
 
 @dataclass(frozen=True, eq=False)
 class ReferenceFeatures:
     """ORB keypoints (K, 2) in reference millimetres, their descriptors (K, 32), and
-    the reference image itself at :data:`WORK_PX_PER_MM` (M, N) uint8."""
+    the reference image itself (M, N) uint8 at its work scale ``image_px_per_mm``
+    (:func:`work_scale`); ``mask`` 255 where print is (None: everywhere)."""
 
     xy_mm: np.ndarray
     descriptors: np.ndarray
@@ -41,8 +53,19 @@ def _orb(n_features: int) -> cv2.ORB:
     return cv2.ORB_create(nfeatures=n_features, scaleFactor=1.2, nlevels=8, fastThreshold=12)
 
 
-def _at_work_scale(gray: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, float]:
-    f = WORK_PX_PER_MM / px_per_mm
+def work_scale(shape: tuple[int, int], px_per_mm: float) -> float:
+    """Pixels per mm at which a reference of ``shape`` at ``px_per_mm`` is matched.
+
+    :data:`WORK_PX_PER_MM`, or finer for a small sheet (a card, a photo's
+    crop), so that its longer side has :data:`MIN_WORK_SIDE_PX` pixels:
+    ORB describes a 31-pixel patch, and a bubble must span more than a few.
+    """
+    side_mm = max(shape) / px_per_mm
+    return float(np.clip(MIN_WORK_SIDE_PX / side_mm, WORK_PX_PER_MM, MAX_WORK_PX_PER_MM))
+
+
+def _at_work_scale(gray: np.ndarray, px_per_mm: float, work: float) -> tuple[np.ndarray, float]:
+    f = work / px_per_mm
     if abs(f - 1) < 0.02:
         return gray, 1.0
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
@@ -56,27 +79,114 @@ def reference_features(
     n_features: int = 2500,
     bubbles_mm: np.ndarray | None = None,
     bubble_reach_mm: float = 3.5,
+    fill_diameter_mm: float | None = None,
+    written_mm: tuple[tuple[float, float, float, float], ...] = (),
 ) -> ReferenceFeatures:
-    """Keypoints of the blank sheet's image ``gray`` (M, N) uint8 at ``px_per_mm``.
+    """Keypoints of the print on the reference image ``gray`` (M, N) uint8 at ``px_per_mm``.
 
-    ``bubbles_mm`` (K, 2), the bubble centres: the areas within
-    ``bubble_reach_mm`` of them are left out of matching and correlation,
-    since students' marks change them from sheet to sheet.
+    What changes from sheet to sheet is left out of matching and correlation
+    (:func:`print_mask`): the areas within ``bubble_reach_mm`` of the
+    bubble centres ``bubbles_mm`` (K, 2), solid fills about
+    ``fill_diameter_mm`` across anywhere, the write-in rectangles
+    ``written_mm`` (x0, y0, x1, y1), and, on a photo, what lies around the sheet.
     """
     if gray.ndim != 2:
         raise ValueError("gray must be a 2-D array")
-    small, f = _at_work_scale(gray, px_per_mm)
+    small, f = _at_work_scale(gray, px_per_mm, work_scale(gray.shape, px_per_mm))
     k = f * px_per_mm
-    mask = None
-    if bubbles_mm is not None and len(bubbles_mm):
-        mask = np.full(small.shape, 255, np.uint8)
-        for x, y in np.asarray(bubbles_mm) * k - 0.5:
-            cv2.circle(mask, (round(x), round(y)), round(bubble_reach_mm * k), 0, -1)
+    mask = print_mask(
+        small,
+        k,
+        bubbles_mm=bubbles_mm,
+        bubble_reach_mm=bubble_reach_mm,
+        fill_diameter_mm=fill_diameter_mm,
+        written_mm=written_mm,
+    )
     keypoints, descriptors = _orb(n_features).detectAndCompute(small, mask)
     if descriptors is None:
         return ReferenceFeatures(np.empty((0, 2)), np.empty((0, 32), np.uint8), small, k, mask)
     xy = np.array([p.pt for p in keypoints], dtype=float)
     return ReferenceFeatures((xy + 0.5) / k, descriptors, small, k, mask)
+
+
+def print_mask(
+    small: np.ndarray,
+    k: float,
+    *,
+    bubbles_mm: np.ndarray | None = None,
+    bubble_reach_mm: float = 3.5,
+    fill_diameter_mm: float | None = None,
+    written_mm: tuple[tuple[float, float, float, float], ...] = (),
+) -> np.ndarray | None:
+    """Mask (M, N) uint8 of the reference ``small`` (at ``k`` px/mm): 255 where only print is.
+
+    None when nothing is masked. See :func:`reference_features` for the arguments.
+    """
+    mask = np.full(small.shape, 255, np.uint8)
+    if bubbles_mm is not None and len(bubbles_mm):
+        for x, y in np.asarray(bubbles_mm) * k - 0.5:
+            cv2.circle(mask, (round(x), round(y)), round(bubble_reach_mm * k), 0, -1)
+    if fill_diameter_mm:
+        fills = _solid_fills(small, fill_diameter_mm * k)
+        reach = max(1, round((bubble_reach_mm - fill_diameter_mm / 2) * k))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+        mask[cv2.dilate(fills, disc) > 0] = 0
+    for x0, y0, x1, y1 in written_mm:
+        cv2.rectangle(mask, (round(x0 * k), round(y0 * k)), (round(x1 * k), round(y1 * k)), 0, -1)
+    quad = find_page_quad(small)
+    if quad is not None and cv2.contourArea(quad.astype(np.float32)) < 0.95 * small.size:
+        # A photo: the table around the sheet is no part of the form.
+        sheet = np.zeros_like(mask)
+        cv2.fillConvexPoly(sheet, np.round(quad).astype(np.int32), 255)
+        mask &= cv2.erode(sheet, np.ones((5, 5), np.uint8))
+    return None if mask.all() else mask
+
+
+def _solid_fills(small: np.ndarray, diameter_px: float) -> np.ndarray:
+    """Mask (M, N) uint8 of solid dark areas about a bubble of ``diameter_px`` across.
+
+    A filled bubble (of the form or of a grid the form leaves out), not print:
+    what a disc of 0.6 of a bubble's diameter fits in (no stroke of text, no
+    outline), at most twice a bubble's area (larger solid print stays).
+    """
+    blur = cv2.GaussianBlur(small, (0, 0), max(0.5, 0.06 * diameter_px))
+    ink, paper = np.percentile(small, (0.5, 90))
+    dark = (blur < paper - 0.35 * (paper - ink)).astype(np.uint8)
+    r = max(1, round(0.3 * diameter_px))
+    opened = cv2.morphologyEx(
+        dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    )
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened)
+    bubble_area = np.pi * (diameter_px / 2) ** 2
+    small_enough = stats[:, cv2.CC_STAT_AREA] <= 2.0 * bubble_area
+    small_enough[0] = False  # the background
+    return np.where(small_enough[labels], 255, 0).astype(np.uint8)
+
+
+_FORM_FEATURES: dict[int, tuple] = {}
+
+
+def form_reference(form: Form) -> ReferenceFeatures | None:
+    """The print features of a reference-image form's reference, worked out once per form."""
+    gray = form.reference_gray
+    if gray is None:
+        return None
+    cached = _FORM_FEATURES.get(id(form))
+    if cached is None or cached[0] is not form:
+        layout = form.layout
+        written = ()
+        if form.signature is not None:
+            (x, y), (w, h) = form.signature.origin, form.signature.size
+            written = ((x, y, x + w, y + h),)
+        features = reference_features(
+            gray,
+            form.registration.dpi / 25.4,
+            bubbles_mm=layout.centers_xy,
+            fill_diameter_mm=float(2 * np.median(layout.radius)),
+            written_mm=written,
+        )
+        cached = _FORM_FEATURES[id(form)] = (form, features)
+    return cached[1]
 
 
 @dataclass(frozen=True)
@@ -99,8 +209,9 @@ def align_on_reference(
     ratio: float = 0.8,
     reprojection_mm: float = 0.4,
     min_inliers: int = 25,
-    min_correlation: float = 0.5,
+    min_correlation: float = 0.25,
     max_stretch: float = 0.005,
+    perspective: bool = False,
 ) -> FeatureFit | str:
     """Fit the form→image homography of ``gray`` on the reference's features.
 
@@ -123,6 +234,9 @@ def align_on_reference(
     max_stretch : float
         Largest difference of scale between the two directions, and shear, a
         scan may have; an affine fit beyond it falls back to the similarity.
+    perspective : bool
+        Fit a homography instead (a photo taken at an angle), by RANSAC over
+        the same matches; the similarity's when it agrees with fewer of them.
 
     Returns
     -------
@@ -130,7 +244,8 @@ def align_on_reference(
     """
     if len(reference.xy_mm) < min_inliers:
         return "the reference image has too few features to align on"
-    small, f = _at_work_scale(gray, px_per_mm_guess)
+    work = reference.image_px_per_mm
+    small, f = _at_work_scale(gray, px_per_mm_guess, work)
     keypoints, descriptors = _orb(n_features).detectAndCompute(small, None)
     if descriptors is None or len(keypoints) < min_inliers:
         return "too few features on the page to align it on the reference image"
@@ -141,7 +256,7 @@ def align_on_reference(
         return f"only {len(good)} features match the reference image: not this form?"
     src = reference.xy_mm[[m.queryIdx for m in good]]
     dst = np.array([keypoints[m.trainIdx].pt for m in good], dtype=float)
-    threshold = reprojection_mm * WORK_PX_PER_MM
+    threshold = reprojection_mm * work
     # A scan is turned, shifted and scaled: a similarity, robust to wrong matches ...
     sim, mask = cv2.estimateAffinePartial2D(
         src.astype(np.float32),
@@ -165,7 +280,11 @@ def align_on_reference(
         # fit wander; the similarity is then the safer map.
         coef = np.vstack([sim[:, :2].T, sim[:, 2]])
     mm_to_scan = np.vstack([coef.T, [0.0, 0.0, 1.0]])
-    resid = a @ coef - dst[inl]
+    if perspective:
+        h, hmask = cv2.findHomography(src, dst, cv2.RANSAC, threshold, maxIters=4000)
+        if h is not None and hmask.sum() >= inl.sum():
+            mm_to_scan, inl = h / h[2, 2], hmask.ravel().astype(bool)
+    resid = apply_transform(mm_to_scan, src[inl]) - dst[inl]
     residual_px = float(np.sqrt((resid**2).sum(axis=1).mean()))
     mm_to_ref = mm_to_px(reference.image_px_per_mm)
     correlation = _correlation(reference, small, mm_to_scan @ np.linalg.inv(mm_to_ref))
@@ -178,7 +297,7 @@ def align_on_reference(
         matrix=np.linalg.inv(_scaling(f)) @ mm_to_scan,
         inliers=int(inl.sum()),
         matches=len(good),
-        residual_mm=residual_px / WORK_PX_PER_MM,
+        residual_mm=residual_px / work,
         correlation=correlation,
     )
 
@@ -194,9 +313,9 @@ def _nearly_similar(linear: np.ndarray, max_stretch: float) -> bool:
 def _correlation(reference: ReferenceFeatures, scan: np.ndarray, ref_to_scan: np.ndarray) -> float:
     """Correlation of the reference image with the scan brought onto it, outside the bubbles."""
     h, w = reference.image.shape
-    back = cv2.warpAffine(
+    back = cv2.warpPerspective(
         scan,
-        ref_to_scan[:2],
+        ref_to_scan,
         (w, h),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT,

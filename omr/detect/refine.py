@@ -12,6 +12,7 @@ neighbours' outlines; a fit further off stays off, and the proof
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from omr.detect.proof import form_pitches, outline_levels
@@ -69,14 +70,26 @@ def refine_on_outlines(
         return matrix
     src_xy, dst_xy = np.concatenate(src), np.concatenate(dst)
     w = np.sqrt(np.concatenate(weights))
+    projective = bool(np.any(matrix[2, :2] != 0))
+    refined = None
     if len(src) >= 2 and _spread(src_xy) > 0.1 * min(form.page.width, form.page.height):
-        a = np.column_stack([src_xy, np.ones(len(src_xy))]) * w[:, None]
-        coef, *_ = np.linalg.lstsq(a, dst_xy * w[:, None], rcond=None)
-        refined = np.vstack([coef.T, [0.0, 0.0, 1.0]])
-    else:  # one part, or all in a line: a shift only
+        if projective and len(src) >= 4:
+            # A photo's perspective: a homography through every part's correction,
+            # each part by as many points as the others.
+            even = [np.linspace(0, len(p) - 1, 16).round().astype(int) for p in src]
+            offsets = np.cumsum([0] + [len(p) for p in src[:-1]])
+            pick = np.concatenate([o + e for o, e in zip(offsets, even, strict=True)])
+            h, _ = cv2.findHomography(src_xy[pick], dst_xy[pick], 0)
+            refined = None if h is None else h / h[2, 2]
+        else:
+            a = np.column_stack([src_xy, np.ones(len(src_xy))]) * w[:, None]
+            coef, *_ = np.linalg.lstsq(a, dst_xy * w[:, None], rcond=None)
+            refined = np.vstack([coef.T, [0.0, 0.0, 1.0]])
+    if refined is None:  # one part, or all in a line: a shift only
         moved = (dst_xy - apply_transform(matrix, src_xy)) * w[:, None] ** 2
-        refined = matrix.copy()
-        refined[:2, 2] += moved.sum(axis=0) / (w**2).sum()
+        shift = np.eye(3)
+        shift[:2, 2] = moved.sum(axis=0) / (w**2).sum()
+        refined = shift @ matrix
     before, _ = outline_levels(gray, matrix, xy, ax, rect, paper=paper, ink=ink)
     after, _ = outline_levels(gray, refined, xy, ax, rect, paper=paper, ink=ink)
     return refined if np.median(after) > np.median(before) else matrix

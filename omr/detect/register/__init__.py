@@ -102,18 +102,9 @@ def register_page(
     if isinstance(reg, ReferenceImage):
         if reference is None:
             raise ValueError("a reference-image form needs the reference's features")
-        fit = align_on_reference(gray, reference, px_per_mm_guess=scale0)
-        if isinstance(fit, str):
-            return RegistrationFailed("marks-not-found", fit)
-        if fit.residual_mm > max_residual_mm:
-            return RegistrationFailed(
-                "registration-weak",
-                f"the page matches its reference loosely ({fit.residual_mm:.2f} mm)",
-            )
-        # Features of the whole sheet repeat (letters beside bubbles, rules):
-        # each field's own printed outlines say where it really is.
-        matrix = refine_on_outlines(gray, fit.matrix, form, paper=paper, ink=darkest)
-        fitted = (1.0, matrix, fit.inliers, fit.residual_mm, darkest, np.inf)
+        fitted = _fit_reference(gray, form, reference, scale0, paper, darkest, max_residual_mm)
+        if isinstance(fitted, RegistrationFailed):
+            return fitted
     else:
         if isinstance(reg, TimingTrack):
             fitted = fit_track(gray, small, f, form, scale0, search_mm, paper, darkest)
@@ -137,6 +128,16 @@ def register_page(
             "registration-weak", "the marks found lie too close to a line to fix the page"
         )
     proof = prove_fit(gray, matrix, form, paper=paper, ink=darkest)
+    if not proof.ok and isinstance(reg, ReferenceImage):
+        # A photo at an angle: the same matches, fitted with its perspective.
+        again = _fit_reference(
+            gray, form, reference, scale0, paper, darkest, max_residual_mm, perspective=True
+        )
+        if not isinstance(again, RegistrationFailed):
+            tilted = prove_fit(gray, again[1], form, paper=paper, ink=darkest)
+            if tilted.ok:
+                fitted, proof = again, tilted
+                _, matrix, n_found, residual_mm, ink, spread = fitted
     if not proof.ok:
         problem = unproven(
             gray,
@@ -163,3 +164,29 @@ def register_page(
         ink=ink,
         proof=proof.summary(),
     )
+
+
+def _fit_reference(
+    gray: np.ndarray,
+    form: Form,
+    reference: ReferenceFeatures,
+    scale0: float,
+    paper: float,
+    darkest: float,
+    max_residual_mm: float,
+    *,
+    perspective: bool = False,
+) -> tuple | RegistrationFailed:
+    """The reference image's feature fit, brought onto each field's printed outlines."""
+    fit = align_on_reference(gray, reference, px_per_mm_guess=scale0, perspective=perspective)
+    if isinstance(fit, str):
+        return RegistrationFailed("marks-not-found", fit)
+    if fit.residual_mm > max_residual_mm:
+        return RegistrationFailed(
+            "registration-weak",
+            f"the page matches its reference loosely ({fit.residual_mm:.2f} mm)",
+        )
+    # Features of the whole sheet repeat (letters beside bubbles, rules):
+    # each field's own printed outlines say where it really is.
+    matrix = refine_on_outlines(gray, fit.matrix, form, paper=paper, ink=darkest)
+    return 1.0, matrix, fit.inliers, fit.residual_mm, darkest, np.inf
