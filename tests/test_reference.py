@@ -1,4 +1,4 @@
-"""Reference-image registration rests on the print only, and takes small sheets and tilted photos."""
+"""Reference-image fits rest on the print only, and take small sheets and tilted photos."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def _filled(clean: np.ndarray, form: Form) -> np.ndarray:
     layout = form.layout
     for f in layout.fields.values():
         for row in f.index[::2]:
-            x, y = layout.centers_xy[row[len(row) // 2]] * k
-            cv2.ellipse(out, (round(x), round(y)), (round(2.4 * k), round(1.7 * k)), 0, 0, 360, 60, -1)
+            x, y = np.round(layout.centers_xy[row[len(row) // 2]] * k).astype(int)
+            axes = (round(2.4 * k), round(1.7 * k))
+            cv2.ellipse(out, (int(x), int(y)), axes, 0, 0, 360, 60, -1)
     for x, y in LEFT_OUT:
         cv2.circle(out, (round(x * k), round(y * k)), round(1.8 * k), 50, -1)
     rng = np.random.default_rng(4)
