@@ -97,3 +97,33 @@ def test_a_page_photographed_at_an_angle_is_fitted_with_its_perspective(tmp_path
     truth = apply_transform(hom, xy)
     err = np.linalg.norm(apply_transform(reg.matrix, form.layout.centers_xy) - truth, axis=1)
     assert err.max() / (150 / 25.4) < 0.3
+
+
+def test_a_page_whose_bubbles_were_printed_off_its_text_fails_the_print_check(tmp_path):
+    """Fitted on its bubbles, the text lies off; fitted on its text, the bubbles do."""
+    import copy
+
+    from omr.detect.proof import form_pitches
+    from omr.detect.reference import print_in_register
+
+    form = _form(tmp_path, reference_image(Form.model_validate(design("plain-a5"))), "clean")
+    limit = 0.25 * min(form_pitches(form).values())
+    features = form_reference(form)
+    data = copy.deepcopy(design("plain-a5"))
+    first, second = form.layout.fields["quiz"].index[0, :2]
+    dx = 0.5 * float(form.layout.centers_xy[second, 0] - form.layout.centers_xy[first, 0])
+    for spec in (data["group"], data["identity"]["student_number"], data["answer_blocks"]["quiz"]):
+        spec["first"] = [spec["first"][0] + dx, spec["first"][1]]
+        spec["last"] = [spec["last"][0] + dx, spec["last"][1]]
+    shifted = Form.model_validate({**data, "name": "plain-a5-shifted"})
+    page = render_blank(shifted, dpi=150)
+    h, w = page.shape
+    on_text = np.array([[w / form.page.width, 0, -0.5], [0, h / form.page.height, -0.5], [0, 0, 1]])
+    on_bubbles = on_text @ np.array([[1, 0, dx], [0, 1, 0], [0, 0, 1.0]])
+    assert print_in_register(render_blank(form, dpi=150), on_text, features, limit_mm=limit).ok
+    for matrix in (on_text, on_bubbles):
+        check = print_in_register(page, matrix, features, limit_mm=limit)
+        assert not check.ok, check.summary()
+        assert check.offsets_mm.max() > 0.8 * dx
+    reg = register(page, form)
+    assert not reg and reg.reason == "registration-weak", reg

@@ -328,3 +328,79 @@ def _correlation(reference: ReferenceFeatures, scan: np.ndarray, ref_to_scan: np
     b -= b.mean()
     denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / denom) if denom > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class PrintCheck:
+    """Whether the whole print lies where one map puts it: per tile of the reference
+    with print on it, how far (mm) the page's print there is from where the fit puts it."""
+
+    ok: bool
+    offsets_mm: np.ndarray  # (T,) of the tiles that could tell
+    off_tiles: int
+    limit_mm: float
+
+    def summary(self) -> str:
+        worst = float(self.offsets_mm.max()) if len(self.offsets_mm) else 0.0
+        return (
+            f"{self.off_tiles} of {len(self.offsets_mm)} parts of the print lie more than "
+            f"{self.limit_mm:.1f} mm off (up to {worst:.1f} mm)"
+        )
+
+
+def print_in_register(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    reference: ReferenceFeatures,
+    *,
+    limit_mm: float,
+    tile_mm: float = 24.0,
+    min_response: float = 0.15,
+    max_off_share: float = 0.1,
+) -> PrintCheck:
+    """Whether the print of ``gray`` lies, all of it, where ``matrix`` (form mm → px) puts it.
+
+    A page printed off register (its bubble fields shifted against its text,
+    a sister form's page) has two prints, each matching the reference under
+    its own map; the fit follows one, the other shows off by the shift. Each
+    tile of about ``tile_mm`` of the reference with print on it (bubbles and
+    what changes from sheet to sheet masked) is compared with the page brought
+    onto it (phase correlation, peaks below ``min_response`` tell nothing):
+    more than ``max_off_share`` of the telling tiles (and at least two) off by
+    more than ``limit_mm`` fail.
+    """
+    k = reference.image_px_per_mm
+    h, w = reference.image.shape
+    to_ref = mm_to_px(k)
+    back = cv2.warpPerspective(
+        gray,
+        matrix @ np.linalg.inv(to_ref),
+        (w, h),
+        flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+    keep = np.ones((h, w), bool) if reference.mask is None else reference.mask > 0
+    ref = reference.image
+    ink, paper = np.percentile(ref, (0.5, 90))
+    printed = (ref < paper - 0.5 * (paper - ink)) & keep
+    t = max(32, int(round(tile_mm * k / 2)) * 2)
+    window = cv2.createHanningWindow((t, t), cv2.CV_32F)
+    offsets = []
+    for y in range(0, h - t + 1, t * 3 // 4):
+        for x in range(0, w - t + 1, t * 3 // 4):
+            sl = np.s_[y : y + t, x : x + t]
+            m = keep[sl]
+            if m.mean() < 0.5 or printed[sl].mean() < 0.01:
+                continue
+            a = ref[sl].astype(np.float32)
+            b = back[sl].astype(np.float32)
+            a[~m] = a[m].mean()
+            b[~m] = b[m].mean()
+            (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+            if response >= min_response:
+                offsets.append(np.hypot(dx, dy) / k)
+    off = np.asarray(offsets)
+    n_off = int((off > limit_mm).sum())
+    ok = not (n_off >= 2 and n_off > max_off_share * len(off))
+    return PrintCheck(ok, off, n_off, limit_mm)
