@@ -324,6 +324,20 @@ class InkModel(Strict):
     min_density: float = Field(
         0.1, gt=0, description="marks lighter than this inside the bubble: medium unknown"
     )
+    grey_density_min: float = Field(
+        1.0,
+        gt=0,
+        description="on a grey scan, a mark at least this dense (absorbance) and smooth is a pen",
+    )
+    grey_texture_max: float = Field(
+        0.12, gt=0, description="and its grain below this (graphite keeps its grain)"
+    )
+    grey_sheet_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="when at least this share of a grey sheet's marks are (a sheet in marker)",
+    )
 
 
 class Calibration(Strict):

@@ -4,8 +4,11 @@ Graphite is neutral grey: it absorbs red, green and blue light alike, and its
 grain makes a fill uneven. Dye inks absorb unevenly (blue ballpoint takes red
 and green, red ink takes green and blue), so their absorbance has a colour;
 black ballpoint and gel are denser and smoother than graphite, often with a
-blue-violet cast. Grey and 1-bit scans carry no colour: there the medium is
-``unknown``, never guessed.
+blue-violet cast. Grey scans carry no colour, but a felt-tip marker or a gel
+pen still shows what it leaves: a fill far denser than graphite and smooth,
+without graphite's grain (:func:`classify_grey`); such a mark is ``ink``,
+every other mark ``unknown`` (a grey scan cannot prove pencil). 1-bit scans
+keep neither density nor grain: there every mark is ``unknown``.
 
 Absorbance per channel is ``-log10(I / paper)``, so the paper's own tint and
 the scanner's gains cancel out. A pen's colour scales with how much of it
@@ -274,6 +277,42 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
         dense(light, model.outlier_smooth_ratio * float(np.median(colour.texture[light]))),
     )
     return np.maximum(colour_score, density_score)
+
+
+def grey_colour(gray: np.ndarray, matrix: np.ndarray, points_mm: np.ndarray) -> MarkColour:
+    """Density and grain of marks on a grey page (saturation 0): :func:`mark_colour` on it."""
+    rgb = np.repeat(gray[..., None], 3, axis=-1)
+    paper = np.percentile(gray[::8, ::8], 90)
+    return mark_colour(rgb, matrix, points_mm, paper_rgb=np.full(3, paper))
+
+
+def classify_grey(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:
+    """Medium (``ink`` or ``unknown``) and an ink score of each mark of one grey sheet.
+
+    - **a sheet in marker**: at least ``grey_sheet_share`` of its marks (and
+      ``sheet_min_marks``) are at least ``grey_density_min`` dense with grain
+      below ``grey_texture_max`` (solid and smooth: a felt-tip marker, a gel
+      pen); those marks are ink. One dense, smooth pencil mark does not make a
+      sheet in marker: heavy 2B reaches that density, and smooth, here and there;
+    - **unlike the sheet's own pencil** (:func:`sheet_outliers`, its density
+      test: no colour here): a few pen marks among pencil.
+
+    Measured on simulated grey scans (see the README's figures): no pencil sheet
+    flagged of 73 (18 of the pen models' pencil, 55 of the stress profile's),
+    8 of 10 sheets in black pens; open-mcr's real grey pencil scans show grain
+    0.53-0.8, none flagged.
+    """
+    black = np.where(
+        colour.texture <= model.grey_texture_max, colour.density / model.grey_density_min, 0.0
+    )
+    n = len(black)
+    solid = black >= 1.0
+    in_marker = n >= model.sheet_min_marks and solid.mean() >= model.grey_sheet_share
+    sheet = np.where(in_marker, black, np.minimum(black, 0.99))  # alone: short of the threshold
+    score = np.maximum(sheet, sheet_outliers(colour, model))
+    medium = np.where(score >= 1.0, INK, UNKNOWN)
+    medium = np.where(colour.density < model.min_density, UNKNOWN, medium)
+    return medium, score
 
 
 def paper_colour(rgb: np.ndarray) -> np.ndarray:

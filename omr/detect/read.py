@@ -23,7 +23,9 @@ from omr.detect.measure import (
 )
 from omr.detect.medium import (
     UNKNOWN,
+    classify_grey,
     classify_media,
+    grey_colour,
     is_colour,
     mark_colour,
     neutralise,
@@ -131,8 +133,12 @@ def straighten_colour(colour: np.ndarray, straighten) -> np.ndarray:
     return np.dstack([straighten(np.ascontiguousarray(colour[..., c])) for c in range(3)])
 
 
-def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
-    """Medium (pencil, ink, unknown) of every marked or doubtful bubble, with its numbers."""
+def mark_media(colour, matrix, inside, fields, form: Form, ink_model, gray=None) -> dict:
+    """Medium (pencil, ink, unknown) of every marked or doubtful bubble, with its numbers.
+
+    Without colour, the grey page ``gray`` (when given) still tells a marker
+    or gel pen by its density and smoothness (:func:`classify_grey`).
+    """
     layout = form.layout
     found = []
     for name, f in layout.fields.items():
@@ -145,15 +151,19 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model) -> dict:
     out = {"colour": has_colour, "marks": []}
     if not found:
         return out
-    if not has_colour:
+    if not has_colour and gray is None:
         out["marks"] = [
             {"field": n, "item": i, "option": o, "medium": UNKNOWN} for n, i, o, _ in found
         ]
         return out
     idx = np.array([b for *_, b in found])
-    evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
-    medium, score = classify_media(evidence, ink_model)
-    evidence = neutralise(evidence, ink_model)
+    if has_colour:
+        evidence = mark_colour(colour, matrix, inside[idx], paper_rgb=paper_colour(colour))
+        medium, score = classify_media(evidence, ink_model)
+        evidence = neutralise(evidence, ink_model)
+    else:
+        evidence = grey_colour(gray, matrix, inside[idx])
+        medium, score = classify_grey(evidence, ink_model)
     for k, (n, i, o, _) in enumerate(found):
         out["marks"].append(
             {
@@ -322,7 +332,10 @@ def read_page(
         usable = colour if (colour is not None and not bilevel) else None
         if too_compressed:
             usable = None
-        media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink)
+        # Without colour, a grey page still shows a marker's solid fill; not a 1-bit
+        # one (no grain left), a photo (its light evened out) or a JPEG too compressed.
+        grey = gray if usable is None and not (bilevel or photo or too_compressed) else None
+        media = mark_media(usable, reg.matrix, inside, fields, form, calibration.ink, gray=grey)
         if too_compressed and colour is not None:
             media["why"] = (
                 f"JPEG quality about {jpeg_quality}: too compressed to tell ink by colour"
