@@ -325,7 +325,7 @@ class InkModel(Strict):
         0.1, gt=0, description="marks lighter than this inside the bubble: medium unknown"
     )
     grey_density_min: float = Field(
-        1.0,
+        1.1,
         gt=0,
         description="on a grey scan, a mark at least this dense (absorbance) and smooth is a pen",
     )
