@@ -55,7 +55,7 @@ POSTED_FILES = (
     "objections.csv",
     "report.html",
 )
-REVIEW_COLUMNS = ["sheet", "course", "status", "detail"]
+REVIEW_COLUMNS = ["sheet", "course", "status", "reason", "detail"]
 NO_SHEET = "no-sheet"  # a roster candidate whom no sheet names
 LETTERS_FILE = "letters.csv"  # letter grids (names): only with the exam's export_letters
 FLAGGED_COLUMNS = ["sheet", "status", "flags", "detail"]
@@ -165,17 +165,29 @@ def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) ->
         elif row.status.startswith("review:open-ended"):
             course = blocks[row.course]
             detail = "; ".join(
-                f"{oe.field}: read {read.fields[oe.field].text()} of at most {oe.points:g}"
+                _("{field}: read {text} of at most {points}").format(
+                    field=oe.field, text=read.fields[oe.field].text(), points=f"{oe.points:g}"
+                )
                 for oe in course.open_ended
             )
         elif course_level:
             detail = "; ".join(
-                f"q{n} ({i.reason}): marked {i.value or 'none'}, unsure {i.unsure}"
+                _("q{n} ({reason}): marked {marked}, unsure {unsure}").format(
+                    n=n, reason=i.reason, marked=i.value or _("none"), unsure=i.unsure
+                )
                 for n, i in unsure
             )
         else:
             detail = "; ".join(p for p in (row.note, _sheet_detail(read)) if p)
-        out.append({"sheet": row.sheet, "course": key[1], "status": row.status, "detail": detail})
+        out.append(
+            {
+                "sheet": row.sheet,
+                "course": key[1],
+                "status": row.status,
+                "reason": reason_text(row.status),
+                "detail": detail,
+            }
+        )
     return out
 
 
@@ -207,6 +219,10 @@ def flagged_rows(rows: list[CourseResult]) -> list[dict]:
     return out
 
 
+#: A field's state as a person reads it (the review detail).
+ITEM_STATES = {"unsure": N_("unsure"), "multiple": N_("several marked"), "one": N_("marked")}
+
+
 def _sheet_detail(read: SheetRead) -> str:
     """Which fields of the sheet are not read with certainty (never a letter grid's)."""
     parts = []
@@ -221,9 +237,13 @@ def _sheet_detail(read: SheetRead) -> str:
             if state in {ItemState.unsure, ItemState.multiple} or (
                 field.kind == "box" and state == ItemState.one
             ):
-                parts.append(f"{name}: {state}")
+                parts.append(f"{name}: {_(ITEM_STATES.get(state, state))}")
         elif bad:
-            parts.append(f"{name}: position(s) {', '.join(map(str, bad))} not one clear mark")
+            parts.append(
+                _("{name}: position(s) {positions} not one clear mark").format(
+                    name=name, positions=", ".join(map(str, bad))
+                )
+            )
     return "; ".join(parts)
 
 
@@ -498,7 +518,7 @@ def workbook_tables(
         Table(
             _("Review"),
             REVIEW_SHEET,
-            [{**r, "reason": reason_text(r["status"])} for r in review],
+            review,
         )
     )
     tables.append(

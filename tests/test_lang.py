@@ -99,3 +99,29 @@ def test_objection_answer_in_both_languages(lang, words):
     text = " ".join(_pdf_text(answer_pdf(page, lang=lang)).split())
     for word in words:
         assert word in text, (word, text)
+
+
+def test_review_detail_reads_in_the_active_language():
+    from dataclasses import replace
+
+    from records import make_read
+    from test_checks import _exam
+
+    from omr.export import review_rows
+    from omr.records import ItemRead, ItemState
+    from omr.score.checks import score_session
+
+    exam = _exam()  # two booklets, course C1 on course1, 20 questions
+    read = make_read(answers="ABCDE" * 4)
+    items = list(read.fields["course1"].items)
+    items[6] = ItemRead("", ItemState.unsure, 0.0, "A", "faint")
+    read.fields["course1"] = replace(read.fields["course1"], items=tuple(items))
+    rows = score_session([read], exam)
+    (english,) = review_rows([read], rows, exam)
+    assert english["detail"] == "q7 (faint): marked none, unsure A"
+    assert english["reason"] == "a question's only mark is faint"
+    with activate("tr"):
+        (turkish,) = review_rows([read], rows, exam)
+    assert turkish["detail"] == "7. soru (faint): işaretli yok, belirsiz A"
+    assert turkish["reason"] == "sorunun tek işareti soluk"
+    assert turkish["status"] == "review:faint"  # the code stays
