@@ -193,9 +193,11 @@ def _from_ends(data, *, a: str, n_a, b: str | None, n_b, a_across: bool):
 
 def _unit(v) -> tuple[float, float] | None:
     """``v`` scaled to length 1, or None when it is not a non-zero pair of numbers."""
+    if not isinstance(v, list | tuple) or len(v) != 2:
+        return None
     try:
         x, y = float(v[0]), float(v[1])
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError):
         return None
     n = float(np.hypot(x, y))
     return (x / n, y / n) if n > 0 else None
@@ -396,7 +398,7 @@ class AnswerBlock(_Spaced):
                     across_step = (0.0, (ly - oy - fy) / rows)
                     data["question_step"] = across_step if across else ((lx - ox - fx) / rows, 0.0)
                     data["option_step"] = (offsets[1][0], offsets[1][1])
-                except (TypeError, ValueError, IndexError):
+                except (TypeError, ValueError, IndexError, KeyError):
                     pass  # refused with its key path
         return data
 

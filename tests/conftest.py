@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from hypothesis import settings
 
 from omr.forms import Form, find_form
 from omr.render import render_form_pdf
+
+# Property tests draw the same examples on every run, so a CI run is repeatable; to explore
+# further, run them with HYPOTHESIS_PROFILE=explore (random draws, more examples).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def pytest_addoption(parser):

@@ -142,6 +142,7 @@ def broken_definition(draw) -> tuple[str, object]:
 
 @given(broken_definition())
 @FUZZ
+@example(("form", {"name": "x", "group": {"options": ["A", "B"], "option_step": {}}}))
 def test_broken_exam_and_form_files_are_refused_with_their_problems(case):
     kind, data = case
     with tempfile.TemporaryDirectory() as folder:
