@@ -302,8 +302,8 @@ def items_frame(analyses: list[CourseAnalysis]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> list[CourseResult]:
-    """Roster candidates whom no sheet names: one ``no-sheet`` row per course each.
+def unnamed_candidates(reads: list[SheetRead], roster: Roster | None) -> list[Candidate]:
+    """Roster candidates whom no sheet names, in roster order.
 
     A sheet names a candidate when its student number or national ID (as read,
     or as a person decided) finds them on the roster. A candidate whose sheet is
@@ -324,6 +324,12 @@ def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> 
     everyone: dict[int, Candidate] = {}
     for c in [*roster.by_student.values(), *roster.by_national_id.values()]:
         everyone.setdefault(id(c), c)
+    return [c for key, c in everyone.items() if key not in named]
+
+
+def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> list[CourseResult]:
+    """Roster candidates whom no sheet names (:func:`unnamed_candidates`): one
+    ``no-sheet`` row per course each."""
     return [
         CourseResult(
             sheet="",
@@ -335,8 +341,7 @@ def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> 
             score=None,
             responses=(),
         )
-        for c in everyone.values()
-        if id(c) not in named
+        for c in unnamed_candidates(reads, roster)
         for course in exam.courses
     ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omr.export import NO_SHEET, letters_text, write_csv, write_internal_xlsx
+from omr.export import NO_SHEET, letters_text, unnamed_candidates, write_csv, write_internal_xlsx
 from omr.records import SheetRead
 from omr.score.identity import Roster
 from omr.score.scoring import CourseResult
@@ -89,25 +89,18 @@ def internal_rows(
                 "score_rounded": int(s.score + 0.5) if s else "",
             }
         )
-    if roster is not None:
-        seen = {id(c) for c in (roster.find(r["student_id"], r["national_id"]) for r in out) if c}
-        everyone = {
-            id(c): c for c in [*roster.by_student.values(), *roster.by_national_id.values()]
-        }
-        for key, c in everyone.items():
-            if key in seen:
-                continue
-            row = dict.fromkeys(INTERNAL_COLUMNS, "")
-            row.update(
-                student_id=c.student_number,
-                national_id=c.national_id,
-                name=c.name,
-                hall=c.hall,
-                seat=c.seat,
-                on_roster="yes",
-                status=NO_SHEET,
-            )
-            out.append(row)
+    for c in unnamed_candidates(reads, roster):
+        row = dict.fromkeys(INTERNAL_COLUMNS, "")
+        row.update(
+            student_id=c.student_number,
+            national_id=c.national_id,
+            name=c.name,
+            hall=c.hall,
+            seat=c.seat,
+            on_roster="yes",
+            status=NO_SHEET,
+        )
+        out.append(row)
     return out
 
 
