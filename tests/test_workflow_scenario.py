@@ -59,7 +59,7 @@ def test_a_session_acted_on_end_to_end(tmp_path):
     a, b = scored[0], scored[1]
     plant(out, a, "course1", 0, unsure())
     plant(out, b, "course2", 4, unsure("A", "C", "erasure-or-answer"))
-    omr("report", out)
+    assert "scored with key v1 (" in omr("report", out).output
     queue = omr("review", "list", out).output
     assert f"{a} TUR101" in queue and f"{b} ATA101" in queue
 
@@ -142,6 +142,8 @@ def test_a_session_acted_on_end_to_end(tmp_path):
     ]
     assert all(e["why"] and e["at"] for e in log)
 
-    # a rerun of report keeps it all
-    omr("report", out)
+    # a rerun of report keeps it all, and says which key it scored with
+    rerun = omr("report", out)
     assert results(out) == now
+    assert "scored with key v3 (" in rerun.output and "hoca: objection 1: D right)" in rerun.output
+    assert '"key_version": 3' in omr("report", out, "--json").output

@@ -242,6 +242,10 @@ def _print_summary(summary, head: str) -> None:
             f"read {summary.read_now} page(s) in {summary.seconds:.1f} s "
             f"({summary.sheets_per_second:.1f} sheets/s)"
         )
+    key = _key_in_force(summary.out_dir)
+    if key is not None:
+        when = key.at[:16].replace("T", " ")
+        say(f"scored with key v{key.version} ({when}, {key.by}: {key.why})")
     say(f"results: {summary.out_dir / 'results.csv'}")
     if summary.without_colour:
         say(
@@ -258,6 +262,19 @@ def _print_summary(summary, head: str) -> None:
         )
     if summary.review:
         say(f"{summary.review} sheet(s) need a person: {summary.out_dir / 'review.csv'}")
+
+
+def _key_in_force(out: Path):
+    """The key version the results in ``out`` were scored with (None before any scoring)."""
+    from omr.store import STORE_NAME, Store
+    from omr.workflow.keys import versions
+
+    path = out / STORE_NAME
+    if not path.is_file():
+        return None
+    with Store(path) as store:
+        found = versions(store)
+    return found[-1] if found else None
 
 
 def _print_json(command: str, summary, **extra) -> None:
@@ -277,6 +294,7 @@ def _print_json(command: str, summary, **extra) -> None:
         "seconds": round(summary.seconds, 3),
         "without_colour": summary.without_colour,
         "notes": list(summary.notes),
+        "key_version": key.version if (key := _key_in_force(out)) else None,
         "files": {name: str(out / name) for name in POSTED_FILES if (out / name).is_file()},
         "exit_status": int(status),
         **extra,
