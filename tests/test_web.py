@@ -131,13 +131,14 @@ def test_a_decision_goes_through_the_workflow_and_moves_to_the_next_sheet(out, b
     assert "stack.pdf:2: TUR101 q1: ?B -&gt; B (incelemeden çıktı)" in shown
     lines = audit(out)
     assert [(a["by"], a["command"], a["target"], a["before"], a["after"]) for a in lines] == [
-        ("ayse", "omr review set", "stack.pdf:2 TUR101 q1", "?B", "B")
+        ("ayse", "omr serve: review set", "stack.pdf:2 TUR101 q1", "?B", "B")
     ]
     assert "stack.pdf:2" not in omr("review", "list", out).output
     # the CLI doing the same on a copy of the session gives the same results
     twin = copy_session(base, tmp_path / "twin")
     result = omr("review", "set", twin, "stack.pdf:2", "TUR101:1", "B", "--by", "a", "--why", "b")
     assert result.exit_code == 0, result.output
+    assert [a["command"] for a in audit(twin)] == ["omr review set"]  # the channel is recorded
     assert result_rows(twin) == result_rows(out)
 
 

@@ -259,15 +259,15 @@ def test_a_person_clears_a_sheet_answers_an_objection_and_cancels_an_item(served
     history = omr("key", "history", out).output.splitlines()
     assert [line.split("  ")[2:4] for line in history] == [
         ["exam.yaml", "omr run"],
-        ["hoca", "omr objection decide 1"],
-        ["hoca", "omr key cancel"],
+        ["hoca", "omr serve: objection decide 1"],
+        ["hoca", "omr serve: key cancel"],
     ]
     assert [(a["by"], a["command"], a["target"]) for a in audit(out)] == [
-        ("ayse", "omr review set", "stack.pdf:2 TUR101 q1"),
-        ("ofis", "omr objection add", "objection 1"),
-        ("hoca", "omr objection decide 1", "key TUR101 item 7"),
-        ("hoca", "omr objection decide 1", "objection 1"),
-        ("hoca", "omr key cancel", "key TUR101 item 3"),
+        ("ayse", "omr serve: review set", "stack.pdf:2 TUR101 q1"),
+        ("ofis", "omr serve: objection add", "objection 1"),
+        ("hoca", "omr serve: objection decide 1", "key TUR101 item 7"),
+        ("hoca", "omr serve: objection decide 1", "objection 1"),
+        ("hoca", "omr serve: key cancel", "key TUR101 item 3"),
     ]
     diff = omr("key", "diff", out).output
     applied = sorted(

@@ -29,6 +29,7 @@ from starlette.templating import Jinja2Templates
 from omr.web import security
 from omr.web.data import SessionDesk
 from omr.web.text import DEFAULT_LANG, LANGS, translate
+from omr.workflow.audit import acting_from
 
 HERE = Path(__file__).parent
 FLASHES_KEPT = 200
@@ -113,7 +114,7 @@ class Desk:
         """Run one workflow act in a worker thread, one act at a time."""
 
         def locked():
-            with self.sd.acts:
+            with self.sd.acts, acting_from("omr serve"):
                 return fn(*args, **kwargs)
 
         return await run_in_threadpool(locked)

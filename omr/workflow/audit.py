@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from omr.errors import BadArgument
@@ -21,6 +24,29 @@ class AuditEntry:
     before: str
     after: str
     why: str
+
+
+# Where an act comes from. The command line records its own command ("omr review set");
+# the review desk runs the same acts, recorded as "omr serve: review set".
+_channel: ContextVar[str | None] = ContextVar("omr_audit_channel", default=None)
+
+
+@contextlib.contextmanager
+def acting_from(channel: str) -> Iterator[None]:
+    """Record every act in this block as made through ``channel`` (e.g. ``"omr serve"``)."""
+    token = _channel.set(channel)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
+def command_name(command: str) -> str:
+    """``command`` as the audit log and key history show it, naming the channel if not the CLI."""
+    channel = _channel.get()
+    if channel is None:
+        return command
+    return f"{channel}: {command.removeprefix('omr ')}"
 
 
 def now() -> str:
@@ -46,7 +72,7 @@ def record(
         "audit",
         at=now(),
         by=by,
-        command=command,
+        command=command_name(command),
         target=target,
         before=before,
         after=after,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from omr.errors import BadArgument
 from omr.exam import NO_GROUP, Course, Exam, parse_key
 from omr.store import Store
-from omr.workflow.audit import now, record
+from omr.workflow.audit import command_name, now, record
 
 KeySet = dict[str, dict[str, list[str]]]
 YAML_SEEN = "exam_keys"  # meta: the keys exam.yaml held when last taken in
@@ -67,7 +67,13 @@ def add_version(store: Store, keys: KeySet, *, by: str, command: str, why: str) 
     row = store.db.execute("SELECT MAX(version) FROM key_versions").fetchone()
     number = (row[0] or 0) + 1
     store.append(
-        "key_versions", version=number, at=now(), by=by, command=command, why=why, keys=_dump(keys)
+        "key_versions",
+        version=number,
+        at=now(),
+        by=by,
+        command=command_name(command),
+        why=why,
+        keys=_dump(keys),
     )
     return number
 
