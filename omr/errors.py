@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     invalid_form = 4
     invalid_calibration = 5
     invalid_exam = 6
+    busy = 7
     silent_errors = 8
     review_needed = 10
     ctrl_c = 130

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import os
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from omr.atomic import Staged, write_atomic
 from omr.exam import Course, Exam
 from omr.excel import Column, Table, write_workbook
 from omr.forms import Form, Identity
@@ -70,30 +69,9 @@ OBJECTION_COLUMNS = [
 ]
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the file into place; no partial file on failure."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        Path(tmp).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; exports are ordinary files
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
-    """Write ``rows`` to ``path`` atomically (UTF-8, header first; no cell a formula)."""
+def csv_writer(columns: list[str], rows: Iterable[dict]) -> Callable[[Path], None]:
+    """A function writing ``rows`` as CSV to the path it is given (UTF-8, header first; no
+    cell a formula), for :func:`omr.atomic.write_atomic` or :class:`omr.atomic.Staged`."""
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as fh:
@@ -101,7 +79,13 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
             writer.writeheader()
             writer.writerows(csv_row(r) for r in rows)
 
-    _atomic(path, write)
+    return write
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict], *, mode=None) -> None:
+    """Write ``rows`` to ``path`` atomically (see :func:`csv_writer`); ``mode`` as in
+    :func:`omr.atomic.write_atomic`."""
+    write_atomic(path, csv_writer(columns, rows), mode=mode)
 
 
 def result_row(row: CourseResult) -> dict:
@@ -576,21 +560,17 @@ INTERNAL_SHEET = [
 ]
 
 
-def write_internal_xlsx(path: Path, rows: list[dict], lang: str) -> None:
+def write_internal_xlsx(path: Path, rows: list[dict], lang: str, *, mode=None) -> None:
     """The internal workbook (full identity: never posted): one row per candidate and course,
-    with the roster's name, hall and seat, in ``lang``."""
+    with the roster's name, hall and seat, in ``lang``; ``mode`` as in
+    :func:`omr.atomic.write_atomic`."""
     with activate(lang):
         shown = [
             {**r, "status_label": status_label(r["status"]), "reason": reason_text(r["status"])}
             for r in rows
         ]
         table = Table(_("Internal results"), INTERNAL_SHEET, shown)
-        _atomic(path, lambda tmp: write_workbook(tmp, [table], lang=lang))
-
-
-def write_xlsx(path: Path, tables: list[Table], lang: str) -> None:
-    """``results.xlsx``: Summary, a sheet per course, Review, Flagged, Items, Objection windows."""
-    _atomic(path, lambda tmp: write_workbook(tmp, tables, lang=lang))
+        write_atomic(path, lambda tmp: write_workbook(tmp, [table], lang=lang), mode=mode)
 
 
 def report_data(
@@ -628,7 +608,9 @@ def report_data(
     )
 
 
-def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResult]) -> None:
+def write_evidence(
+    out: Path, evidence: dict[str, bytes], rows: list[CourseResult], staged: Staged
+) -> None:
     """``evidence/<sheet>.png`` for every sheet whose flagged marks have a picture."""
     flagged = {r.sheet for r in rows if r.status.endswith(":non-pencil")}
     folder = out / "evidence"
@@ -637,7 +619,7 @@ def write_evidence(out: Path, evidence: dict[str, bytes], rows: list[CourseResul
             continue
         folder.mkdir(exist_ok=True)
         name = sheet.replace("/", "_").replace(":", "-p") + ".png"
-        _atomic(folder / name, lambda tmp, png=png: tmp.write_bytes(png))
+        staged.write(folder / name, lambda tmp, png=png: tmp.write_bytes(png))
 
 
 def exam_lang(exam: Exam, lang: str | None = None) -> str:
@@ -661,9 +643,11 @@ def write_exports(
 
     ``results.csv``, ``results.xlsx``, ``review.csv``, ``flagged.csv``,
     ``items.csv``, ``objections.csv`` and ``report.html``, and ``letters.csv``
-    when the exam asks for its letter grids (names); each appears whole or
-    not at all. Roster candidates whom no sheet names are listed as
-    ``no-sheet`` in ``results.csv`` and the workbook.
+    when the exam asks for its letter grids (names). All are written under
+    temporary names first and renamed together at the end (:class:`Staged`):
+    an error or a kill while writing leaves the previous set as it was.
+    Roster candidates whom no sheet names are listed as ``no-sheet`` in
+    ``results.csv`` and the workbook.
     """
     with activate(exam_lang(exam, lang)) as active:
         _write_exports(out, exam, form, reads, rows, evidence or {}, roster, active)
@@ -684,21 +668,25 @@ def _write_exports(out, exam, form, reads, rows, evidence, roster, lang) -> None
     review = review_rows(reads, rows, exam)
     flagged = flagged_rows(rows)
     objections = objection_rows(exam, windows)
-    write_csv(out / "results.csv", RESULT_COLUMNS, (result_row(r) for r in listed))
-    write_csv(out / "review.csv", REVIEW_COLUMNS, review)
-    write_csv(out / "flagged.csv", FLAGGED_COLUMNS, flagged)
-    write_csv(out / "objections.csv", OBJECTION_COLUMNS, objections)
-    letters = out / LETTERS_FILE
-    if exam.export_letters and form.letter_grids:
-        columns = ["sheet", "student_id", *form.letter_grids]
-        write_csv(letters, columns, letters_rows(reads, form))
-    else:
-        letters.unlink(missing_ok=True)  # names only where the exam asks for them (KVKK)
     items = items_frame(analyses)
     items_csv = items.map(csv_cell)  # no cell a formula; the workbook keeps text as text
-    _atomic(out / "items.csv", lambda tmp: items_csv.to_csv(tmp, index=False, float_format="%.4f"))
     tables = workbook_tables(exam, listed, summary, review, flagged, items, objections)
-    write_xlsx(out / "results.xlsx", tables, lang)
-    write_evidence(out, evidence, rows)
     page = render_report(report_data(exam, analyses, windows, rows, len(reads), lang))
-    _atomic(out / "report.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    letters = out / LETTERS_FILE
+    with Staged() as staged:
+        staged.write(out / "results.csv", csv_writer(RESULT_COLUMNS, map(result_row, listed)))
+        staged.write(out / "review.csv", csv_writer(REVIEW_COLUMNS, review))
+        staged.write(out / "flagged.csv", csv_writer(FLAGGED_COLUMNS, flagged))
+        staged.write(out / "objections.csv", csv_writer(OBJECTION_COLUMNS, objections))
+        if exam.export_letters and form.letter_grids:
+            columns = ["sheet", "student_id", *form.letter_grids]
+            staged.write(letters, csv_writer(columns, letters_rows(reads, form)))
+        staged.write(
+            out / "items.csv",
+            lambda tmp: items_csv.to_csv(tmp, index=False, float_format="%.4f"),
+        )
+        staged.write(out / "results.xlsx", lambda tmp: write_workbook(tmp, tables, lang=lang))
+        write_evidence(out, evidence, rows, staged)
+        staged.write(out / "report.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    if not (exam.export_letters and form.letter_grids):
+        letters.unlink(missing_ok=True)  # names only where the exam asks for them (KVKK)

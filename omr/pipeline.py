@@ -28,6 +28,7 @@ from omr.records import SheetRead
 from omr.score.checks import score_session
 from omr.score.identity import Roster, load_roster
 from omr.score.scoring import SCORED, CourseResult, session_notes
+from omr.session_lock import DEFAULT_WAIT, holds_session, session_lock
 from omr.stages import stage
 from omr.store import STORE_NAME, Store
 
@@ -229,13 +230,16 @@ def run_session(
     on_start: Callable[[int], None] | None = None,
     lang: str | None = None,
     scheduler: str | None = None,
+    wait: float = DEFAULT_WAIT,
 ) -> RunSummary:
     """Read and score a session folder; write the store and exports to ``out_dir``.
 
     ``lang`` (``tr``, ``en``) is the language of the files people read; given,
     it is kept in the store for later rewrites (see :func:`stored_lang`).
     ``scheduler``: the address of a Dask scheduler whose workers read the
-    pages (they must see ``SESSION/scans`` at the same path).
+    pages (they must see ``SESSION/scans`` at the same path). The run holds
+    the output folder's session lock throughout; another writer holding it
+    for ``wait`` seconds makes it refuse (:class:`omr.session_lock.SessionBusy`).
     """
     session = open_session(root)
     if not session.scans.is_dir():
@@ -247,7 +251,7 @@ def run_session(
     if not refs and not problems:
         raise InputFileError(f"{session.scans}: no PDF, TIFF or image files in the stack")
     started = time.perf_counter()
-    with Store(out / STORE_NAME) as store:
+    with session_lock(out, wait=wait), Store(out / STORE_NAME) as store:
         store.set_meta("exam", str((root / EXAM_FILE).resolve()))
         store.set_meta("form", session.form.name)
         store.set_meta("form_ref", session.form_ref)
@@ -280,10 +284,10 @@ def run_session(
             evidence = store.evidence()
         with stage("score"):
             reads, exam, rows = score_stored(store, reads, session)
-    with stage("reports"):
-        write_exports(
-            out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
-        )
+        with stage("reports"):
+            write_exports(
+                out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
+            )
     return _summary(out, reads, rows, read_now, seconds, session_notes(exam))
 
 
@@ -334,6 +338,7 @@ def session_root_for(out: Path, session_root: Path | None = None) -> Path:
     return Path(exam).parent if exam else beside
 
 
+@holds_session
 def rebuild_reports(
     out: Path, session_root: Path | None = None, *, lang: str | None = None
 ) -> RunSummary:

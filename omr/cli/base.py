@@ -28,6 +28,7 @@ Exit status:
   4    invalid form definition
   5    invalid calibration profile
   6    invalid exam definition
+  7    busy: another omr command is writing the same OUT (nothing was changed)
   8    evaluate: items read wrong without review (silent errors)
   10   results written, and some sheets need a person
   130  interrupted (Ctrl-C): pages read so far are kept
@@ -196,6 +197,15 @@ lang_option = click.option(
     "Turkish exam definition, else en); kept for later rewrites of OUT.",
 )
 
+
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait while another omr command writes the same OUT; then exit 7.",
+)
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print a closing summary as JSON (for scripts)."

@@ -20,10 +20,12 @@ from omr.cli.base import (
     out_option,
     say,
     verbosity,
+    wait_option,
     with_verbosity,
 )
 from omr.cli.progress import Progress
 from omr.errors import ExitCode
+from omr.session_lock import session_lock
 
 
 @cli.command()
@@ -198,13 +200,15 @@ def simulate(
     help="Read the pages on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local "
     "workers; every worker must see SESSION/scans at the same path. Needs omr[dask].",
 )
-def run(session, out, calibration, fresh, jobs, lang, as_json, scheduler) -> None:
+@wait_option
+def run(session, out, calibration, fresh, jobs, lang, as_json, scheduler, wait) -> None:
     """Read and score the stack in SESSION/scans under SESSION/exam.yaml.
 
     Writes OUT/results.csv, OUT/review.csv (sheets held for a person),
     OUT/flagged.csv (sheets counted with flags to check), the reports and the
     session store. Pages read by an earlier run are not read again. Exit
-    status 10 means results were written and some sheets need a person.
+    status 10 means results were written and some sheets need a person; 7
+    that another omr command was writing OUT (one writer at a time).
 
     \b
     Example:
@@ -224,6 +228,7 @@ def run(session, out, calibration, fresh, jobs, lang, as_json, scheduler) -> Non
             on_start=bar.start,
             lang=lang,
             scheduler=scheduler,
+            wait=wait,
         )
     if as_json:
         _print_json("run", summary)
@@ -360,8 +365,9 @@ def calibrate(scans, out, name) -> None:
 @click.option("--why", default="", help="Why the full identity is needed (audit log).")
 @lang_option
 @json_option
+@wait_option
 @with_verbosity
-def report(out, session_root, internal, internal_dir, by, why, lang, as_json) -> None:
+def report(out, session_root, internal, internal_dir, by, why, lang, as_json, wait) -> None:
     """Rescore the reads stored in OUT and rewrite every report, without reading scans.
 
     Use it after changing exam.yaml: a cancelled question, an accepted second
@@ -382,15 +388,16 @@ def report(out, session_root, internal, internal_dir, by, why, lang, as_json) ->
         check_person(by, why)  # refuse before anything is written
     elif internal_dir or by or why:
         raise click.UsageError("--internal-dir, --by and --why go with --internal")
-    summary = rebuild_reports(out, session_root, lang=lang)
     extra = {}
-    if internal:
-        from omr.workflow.internal_export import write_internal_export
+    with session_lock(out, wait=wait):  # one writer at a time (exit 7 after --wait)
+        summary = rebuild_reports(out, session_root, lang=lang)
+        if internal:
+            from omr.workflow.internal_export import write_internal_export
 
-        path, count = write_internal_export(
-            out, by=by, why=why, dest=internal_dir, session_root=session_root
-        )
-        extra["internal"] = str(path)
+            path, count = write_internal_export(
+                out, by=by, why=why, dest=internal_dir, session_root=session_root
+            )
+            extra["internal"] = str(path)
     if as_json:
         _print_json("report", summary, **extra)
     else:

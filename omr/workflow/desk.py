@@ -17,6 +17,7 @@ from omr.export import review_rows
 from omr.records import SheetRead
 from omr.safe_text import from_csv_cell
 from omr.score.scoring import CourseResult
+from omr.session_lock import holds_session
 from omr.store import STORE_NAME, Store
 from omr.workflow.audit import check_person, now, record
 from omr.workflow.decisions import (
@@ -235,6 +236,7 @@ def set_review(
     )[0]
 
 
+@holds_session
 def set_reviews(
     out: Path,
     sheet: str,
@@ -269,6 +271,7 @@ def _from_our_csv(row: dict) -> dict:
     return row
 
 
+@holds_session
 def apply_review_file(
     out: Path,
     path: Path,
@@ -346,7 +349,7 @@ def review_picture(
 
     ``dest`` defaults to ``OUT/review``. Returns the files written.
     """
-    from omr.export import _atomic
+    from omr.atomic import write_atomic
     from omr.pipeline import sheet_picture
 
     state = load_state(out, session_root)
@@ -363,10 +366,10 @@ def review_picture(
     folder = Path(dest) if dest is not None else Path(out) / "review"
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / f"{picture_name(sheet)}.png"]
-    _atomic(written[0], lambda tmp: tmp.write_bytes(picture.png))
+    write_atomic(written[0], lambda tmp: tmp.write_bytes(picture.png))
     if picture.doubt_png is not None:
         written.append(folder / f"{picture_name(sheet)}.doubt.png")
-        _atomic(written[1], lambda tmp: tmp.write_bytes(picture.doubt_png))
+        write_atomic(written[1], lambda tmp: tmp.write_bytes(picture.doubt_png))
     return written
 
 
@@ -476,6 +479,7 @@ class KeyOutcome:
     changes: list[ScoreChange]
 
 
+@holds_session
 def change_key(
     out: Path,
     action: str,
@@ -602,7 +606,7 @@ def show_candidate(
 
     ``pictures=False`` finds them and writes nothing (``Candidate.pictures`` is empty).
     """
-    from omr.export import _atomic
+    from omr.atomic import write_atomic
     from omr.pipeline import sheet_picture
 
     state = load_state(out, session_root)
@@ -622,7 +626,7 @@ def show_candidate(
         caption += [f"{r.course}: {r.status} {result_text(r)}" for r in rows]
         picture = sheet_picture(state.session, read, caption, labels=labels)
         path = folder / f"{picture_name(read.sheet_id)}.png"
-        _atomic(path, lambda tmp, png=picture.png: tmp.write_bytes(png))
+        write_atomic(path, lambda tmp, png=picture.png: tmp.write_bytes(png))
         sheets.append((read, rows))
         pictures.append(path)
     return Candidate(student, sheets, pictures)

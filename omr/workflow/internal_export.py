@@ -16,6 +16,7 @@ from omr.export import NO_SHEET, letters_text, unnamed_candidates, write_csv, wr
 from omr.records import SheetRead
 from omr.score.identity import Roster
 from omr.score.scoring import CourseResult
+from omr.session_lock import holds_session
 from omr.store import Store
 from omr.workflow.audit import check_person, record
 from omr.workflow.desk import load_state, store_path
@@ -104,6 +105,7 @@ def internal_rows(
     return out
 
 
+@holds_session
 def write_internal_export(
     out: Path,
     *,
@@ -125,13 +127,11 @@ def write_internal_export(
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     path = folder / INTERNAL_FILE
-    write_csv(path, INTERNAL_COLUMNS, rows)
-    path.chmod(0o600)
+    write_csv(path, INTERNAL_COLUMNS, rows, mode=0o600)  # never readable by others, even briefly
     from omr.pipeline import out_lang
 
     book = path.with_suffix(".xlsx")  # the same for offices, in the session's language
-    write_internal_xlsx(book, rows, out_lang(Path(out), state.exam))
-    book.chmod(0o600)
+    write_internal_xlsx(book, rows, out_lang(Path(out), state.exam), mode=0o600)
     with Store(store_path(Path(out))) as store:
         record(
             store,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from omr.errors import BadArgument
 from omr.score.calendar import objection_windows
+from omr.session_lock import holds_session
 from omr.store import Store
 from omr.workflow.audit import check_person, now, record
 from omr.workflow.desk import (
@@ -120,6 +121,7 @@ def objections(out: Path) -> list[Objection]:
         ]
 
 
+@holds_session
 def add_objection(
     out: Path,
     *,
@@ -185,6 +187,7 @@ def add_objection(
     return next(o for o in objections(out) if o.id == n)
 
 
+@holds_session
 def decide_objection(
     out: Path,
     number: int,
@@ -362,7 +365,7 @@ def answer_path(out: Path, number: int) -> Path:
 def write_answer(out: Path, obj: Objection, state: State, before: str, after: str) -> Path:
     """Write the one-page answer PDF of a decided objection; return its path."""
     from omr.answer_pdf import AnswerPage, answer_pdf
-    from omr.export import _atomic
+    from omr.atomic import write_atomic
     from omr.pipeline import out_lang, sheet_picture
 
     exam = state.session.exam
@@ -418,5 +421,5 @@ def write_answer(out: Path, obj: Objection, state: State, before: str, after: st
     path = answer_path(out, obj.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = answer_pdf(page, lang=out_lang(out, exam))
-    _atomic(path, lambda tmp: tmp.write_bytes(data))
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
     return path
