@@ -19,6 +19,15 @@ class ExitCode(IntEnum):
     silent_errors = 8
     review_needed = 10
     ctrl_c = 130
+    terminated = 143  # SIGTERM (128 + 15), as a shell reports a process it ended
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) received: unwinds like Ctrl-C, so every writer cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class OmrError(Exception):

@@ -116,10 +116,29 @@ _WORKER: dict = {}
 
 
 def _init_worker(form: Form, calibration: Calibration) -> None:
+    import signal
+
     import cv2
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it stops the workers
+    _exit_with_parent()
     cv2.setNumThreads(1)  # one thread per worker: the workers are the parallelism
     _WORKER["form"], _WORKER["calibration"] = form, calibration
+
+
+def _exit_with_parent(every: float = 0.5) -> None:
+    """End this worker when the driver that started it is gone (killed with SIGKILL, say):
+    a daemon thread looks every ``every`` seconds; orphans would hold the stack open."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="omr-parent-watch", daemon=True).start()
 
 
 def read_and_serialise(ref: PageRef, form: Form, calibration: Calibration) -> tuple[SheetRead, str]:
@@ -183,8 +202,25 @@ def read_stack(
         initializer=_init_worker,
         initargs=(form, calibration),
     ) as pool:
-        results = bounded_map(pool.submit, _work, refs, IN_FLIGHT_PER_JOB * jobs)
-        return save_stream(refs, results, store, progress)
+        try:
+            results = bounded_map(pool.submit, _work, refs, IN_FLIGHT_PER_JOB * jobs)
+            return save_stream(refs, results, store, progress)
+        except BaseException:  # Ctrl-C, SIGTERM, a store error: no worker outlives the run
+            stop_workers(pool)
+            raise
+
+
+def stop_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:
+    """Cancel what ``pool`` has queued and end its worker processes (SIGTERM, then SIGKILL)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.terminate()
+    for proc in workers:
+        proc.join(grace)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(grace)
 
 
 def bounded_map(submit, fn, items, window: int):

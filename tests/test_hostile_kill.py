@@ -4,6 +4,7 @@ a run never stopped, one row per sheet and course."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from omr.forms import find_form
 from omr.pipeline import run_session
@@ -77,3 +80,190 @@ def test_sigkill_while_reading_loses_and_duplicates_nothing(tmp_path):
     with (root / "out" / "results.csv").open(encoding="utf-8", newline="") as fh:
         sheets = [row["sheet"] for row in csv.DictReader(fh)]
     assert len(sheets) == len(set(sheets)) == SHEETS  # one course: one row per sheet
+
+
+# --- SIGKILL at exact points, each followed by a rerun -------------------------------------
+
+KILLER = REPO / "tests" / "hostile" / "killer.py"
+OUTPUTS = ("results.csv", "review.csv", "flagged.csv", "objections.csv", "items.csv")
+#: (kill point, what the killed run is asked, the pages the store must hold after it).
+#: ``sql`` points kill inside the store's transaction for a page (the statement after the
+#: page's INSERT); ``open``/``rename`` points kill as a result file's temporary copy is
+#: created or about to replace the file; the run before each has left a complete set.
+KILL_POINTS = [
+    ("sql:3:DELETE FROM evidence", (), 2),
+    ("sql:9:DELETE FROM evidence", ("--fresh",), None),
+    ("call:omr.pipeline:score_stored", (), SHEETS),
+    ("open:results.csv", (), SHEETS),
+    ("rename:review.csv", (), SHEETS),
+    ("open:results.xlsx", (), SHEETS),
+    ("rename:results.xlsx", (), SHEETS),
+    ("rename:report.html", (), SHEETS),
+]
+
+
+def _killed_at(point: str, root: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(KILLER), point, "run", str(root), "--jobs", "1", *extra],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _outputs_whole(out: Path) -> dict[str, object]:
+    """Every result file in ``out`` parsed in full (an incomplete one fails here)."""
+    import openpyxl
+
+    from omr.export import RESULT_COLUMNS
+
+    found: dict[str, object] = {}
+    for name in OUTPUTS:
+        if (out / name).exists():
+            with (out / name).open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.reader(fh, strict=True))
+            assert rows and all(len(r) == len(rows[0]) for r in rows), name
+            found[name] = rows
+    if "results.csv" in found:
+        assert found["results.csv"][0] == RESULT_COLUMNS
+    if (out / "results.xlsx").exists():
+        book = openpyxl.load_workbook(out / "results.xlsx", read_only=True)
+        found["results.xlsx"] = book.sheetnames
+        book.close()
+    if (out / "report.html").exists():
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert page.rstrip().endswith("</html>")
+        found["report.html"] = len(page)
+    return found
+
+
+def _store_sound(out: Path) -> int:
+    with sqlite3.connect(out / STORE_NAME) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored, distinct = db.execute(
+            "SELECT count(*), count(DISTINCT sheet_id) FROM pages"
+        ).fetchone()
+    assert stored == distinct
+    return stored
+
+
+def test_sigkill_at_each_point_of_a_run_then_a_rerun_gives_the_calm_results(tmp_path):
+    from omr.atomic import temp_files
+
+    root = tmp_path / "session"
+    simulate_session(find_form("quiz-a5"), SHEETS, 4, root, profile="clean", jobs=1)
+    calm = tmp_path / "calm"
+    shutil.copytree(root, calm)
+    run_session(calm, jobs=1)
+    want = (calm / "out" / "results.csv").read_text(encoding="utf-8")
+    out = root / "out"
+    had_outputs = False
+    for point, extra, pages in KILL_POINTS:
+        killed = _killed_at(point, root, *extra)
+        assert killed.returncode == -signal.SIGKILL, f"{point}: not killed\n{killed.stderr}"
+        stored = _store_sound(out)
+        assert pages is None or stored == pages, point
+        whole = _outputs_whole(out)
+        # complete or absent: before the first complete run none, after it every file
+        assert len(whole) == (len(OUTPUTS) + 2 if had_outputs else 0), (point, sorted(whole))
+        summary = run_session(root, jobs=1)  # the rerun
+        assert summary.sheets == SHEETS
+        assert (out / "results.csv").read_text(encoding="utf-8") == want, point
+        assert len(_outputs_whole(out)) == len(OUTPUTS) + 2
+        assert list(temp_files(out)) == [], point  # what the killed writer left is swept
+        had_outputs = True
+    with (out / "results.csv").open(encoding="utf-8", newline="") as fh:
+        sheets = [row["sheet"] for row in csv.DictReader(fh)]
+    assert len(sheets) == len(set(sheets)) == SHEETS  # one course: one row per sheet
+
+
+def _children(pid: int) -> set[int]:
+    """The pids of ``pid``'s children (Linux /proc), grandchildren included."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += kids - found
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_run(root: Path, tmp_path: Path, jobs: int) -> tuple[subprocess.Popen, set[int]]:
+    """``omr run ROOT -j JOBS`` (output to files: a pipe would wait for orphans), returned
+    with its workers' pids once it has stored 2 pages."""
+    code = "import sys; from omr.cli import main; sys.argv[0] = 'omr'; main()"
+    with (tmp_path / "stderr").open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, "run", str(root), "--jobs", str(jobs)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    store = root / "out" / STORE_NAME
+    deadline = time.monotonic() + 120
+    while _stored_pages(store) < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    children = _children(proc.pid)
+    assert len(children) >= jobs, "no workers seen: not a test"  # the workers (+ tracker)
+    return proc, children
+
+
+def _left_alive(children: set[int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [c for c in children if _alive(c)]
+
+
+LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+
+
+@pytest.fixture(scope="module")
+def stack_of_32(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("signals") / "session"
+    simulate_session(find_form("quiz-a5"), SHEETS * 2, 6, root, profile="clean", jobs=1)
+    return root
+
+
+@LINUX_PROC
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_to_the_parent_alone_leaves_no_worker_and_keeps_the_store(
+    stack_of_32, tmp_path, how
+):
+    root = Path(shutil.copytree(stack_of_32, tmp_path / "session"))
+    proc, children = _start_run(root, tmp_path, jobs=2)
+    try:
+        proc.send_signal(how)  # the parent only, as a service manager or the OOM killer does
+        proc.wait(timeout=60)
+        assert _left_alive(children) == []  # workers and resource tracker ended with it
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = (tmp_path / "stderr").read_text()
+    if how == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert "stopped (SIGTERM, workers stopped): pages read so far are kept" in err
+        assert "Traceback" not in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    stored = _store_sound(root / "out")
+    assert 2 <= stored < SHEETS * 2
+    assert not (root / "out" / "results.csv").exists()
+    summary = run_session(root, jobs=1)
+    assert summary.read_now == SHEETS * 2 - stored and summary.sheets == SHEETS * 2

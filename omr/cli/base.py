@@ -9,12 +9,15 @@ the folder should hold.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 from pathlib import Path
 
 import click
 
-from omr.errors import ExitCode, OmrError
+from omr.errors import ExitCode, OmrError, Stopped
 
 #: ``-h`` beside ``--help``; inherited by every subcommand.
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -32,6 +35,7 @@ Exit status:
   8    evaluate: items read wrong without review (silent errors)
   10   results written, and some sheets need a person
   130  interrupted (Ctrl-C): pages read so far are kept
+  143  stopped (SIGTERM): the same, workers stopped
 """
 
 _VERBOSITY = "omr.verbosity"
@@ -42,13 +46,38 @@ class OmrGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _stop_on_term():
+                return super().invoke(ctx)
         except OmrError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
-        except KeyboardInterrupt:
-            click.echo("interrupted: pages read so far are kept; run again to resume", err=True)
-            ctx.exit(int(ExitCode.ctrl_c))
+        except KeyboardInterrupt as exc:
+            how = "interrupted"
+            if isinstance(exc, Stopped):
+                how = f"stopped ({signal.Signals(exc.signum).name}, workers stopped)"
+            click.echo(f"{how}: pages read so far are kept; run again to resume", err=True)
+            ctx.exit(int(ExitCode.terminated if isinstance(exc, Stopped) else ExitCode.ctrl_c))
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_on_term():
+    """SIGTERM and SIGHUP unwind the command like Ctrl-C (temporary files removed, workers
+    stopped, the store closed) instead of ending the process where it stands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGTERM", "SIGHUP")
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    before = {s: signal.signal(s, _raise_stopped) for s in signums}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 class InputPathError(click.ClickException):
