@@ -19,8 +19,12 @@ A field OMRChecker's template does not read is read but not compared.
 Per layout, what is read and what is held (measured 2026-12-04):
 - ``antibodyy`` (6 x 5), ``shamanth`` (8 x 4), ``ericsoosu`` (5 x 4 and 2 x 7,
   right to left): every item agrees, none held.
-- ``adrian`` (sample2, 5 x 5): 5 of 5 agree; ``adrian_omr_2.png``, a second,
-  smaller photo, is refused (``marks-not-found`` on the first one's image).
+- ``adrian`` (sample2, 5 x 5): 9 of 10 agree on its two photos; q1 of
+  ``adrian_omr.png`` (B, marked lightly) is held for a person.
+- ``answerkey`` (OMRChecker's ``answer-key`` samples: the same print as
+  ``adrian``, fitted on ``using-csv/adrian_omr.png``, the smaller 341 x 504 px
+  photo, whose grainy outlines the finder keeps whole at three noise widths):
+  15 of 15 agree on its three images, none held.
 - ``umarfarootaps`` (200 x 4 in 4 columns and a 4-digit roll number, its
   bubbles 2.83 mm beside 3.13 mm answers: the fit gives it its own size):
   204 of 204 agree on ``scan-type-1``; ``scan-type-2``, another print, is
@@ -54,7 +58,6 @@ Layouts left out, and why (``bench/omrchecker_layouts.py`` measures them all):
   ``samuelIkoli`` (bracketed letters, no outlines): in scope but for
   ``samuelIkoli``, and the fit does not yet make a right form of them (grids
   split or merged, or no bubble found at the assumed scale).
-- ``answer-key/*``: the same pyimagesearch sheet as ``sample2``.
 """
 
 from __future__ import annotations
@@ -88,22 +91,23 @@ pytestmark = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"no OMRChecker samples at {DATA} (set OMR_SHARED_DATA)"
 )
 
-# case: (layout folder, the image the form was fitted on, OMRChecker's snapshot name)
+# case: (layout folder, the image the form was fitted on, whether OMRChecker read it)
 CASES = {
-    "antibodyy": ("community/Antibodyy", "simple_omr_sheet.jpg", "test_run_community_Antibodyy"),
-    "shamanth": ("community/Shamanth", "omr_sheet_01.png", "test_run_community_Shamanth"),
-    "adrian": ("sample2", "AdrianSample/adrian_omr.png", "test_run_sample2"),
-    "ericsoosu": ("community/EricSoOSU", "RTLSampleBubbleSheet.jpg", None),
+    "antibodyy": ("community/Antibodyy", "simple_omr_sheet.jpg", True),
+    "shamanth": ("community/Shamanth", "omr_sheet_01.png", True),
+    "adrian": ("sample2", "AdrianSample/adrian_omr.png", True),
+    "answerkey": ("answer-key", "using-csv/adrian_omr.png", True),
+    "ericsoosu": ("community/EricSoOSU", "RTLSampleBubbleSheet.jpg", False),
     "umarfarootaps": (
         "community/UmarFarootAPS",
         "scans/scan-type-1.jpg",
-        "test_run_community_UmarFarootAPS",
+        True,
     ),
-    "sample4": ("sample4", "IMG_20201116_143512.jpg", "test_run_sample4"),
+    "sample4": ("sample4", "IMG_20201116_143512.jpg", True),
     "ibrahimkilic": (
         "community/ibrahimkilic",
         "yes_no_questionnarie.jpg",
-        "test_run_community_ibrahimkilic",
+        True,
     ),
 }
 # EricSoOSU has no OMRChecker reading: what the image shows (looked at), per template label.
@@ -120,14 +124,25 @@ OMR_RIGHT: dict[tuple[str, str], str] = {
 }
 
 
-def expected_readings(snapshot: str) -> dict[str, dict[str, str]]:
-    """OMRChecker's results for one snapshot: image file name -> column -> value."""
+def expected_readings() -> dict[str, dict[str, str]]:
+    """OMRChecker's results, every snapshot: image path under DATA -> column -> value."""
     text = (DATA / "expected_readings.ambr").read_text(encoding="utf-8")
-    part = text.split(f"# name: {snapshot}\n", 1)[1].split("# ---", 1)[0]
-    block = re.search(r"Results/Results_\w+\.csv': '''\n(.*?)'''", part, re.S)[1]
-    rows = [re.findall(r'"([^"]*)"', line) for line in block.splitlines() if line.strip()]
-    head = rows[0]
-    return {r[0]: dict(zip(head, r, strict=True)) for r in rows[1:]}
+    out: dict[str, dict[str, str]] = {}
+    for block in re.findall(r"Results/Results_\w+\.csv': '''\n(.*?)'''", text, re.S):
+        rows = [re.findall(r'"([^"]*)"', line) for line in block.splitlines() if line.strip()]
+        head = rows[0]
+        for r in rows[1:]:
+            row = dict(zip(head, r, strict=True))
+            out[row["input_path"].removeprefix("samples/")] = row
+    return out
+
+
+def _template_of(image: Path) -> Path:
+    """The OMRChecker template that reads ``image``: the nearest template.json above it."""
+    for folder in image.parents:
+        if (folder / "template.json").is_file():
+            return folder / "template.json"
+    raise FileNotFoundError(image)
 
 
 def _template_values(template: Path, row: dict[str, str]) -> dict[str, str]:
@@ -160,6 +175,7 @@ LABELS = {
     "antibodyy": {"answers": [f"q{i}" for i in range(1, 7)]},
     "shamanth": {"answers": [f"q{i}" for i in range(21, 29)]},
     "adrian": {"answers": [f"q{i}" for i in range(1, 6)]},
+    "answerkey": {"answers": [f"q{i}" for i in range(1, 6)]},
     "ericsoosu": {
         "part-1": [f"q{i}" for i in range(1, 6)],
         "part-2": ["q6", "q7"],
@@ -177,17 +193,16 @@ LABELS = {
 
 def _compare(case: str, form_path: Path) -> dict:
     """Read every image of the case's layout; agreements, silent errors, refusals."""
-    layout, _, snapshot = CASES[case]
+    layout, _, omrchecker = CASES[case]
     form = load_form(form_path)
-    template = DATA / layout / "template.json"
-    readings = expected_readings(snapshot) if snapshot else {}
+    readings = expected_readings() if omrchecker else {}
     out = {"agree": 0, "silent": [], "unsure": 0, "refused": [], "compared": 0}
     images = sorted(p for p in (DATA / layout).rglob("*") if p.suffix.lower() in {".jpg", ".png"})
     for path in images:
         if path.name == "omr_marker.jpg":
             continue
         rel = str(path.relative_to(DATA))
-        truth = LOOKED.get(rel) or _template_values(template, readings.get(path.name, {}))
+        truth = LOOKED.get(rel) or _template_values(_template_of(path), readings.get(rel, {}))
         if not truth:
             continue
         read = read_page(first_page(path).gray, form, find_calibration())

@@ -43,11 +43,14 @@ def _darkness_and_paper(gray: np.ndarray, px_per_mm: float) -> tuple[np.ndarray,
     return (cv2.GaussianBlur(dark, (0, 0), sigma) if sigma >= 0.5 else dark), paper
 
 
-def _ink_level(sample: np.ndarray, min_contrast: float) -> float:
-    """Darkness above which a pixel is ink: six noise widths past the median, or min_contrast."""
+def _ink_level(sample: np.ndarray, min_contrast: float, widths: float = 6.0) -> float:
+    """Darkness above which a pixel is ink: ``widths`` noise widths past the median.
+
+    Never below ``min_contrast``.
+    """
     med = float(np.median(sample))
     noise = 1.4826 * float(np.median(np.abs(sample - med)))
-    return max(min_contrast, med + 6.0 * noise)
+    return max(min_contrast, med + widths * noise)
 
 
 def _ink_mask(
@@ -58,6 +61,7 @@ def _ink_mask(
     half: float = 0.5,
     paper: np.ndarray | None = None,
     only_if_lower: bool = False,
+    widths: float = 6.0,
 ) -> np.ndarray | None:
     """Binary ink (M, N) uint8 0/255: darker than the paper by more than the noise.
 
@@ -65,14 +69,16 @@ def _ink_mask(
     near the page's: a photo's table or background around the sheet, much
     darker than the paper and textured, does not count.
     """
-    level = _ink_level(dark[::4, ::4], min_contrast)
+    level = _ink_level(dark[::4, ::4], min_contrast, widths)
     if paper is not None:
         lit = paper[::4, ::4]
         k = max(3, int(round(PAPER_WINDOW_MM * px_per_mm / 4)) | 1)
         # The paper level spreads a window's width past the paper's edge: shrink it back.
         lit = cv2.erode(lit, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
         lit = lit >= 0.75 * float(np.percentile(lit, 95))
-        on_paper = _ink_level(dark[::4, ::4][lit], min_contrast) if lit.mean() > 0.1 else level
+        on_paper = level
+        if lit.mean() > 0.1:
+            on_paper = _ink_level(dark[::4, ::4][lit], min_contrast, widths)
         if only_if_lower and on_paper > 0.8 * level:
             return None
         level = min(level, on_paper)
@@ -177,7 +183,12 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
 
 
 def _prepare(
-    gray: np.ndarray, px_per_mm: float, min_contrast: float, *, paper_noise: bool = False
+    gray: np.ndarray,
+    px_per_mm: float,
+    min_contrast: float,
+    *,
+    paper_noise: bool = False,
+    widths: float = 6.0,
 ) -> np.ndarray | None:
     """Ink mask (M, N) uint8 0/255, or None for a page without any contrast.
 
@@ -189,4 +200,6 @@ def _prepare(
     if not paper_noise:
         return _ink_mask(_darkness(gray, px_per_mm), px_per_mm, min_contrast=min_contrast)
     dark, paper = _darkness_and_paper(gray, px_per_mm)
-    return _ink_mask(dark, px_per_mm, min_contrast=min_contrast, paper=paper, only_if_lower=True)
+    return _ink_mask(
+        dark, px_per_mm, min_contrast=min_contrast, paper=paper, only_if_lower=True, widths=widths
+    )
