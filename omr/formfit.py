@@ -27,6 +27,7 @@ from omr.detect.layout import (
     find_grids,
     find_registration,
 )
+from omr.detect.photo import find_page_quad
 from omr.errors import InvalidFormError
 from omr.forms import Form, check_geometry
 
@@ -134,6 +135,48 @@ def propose_form(
     marks : bool
         Look for registration marks; False aligns on the scan itself.
     """
+    proposal = _propose(gray, px_per_mm, name, reference_name, marks)
+    if not proposal.problems:
+        return proposal
+    # Bubbles off an even grid: a photo in perspective. Flattened to the
+    # page's four corners, its grids may come out even.
+    flat = flatten_to_page(gray)
+    if flat is None:
+        return proposal
+    again = _propose(flat, px_per_mm, name, reference_name, marks)
+    if len(again.problems) >= len(proposal.problems) or not again.fields:
+        return proposal
+    again.notes.insert(
+        0,
+        "the photo's bubbles lay off an even grid (taken at an angle): the page was "
+        "flattened to its four corners first, and its reference image is the flattened page",
+    )
+    return again
+
+
+def flatten_to_page(gray: np.ndarray) -> np.ndarray | None:
+    """The sheet of a photo warped from its four corners to an upright rectangle, or None.
+
+    The rectangle's sides are the longer of each pair of the page's opposite
+    edges, so the scale stays about the photo's; None when no page quadrilateral
+    stands out from the background.
+    """
+    quad = find_page_quad(gray)
+    if quad is None:
+        return None
+    tl, tr, br, bl = quad
+    w = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    h = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    if min(w, h) < 50:
+        return None
+    target = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    size = (int(round(w)), int(round(h)))
+    return cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _propose(gray, px_per_mm, name, reference_name, marks) -> FormProposal:
+    """:func:`propose_form` on the scan as it is."""
     page, skew = straighten(gray, px_per_mm)
     bubbles = find_bubbles(page, px_per_mm)
     if len(bubbles) == 0:

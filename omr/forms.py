@@ -52,7 +52,7 @@ class Page(Strict):
 
 
 class CornerMarks(Strict):
-    """Solid marks printed near the page edges: squares, circles, L-shapes or bullseyes.
+    """Marks printed near the page edges: squares, circles, L-shapes, rings or bullseyes.
 
     ``marks`` are placed symmetrically (a half turn maps the set onto itself);
     the single ``orientation_mark``, when there is one, is not, so it tells an
@@ -60,11 +60,12 @@ class CornerMarks(Strict):
     form says under one half turn only). An L-shape's centre is the centre of
     its bounding box; its arms point into the page. A bullseye is rings round
     a solid centre dot: ``mark_size`` is the dot's diameter (the dot is what
-    is found and measured), ``ring_size`` the outer ring's.
+    is found and measured), ``ring_size`` the outer ring's. A ring is a hollow
+    circle: ``mark_size`` its outer diameter, ``ring_width`` its line's width.
     """
 
     kind: Literal["corner-squares", "corner-marks"] = "corner-squares"
-    shape: Literal["square", "circle", "l-shape", "bullseye"] = "square"
+    shape: Literal["square", "circle", "l-shape", "ring", "bullseye"] = "square"
     mark_size: PositiveFloat = Field(5.0, description="side (or diameter) of each mark, mm")
     ring_size: PositiveFloat | None = Field(
         None, description="a bullseye's outer diameter, mm (default 4.3 x mark_size)"
@@ -73,6 +74,7 @@ class CornerMarks(Strict):
     orientation_mark: Point | None = Field(None, description="centre of the orientation square")
     orientation_size: PositiveFloat = Field(3.0, description="side of the orientation square")
     l_thickness: PositiveFloat = Field(1.5, description="arm thickness of an L-shape, mm")
+    ring_width: PositiveFloat = Field(1.0, description="line width of a ring, mm")
 
     def landmarks_mm(self) -> np.ndarray:
         """Centres (K, 2) of every printed registration mark, in mm."""

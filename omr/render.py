@@ -81,6 +81,13 @@ class _Page:
             self.c.circle(px, py, radius * outer * mm, stroke=1, fill=0)
         self.disc(x, y, dot)
 
+    def ring(self, x: float, y: float, outer: float, width: float) -> None:
+        """A black hollow circle of outer diameter ``outer``, its line ``width`` wide."""
+        px, py = self.xy(x, y)
+        self.c.setStrokeGray(0)
+        self.c.setLineWidth(width * mm)
+        self.c.circle(px, py, (outer - width) / 2 * mm, stroke=1, fill=0)
+
     def solid(self, x: float, y: float, w: float, h: float) -> None:
         """A solid black rectangle of ``w`` × ``h`` centred on (x, y)."""
         self.c.setFillGray(0)
@@ -133,6 +140,8 @@ def _draw_registration(page: _Page, form: Form) -> None:
             page.disc(x, y, s)
         elif reg.shape == "bullseye":
             page.bullseye(x, y, s, reg.ring_size or 4.3 * s)
+        elif reg.shape == "ring":
+            page.ring(x, y, s, reg.ring_width)
         elif reg.shape == "l-shape":
             # Two arms meeting at the corner nearest the page edge.
             sx = -1 if x < form.page.width / 2 else 1

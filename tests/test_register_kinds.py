@@ -81,7 +81,7 @@ def test_a_sheet_without_its_track_is_not_this_form(track_form):
     assert not reg and reg.reason == "marks-not-found"
 
 
-@pytest.mark.parametrize("shape", ["circle", "l-shape"])
+@pytest.mark.parametrize("shape", ["circle", "l-shape", "ring"])
 @pytest.mark.parametrize(("degrees", "shift"), [(0, (0, 0)), (2.0, (12, -9)), (181.5, (-8, 5))])
 def test_corner_marks_of_other_shapes_register_and_tell_upside_down(
     tmp_path, shape, degrees, shift
@@ -142,3 +142,17 @@ def test_three_corner_circles_are_enough_when_the_bubbles_confirm_them(tmp_path)
     bare = np.full_like(blank, 255)
     bare[blank < 40] = 0  # only the solid marks and text survive
     assert not register(transform(bare, degrees=1.0), form)
+
+
+def test_ring_marks_are_hollow_solid_circles_are_not_rings(tmp_path):
+    from omr.detect.register.marks import find_rings
+
+    data = design("corner-circles")
+    rings = write_design(
+        tmp_path, {**data, "registration": {**data["registration"], "shape": "ring"}}
+    )
+    discs = write_design(tmp_path, data)  # the same sheet printed with solid circles
+    px = 6 * DPI / 25.4
+    assert len(find_rings(render_blank(rings, dpi=DPI), px)) == 4
+    assert len(find_rings(render_blank(discs, dpi=DPI), px)) == 0
+    assert not register(render_blank(discs, dpi=DPI), rings)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from omr.detect.layout.ink import _box_wh, _check_gray, _find_blobs, _prepare
+from omr.detect.layout.ink import _box_wh, _check_gray, _find_blobs, _prepare, faint_ink
 
 
 @dataclass(frozen=True)
@@ -136,15 +136,20 @@ def find_bubbles(
             again = _bubbles_in(ink, *args)
             if len(again) > len(found):
                 found = again
-    if len(found) < FEW_BUBBLES:
-        # A small, grainy photo (JPEG noise on the paper): six noise widths
-        # leave thin outlines in pieces; half as many keep them whole.
-        ink = _prepare(gray, px_per_mm, min_contrast, paper_noise=True, widths=3.0)
+    if len(found) < FEW_BUBBLES or found.filled.sum() > 0.5 * len(found):
+        # Few bubbles, or mostly filled ones: the blank outlines may be too
+        # pale for the paper's noise (a grainy photo, light-grey or coloured
+        # print). Taken when it finds more blank bubbles.
+        ink = faint_ink(gray, px_per_mm)
         if ink is not None:
             again = _bubbles_in(ink, *args)
-            if len(again) > len(found):
+            if _blanks(again) > _blanks(found):
                 found = again
     return found
+
+
+def _blanks(found: FoundBubbles) -> int:
+    return int(len(found) - found.filled.sum())
 
 
 FEW_BUBBLES = 6

@@ -61,7 +61,6 @@ def _ink_mask(
     half: float = 0.5,
     paper: np.ndarray | None = None,
     only_if_lower: bool = False,
-    widths: float = 6.0,
 ) -> np.ndarray | None:
     """Binary ink (M, N) uint8 0/255: darker than the paper by more than the noise.
 
@@ -69,16 +68,14 @@ def _ink_mask(
     near the page's: a photo's table or background around the sheet, much
     darker than the paper and textured, does not count.
     """
-    level = _ink_level(dark[::4, ::4], min_contrast, widths)
+    level = _ink_level(dark[::4, ::4], min_contrast)
     if paper is not None:
         lit = paper[::4, ::4]
         k = max(3, int(round(PAPER_WINDOW_MM * px_per_mm / 4)) | 1)
         # The paper level spreads a window's width past the paper's edge: shrink it back.
         lit = cv2.erode(lit, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
         lit = lit >= 0.75 * float(np.percentile(lit, 95))
-        on_paper = level
-        if lit.mean() > 0.1:
-            on_paper = _ink_level(dark[::4, ::4][lit], min_contrast, widths)
+        on_paper = _ink_level(dark[::4, ::4][lit], min_contrast) if lit.mean() > 0.1 else level
         if only_if_lower and on_paper > 0.8 * level:
             return None
         level = min(level, on_paper)
@@ -183,12 +180,7 @@ def _find_blobs(ink: np.ndarray, min_px: float, max_px: float) -> _Blobs:
 
 
 def _prepare(
-    gray: np.ndarray,
-    px_per_mm: float,
-    min_contrast: float,
-    *,
-    paper_noise: bool = False,
-    widths: float = 6.0,
+    gray: np.ndarray, px_per_mm: float, min_contrast: float, *, paper_noise: bool = False
 ) -> np.ndarray | None:
     """Ink mask (M, N) uint8 0/255, or None for a page without any contrast.
 
@@ -200,6 +192,38 @@ def _prepare(
     if not paper_noise:
         return _ink_mask(_darkness(gray, px_per_mm), px_per_mm, min_contrast=min_contrast)
     dark, paper = _darkness_and_paper(gray, px_per_mm)
-    return _ink_mask(
-        dark, px_per_mm, min_contrast=min_contrast, paper=paper, only_if_lower=True, widths=widths
-    )
+    return _ink_mask(dark, px_per_mm, min_contrast=min_contrast, paper=paper, only_if_lower=True)
+
+
+FAINT_WINDOW_MM = 8.0  # the local median of the darkness sees paper, not a bubble
+FAINT_MIN_CONTRAST = 8.0
+
+
+def faint_ink(gray: np.ndarray, px_per_mm: float, *, widths: float = 4.0) -> np.ndarray | None:
+    """Ink mask (M, N) uint8 0/255 of pale, thin print; None for a page without contrast.
+
+    The paper level of :func:`_darkness` is the brightest grey nearby, so on a
+    grainy photo all of the paper reads a little dark and a pale outline (a
+    light-grey or coloured bubble) drowns in it. Measured from the darkness's
+    own local median instead, the paper reads 0 and the outline stands out;
+    the noise is measured on the paper only (not a photo's background, which
+    is left out of the mask).
+    """
+    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 25:
+        return None
+    dark, paper = _darkness_and_paper(gray, px_per_mm)
+    f = min(1.0, 4.0 / px_per_mm)  # the median needs no finer pixels than 0.25 mm
+    small = np.clip(dark, 0, 255).astype(np.uint8)
+    if f < 1:
+        small = cv2.resize(small, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    k = max(3, int(round(FAINT_WINDOW_MM * px_per_mm * f)) | 1)
+    base = cv2.medianBlur(small, k)
+    if f < 1:
+        base = cv2.resize(base, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    excess = dark - base.astype(np.float32)
+    lit = paper >= 0.75 * float(np.percentile(paper[::4, ::4], 95))
+    sample = excess[::4, ::4][lit[::4, ::4]]
+    if sample.size < 100:
+        return None
+    level = _ink_level(sample, FAINT_MIN_CONTRAST, widths)
+    return ((excess > level) & lit).astype(np.uint8) * 255

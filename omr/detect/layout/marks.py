@@ -22,7 +22,8 @@ class FoundRegistration:
     kind : str
         ``"corner-marks"``, ``"timing-track"`` or ``"none"``.
     shape : str or None
-        For corner marks: ``"square"``, ``"circle"``, ``"l-shape"`` or ``"bullseye"``.
+        For corner marks: ``"square"``, ``"circle"``, ``"l-shape"``, ``"ring"`` (a
+        hollow circle) or ``"bullseye"``.
     xy : (K, 2) ndarray of float64
         Mark centres (an L's bounding-box centre), or every dash centre of every
         track, in (x, y) pixels; (0, 2) for ``"none"``.
@@ -44,6 +45,7 @@ class FoundRegistration:
     size_mm: np.ndarray
     tracks: tuple[np.ndarray, ...]
     orientation_xy: np.ndarray | None
+    ring_width_mm: float = 0.0  # a ring mark's line width; 0 for other kinds
 
 
 def _no_registration() -> FoundRegistration:
@@ -263,6 +265,17 @@ def find_registration(
         big[big] = ~_on_a_lattice(b.xy[big], bubbles, px_per_mm)
     square = big & (b.fill > 0.88) & (aspect < 1.3)
     circle = big & (b.fill > 0.72) & (b.fill < 0.86) & (aspect < 1.2) & (b.solidity > 0.95)
+    # A ring: a round outline round one wide hole, bigger than the bubbles and
+    # at none of their places (a blank bubble is a ring too).
+    hollow = ~solid & (b.holes > 0.2) & (short > 2.0 * mm) & (aspect < 1.2)
+    hollow &= (b.fill > 0.72) & (b.fill < 0.86) & (b.solidity > 0.95)
+    hollow &= np.all(b.hole_wh >= 0.5 * b.wh, axis=1)
+    if hollow.any() and len(bubbles):
+        reach = 0.6 * np.max(bubbles.size_mm, axis=1) * px_per_mm
+        d = np.hypot(*(b.xy[hollow][:, None, :] - bubbles.xy[None, :, :]).transpose(2, 0, 1))
+        hollow[hollow] = ~np.any(d < reach[None, :], axis=1)
+    if hollow.any() and len(bubbles) >= 2:
+        hollow[hollow] = ~_on_a_lattice(b.xy[hollow], bubbles, px_per_mm)
     l_cand = np.flatnonzero(big & (b.fill > 0.12) & (b.fill < 0.6) & (aspect < 1.3))
     l_shape = np.zeros(len(b), dtype=bool)
     for i in l_cand:
@@ -271,7 +284,8 @@ def find_registration(
     x, y = b.xy[:, 0], b.xy[:, 1]
     near_edge = (np.minimum(x, n - x) < edge_share * n) | (np.minimum(y, m - y) < edge_share * m)
     best = None
-    for name, mask in (("square", square), ("circle", circle), ("l-shape", l_shape)):
+    shapes = (("square", square), ("circle", circle), ("l-shape", l_shape), ("ring", hollow))
+    for name, mask in shapes:
         idx = np.flatnonzero(mask & near_edge)
         for cls in _size_classes(b.wh[idx], size_tol):
             sel = idx[cls]
@@ -305,6 +319,9 @@ def find_registration(
         return FoundRegistration(
             "corner-marks", "bullseye", pts, rings.size_mm, (), orientation_xy=orient
         )
+    width = 0.0
+    if name == "ring":  # the line: half of the outer size less the hole's
+        width = float(np.median((b.wh[sel] - b.hole_wh[sel]).mean(axis=1)) / 2 / px_per_mm)
     return FoundRegistration(
         kind="corner-marks",
         shape=name,
@@ -312,4 +329,5 @@ def find_registration(
         size_mm=size / px_per_mm,
         tracks=(),
         orientation_xy=orient,
+        ring_width_mm=width,
     )

@@ -1,10 +1,11 @@
-"""Registration on solid corner marks (squares, circles, L-shapes) and an orientation mark."""
+"""Registration on corner marks (squares, circles, L-shapes, rings) and an orientation mark."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from omr.detect.landmarks import find_solid_marks, refine_box_centres, refine_centres
+from omr.detect.landmarks import _dark, find_solid_marks, refine_box_centres, refine_centres
 from omr.detect.photo import flatten_light
 from omr.detect.register.geometry import fit_affine, initial_guess, match_nearest, spread
 from omr.detect.register.outlines import way_up_by_outlines
@@ -26,13 +27,54 @@ def _solid_marks(small: np.ndarray, side_px: float, reg: CornerMarks) -> np.ndar
     """
     size = (side_px, side_px)
     thick = reg.l_thickness * side_px / reg.mark_size
-    found = find_solid_marks(small, size, reg.shape, l_thickness_px=thick)
+    find = find_solid_marks
+    if reg.shape == "ring":  # a ring, its hole filled, is a solid circle
+
+        def find(gray, size, _shape, **_kw):
+            return find_rings(gray, size[0])
+
+    found = find(small, size, reg.shape, l_thickness_px=thick)
     if len(found) < len(reg.marks):
         evened = flatten_light(small, side_px / reg.mark_size, window_mm=3 * reg.mark_size)
-        again = find_solid_marks(evened, size, reg.shape, l_thickness_px=thick)
+        again = find(evened, size, reg.shape, l_thickness_px=thick)
         if len(again) > len(found):
             return again
     return found
+
+
+def filled_rings(gray: np.ndarray, side_px: float) -> np.ndarray:
+    """A copy of ``gray`` with the hole of every dark ring about ``side_px`` across painted dark.
+
+    A ring's hole must be most of its inside (a thin line round one wide
+    hole), so a letter's loop or a bubble holding a letter keeps its paper.
+    """
+    dark = _dark(gray)
+    out = gray.copy()
+    if dark is None:
+        return out
+    contours, hierarchy = cv2.findContours(dark, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if hierarchy is None:
+        return out
+    for i, (_, _, child, parent) in enumerate(hierarchy[0]):
+        if parent != -1 or child == -1:
+            continue
+        _, _, w, h = cv2.boundingRect(contours[i])
+        if not (0.75 * side_px <= min(w, h) and max(w, h) <= 1.3 * side_px):
+            continue
+        _, _, hw, hh = cv2.boundingRect(contours[child])
+        if min(hw, hh) >= 0.5 * min(w, h):
+            cv2.drawContours(out, contours, i, 0, thickness=cv2.FILLED)
+    return out
+
+
+def find_rings(gray: np.ndarray, side_px: float) -> np.ndarray:
+    """Centres (K, 2), (x, y), of dark rings about ``side_px`` across (not solid discs)."""
+    rings = find_solid_marks(filled_rings(gray, side_px), (side_px, side_px), "circle")
+    discs = find_solid_marks(gray, (side_px, side_px), "circle")
+    if len(rings) == 0 or len(discs) == 0:
+        return rings
+    d = np.hypot(*(rings[:, None, :] - discs[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    return rings[d > 0.25 * side_px]
 
 
 def fit_corner_marks(gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share):
@@ -43,7 +85,7 @@ def fit_corner_marks(gray, small, f, form, scale0, search_mm, paper, darkest, ma
     reg = form.registration
     side = reg.mark_size * scale0
     found = _solid_marks(small, side * f, reg) / f
-    refine = refine_box_centres if reg.shape == "l-shape" else refine_centres
+    refine = refine_box_centres if reg.shape in ("l-shape", "ring") else refine_centres
     found = refine(gray, found, side)
     what = "registration mark(s)"
     if len(found) < 3:  # three fix an affine transform; a fourth landmark must check it
@@ -104,6 +146,8 @@ def _fit_hypothesis(form, gray, found, turns, scale0, search_mm, paper):
     if reg.shape == "l-shape":
         marks_pattern = square_pattern(half=0.1 * reg.mark_size)  # the box centre may be paper
         ink_points = _l_corner_points(src, reg, form)
+    elif reg.shape == "ring":  # its centre is paper: the ink is on its line
+        ink_points = src[:, None] + _circle_points((reg.mark_size - reg.ring_width) / 2)
     else:
         ink_points = src[:, None] + marks_pattern
     ink = float(np.median(sample_image(gray, apply_transform(matrix, ink_points))))
@@ -137,3 +181,9 @@ def _l_corner_points(src_mm: np.ndarray, reg: CornerMarks, form: Form) -> np.nda
     toward_edge = np.sign(src_mm - centre)  # the L's corner lies outward
     corner = src_mm + toward_edge * (reg.mark_size - reg.l_thickness) / 2
     return corner[:, None] + square_pattern(half=0.3 * reg.l_thickness)
+
+
+def _circle_points(radius: float, n: int = 16) -> np.ndarray:
+    """(n, 2) points on a circle of ``radius`` round the origin."""
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return radius * np.column_stack([np.cos(t), np.sin(t)])
