@@ -332,6 +332,8 @@ def _registration_entry(
         }
         if found.shape == "l-shape":
             entry["l_thickness"] = round(_l_thickness(page, found, px_per_mm), 2)
+        if found.shape == "ring":
+            entry["ring_width"] = round(found.ring_width_mm, 2)
         if found.orientation_xy is not None:
             entry["orientation_mark"] = mm(found.orientation_xy)
             entry["orientation_size"] = round(_blob_side(page, found.orientation_xy, px_per_mm), 2)

@@ -88,3 +88,45 @@ def session_on_fitted_form(
     exam["form"] = "fitted.yaml"
     (session / "exam.yaml").write_text(yaml.safe_dump(exam, allow_unicode=True), encoding="utf-8")
     return session
+
+
+def quiz_a5_with(name: str, shape: str, marks: list, orientation_mark: list, **sizes) -> Form:
+    """The built-in quiz-a5 sheet, its corner squares replaced by marks of ``shape``.
+
+    ``sizes`` are the registration's size keys (``mark_size``, ``ring_size``, ...);
+    the orientation mark is a 3 mm square.
+    """
+    from omr.resources import data_dir
+
+    data = yaml.safe_load((data_dir("forms") / "quiz-a5.yaml").read_text(encoding="utf-8"))
+    data["name"] = name
+    data["registration"] = {
+        "kind": "corner-marks",
+        "shape": shape,
+        "marks": marks,
+        "orientation_mark": orientation_mark,
+        "orientation_size": 3.0,
+        **sizes,
+    }
+    return Form.model_validate(data)
+
+
+def fit_scanned_blank(form: Form, folder: Path, seed: int = 5):
+    """``omr forms fit`` on a 200 dpi scan of ``form`` printed blank.
+
+    Returns the command's output, the fitted file's registration entry and its path.
+    """
+    Image.fromarray(scan_blank(form, seed, dpi=200)).save(folder / "blank.png", dpi=(200, 200))
+    out = folder / "fitted.yaml"
+    result = CliRunner().invoke(cli, ["forms", "fit", str(folder / "blank.png"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output, yaml.safe_load(out.read_text(encoding="utf-8"))["registration"], out
+
+
+def assert_registers_on_its_marks(form: Form) -> None:
+    """A 150 dpi scan of ``form`` registers on 4 or more of its marks within 0.15 mm."""
+    from omr.detect.register import register_page
+
+    reg = register_page(scan_blank(form, 3, dpi=150), form)
+    assert reg, reg.message
+    assert reg.marks_found >= 4 and reg.residual_mm < 0.15, reg

@@ -6,10 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import yaml
+from fithelpers import assert_registers_on_its_marks, fit_scanned_blank, quiz_a5_with
 
 from omr.detect.landmarks import find_bullseyes
 from omr.forms import Form, load_form
-from omr.resources import data_dir
 from omr.simulate.session import render_blank, scan_blank
 
 MARKS = [[9, 9], [139, 9], [9, 201], [139, 201]]
@@ -17,18 +17,8 @@ MARKS = [[9, 9], [139, 9], [9, 201], [139, 201]]
 
 def bullseye_form() -> Form:
     """The built-in quiz-a5 sheet, its corner squares replaced by four bullseyes."""
-    data = yaml.safe_load((data_dir("forms") / "quiz-a5.yaml").read_text(encoding="utf-8"))
-    data["name"] = "quiz-bullseye"
-    data["registration"] = {
-        "kind": "corner-marks",
-        "shape": "bullseye",
-        "mark_size": 2.0,
-        "ring_size": 9.0,
-        "marks": MARKS,
-        "orientation_mark": [21, 9],  # beside the top-left bullseye: tells a half turn
-        "orientation_size": 3.0,
-    }
-    return Form.model_validate(data)
+    # The orientation square beside the top-left bullseye tells a half turn.
+    return quiz_a5_with("quiz-bullseye", "bullseye", MARKS, [21, 9], mark_size=2.0, ring_size=9.0)
 
 
 def test_the_bullseyes_are_found_and_lettered_bubbles_are_not():
@@ -44,29 +34,12 @@ def test_the_bullseyes_are_found_and_lettered_bubbles_are_not():
 
 
 def test_a_scanned_bullseye_sheet_registers_on_its_marks():
-    from omr.detect.register import register_page
-
-    form = bullseye_form()
-    reg = register_page(scan_blank(form, 3, dpi=150), form)
-    assert reg, reg.message
-    assert reg.marks_found >= 4 and reg.residual_mm < 0.15, reg
+    assert_registers_on_its_marks(bullseye_form())
 
 
 def test_forms_fit_proposes_the_bullseyes(tmp_path):
-    from click.testing import CliRunner
-    from PIL import Image
-
-    from omr.cli import cli
-
-    form = bullseye_form()
-    Image.fromarray(scan_blank(form, 5, dpi=200)).save(tmp_path / "blank.png", dpi=(200, 200))
-    out = tmp_path / "fitted.yaml"
-    result = CliRunner().invoke(
-        cli, ["forms", "fit", str(tmp_path / "blank.png"), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    assert "registration: corner-marks (bullseye)" in result.output
-    reg = yaml.safe_load(out.read_text(encoding="utf-8"))["registration"]
+    output, reg, out = fit_scanned_blank(bullseye_form(), tmp_path)
+    assert "registration: corner-marks (bullseye)" in output
     assert reg["shape"] == "bullseye" and len(reg["marks"]) == 4
     assert abs(reg["mark_size"] - 2.0) < 0.3 and abs(reg["ring_size"] - 9.0) < 0.6, reg
     fitted = load_form(out)
