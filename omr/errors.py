@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     invalid_calibration = 5
     invalid_exam = 6
     busy = 7
+    output = 9
     silent_errors = 8
     review_needed = 10
     ctrl_c = 130
@@ -49,6 +50,13 @@ class InputFileError(OmrError):
     """A scan, stack or session folder that cannot be used."""
 
     exit_code = ExitCode.input_file
+
+
+class OutputError(OmrError):
+    """OUT cannot be written (a full disk, a quota or file-size limit, no permission);
+    what was there before is kept."""
+
+    exit_code = ExitCode.output
 
 
 class BadArgument(OmrError):

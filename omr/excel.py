@@ -11,8 +11,12 @@ autofilter over its table and column widths fitted to its content.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import inspect
 import math
+import sys
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,4 +133,35 @@ def write_workbook(path: Path, tables: Sequence[Table], *, lang: str) -> None:
         ws = book.create_sheet(sheet_title(table.name, taken))
         write_table(ws, table, date_format=date_format)
     cells_as_text(book)  # a name or code starting with = stays text, never a formula
-    book.save(path)
+    with _half_written_sheets_dropped():
+        try:
+            book.save(path)
+        except OSError as exc:  # a full disk: raise it without openpyxl's frames
+            failed = OSError(exc.errno, exc.strerror, exc.filename)
+            exc.__traceback__ = None
+        else:
+            return
+        gc.collect()
+    raise failed
+
+
+@contextmanager
+def _half_written_sheets_dropped():
+    """Quiet the finalising of openpyxl's sheet writers left open by a failed save (each
+    tries to close its file on the full disk again: "Exception ignored ... File too
+    large" at exit); every other unraisable error goes to the hook as before."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not (
+            isinstance(unraisable.exc_value, OSError)
+            and inspect.isgenerator(unraisable.object)
+            and "openpyxl" in unraisable.object.gi_code.co_filename
+        ):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from omr.atomic import Staged, write_atomic
+from omr.errors import OutputError
 from omr.exam import Course, Exam
 from omr.excel import Column, Table, write_workbook
 from omr.forms import Form, Identity
@@ -649,8 +650,16 @@ def write_exports(
     Roster candidates whom no sheet names are listed as ``no-sheet`` in
     ``results.csv`` and the workbook.
     """
-    with activate(exam_lang(exam, lang)) as active:
-        _write_exports(out, exam, form, reads, rows, evidence or {}, roster, active)
+    try:
+        with activate(exam_lang(exam, lang)) as active:
+            _write_exports(out, exam, form, reads, rows, evidence or {}, roster, active)
+    except OSError as exc:  # a full disk, a quota, a file-size limit, a read-only folder
+        raise OutputError(
+            f"{out}: cannot write the results ({exc.strerror or exc}); the previous result "
+            "files and the store are as they were. Free space (or make the folder writable) "
+            f"and run 'omr report {out}'. / Sonuçlar yazılamadı (disk dolu mu?): önceki "
+            "dosyalar ve oturum kaydı olduğu gibi duruyor."
+        ) from exc
 
 
 def _write_exports(out, exam, form, reads, rows, evidence, roster, lang) -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from omr.errors import InputFileError
+from omr.errors import InputFileError, OutputError
 from omr.records import SheetRead
 
 STORE_NAME = "session.sqlite"
@@ -137,7 +137,13 @@ class Store:
         self.db = sqlite3.connect(str(path))
         self.db.execute("PRAGMA journal_mode=WAL") if str(path) != ":memory:" else None
         self._depth = 0
-        self.migrate()
+        try:
+            self.migrate()
+        except sqlite3.OperationalError as exc:
+            if not _disk_full(exc):
+                raise
+            self.db.close()
+            raise self._full(exc) from exc
 
     def __enter__(self) -> Store:
         return self
@@ -174,18 +180,40 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[Store]:
-        """Everything written inside commits together, or not at all."""
+        """Everything written inside commits together, or not at all.
+
+        A disk that is full (or a file that may not grow) raises
+        :class:`OutputError`: nothing of the block is kept, all before it is.
+        """
         self._depth += 1
         try:
             yield self
-        except BaseException:
+        except BaseException as exc:
             self._depth -= 1
             if self._depth == 0:
-                self.db.rollback()
+                with suppress(sqlite3.Error):
+                    self.db.rollback()
+            if isinstance(exc, sqlite3.OperationalError) and _disk_full(exc):
+                raise self._full(exc) from exc
             raise
         self._depth -= 1
         if self._depth == 0:
-            self.db.commit()
+            try:
+                self.db.commit()
+            except sqlite3.OperationalError as exc:
+                if not _disk_full(exc):
+                    raise
+                with suppress(sqlite3.Error):
+                    self.db.rollback()
+                raise self._full(exc) from exc
+
+    def _full(self, exc: sqlite3.OperationalError) -> OutputError:
+        return OutputError(
+            f"{Path(self.path).parent}: the disk is full or the store cannot grow ({exc}): "
+            "every page and decision stored before is kept. Free space and run the "
+            "command again (a run goes on where it stopped). / Disk dolu: kaydedilenler "
+            "duruyor; yer açıp komutu yeniden çalıştırın."
+        )
 
     @contextmanager
     def while_reading(self) -> Iterator[Store]:
@@ -284,6 +312,12 @@ class Store:
     def meta(self) -> dict[str, str]:
         """All session facts."""
         return dict(self.db.execute("SELECT key, value FROM meta"))
+
+
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    """A write the disk refused: full, over a quota or a file-size limit (an I/O error)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or "disk is full" in str(exc)
 
 
 def _now() -> str:

@@ -32,6 +32,7 @@ Exit status:
   5    invalid calibration profile
   6    invalid exam definition
   7    busy: another omr command is writing the same OUT (nothing was changed)
+  9    output: OUT cannot be written (disk full); what was there is kept
   8    evaluate: items read wrong without review (silent errors)
   10   results written, and some sheets need a person
   130  interrupted (Ctrl-C): pages read so far are kept
