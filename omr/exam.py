@@ -168,7 +168,9 @@ class Exam(Strict):
         default_factory=list,
         description="booklet groups; none when the form has no group field (one key per course)",
     )
-    roster: str | None = Field(None, description="roster CSV, relative to exam.yaml")
+    roster: str | None = Field(
+        None, description="roster CSV or Excel workbook (.xlsx), relative to exam.yaml"
+    )
     scoring: Scoring = Scoring()
     non_pencil: NonPencilPolicy = NonPencilPolicy.review
     odd_marks: OddMarkPolicy = OddMarkPolicy.read

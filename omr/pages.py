@@ -9,9 +9,12 @@ stays flat however long the stack is.
 from __future__ import annotations
 
 import atexit
+import functools
 import io
 import logging
+import mmap
 import os
+import re
 import stat
 import struct
 import warnings
@@ -430,6 +433,42 @@ def _open_pdf(path: str) -> pdfium.PdfDocument:
     return entry[0]
 
 
+_USER_UNIT = re.compile(rb"/UserUnit\s*([0-9]*\.?[0-9]+)")
+
+
+def _pdf_unit(path: str) -> float:
+    """:func:`user_unit` of the file at ``path`` as it is now (searched once per version)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return 1.0
+    return _user_unit_of(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _user_unit_of(path: str, size: int, mtime_ns: int) -> float:
+    return user_unit(path)
+
+
+def user_unit(path: str) -> float:
+    """The largest ``/UserUnit`` a PDF's page dictionaries give (1 when none does).
+
+    A page's size is its box times its UserUnit (PDF 1.6): ``/UserUnit 75`` on an
+    A4 box is a page 15 m wide. PDFium ignores it and has no call that tells
+    it, so the file's bytes are searched (a memory map; ~0.1 s a GB); a page
+    dictionary compressed in an object stream is not seen (PDFium then renders
+    its box, as ever).
+    """
+    try:
+        with Path(path).open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            if m.find(b"/UserUnit") < 0:
+                return 1.0
+            units = [float(u) for u in _USER_UNIT.findall(m)]
+    except (OSError, ValueError):  # missing, empty: PDFium says what is wrong with it
+        return 1.0
+    return max(units, default=1.0)
+
+
 def load_page(ref: PageRef) -> PageImage:
     """Decode one page; raise :class:`PageLoadError` if it cannot be read or is refused
     (see :func:`check_page_size`)."""
@@ -448,6 +487,9 @@ def load_page(ref: PageRef) -> PageImage:
 def _load_pdf_page(ref: PageRef) -> PageImage:
     page = _open_pdf(str(ref.path))[ref.index]
     what = f"page {ref.index + 1} of {ref.name}"
+    unit = _pdf_unit(str(ref.path))
+    if unit != 1.0:
+        check_pdf_box(page, what, unit)
     scan = _single_scan_image(page)
     if scan is not None:
         check_page_size(*scan.get_px_size(), f"the scan on {what}")
@@ -462,13 +504,21 @@ def check_pdf_page(page: pdfium.PdfPage, what: str) -> None:
     """Refuse a PDF page to be rendered whose box at :data:`RENDER_DPI`, or any image on
     it, is oversized (:func:`check_page_size`); PDFium ignores ``/UserUnit``, so the box in
     points is what it renders."""
-    width, height = page.get_size()
-    mm = f"{width / 72 * 25.4:,.0f} × {height / 72 * 25.4:,.0f} mm"
-    check_page_size(width / 72 * RENDER_DPI, height / 72 * RENDER_DPI, f"{what} ({mm})")
+    check_pdf_box(page, what)
     for image in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]):
         w, h = image.get_px_size()
         if float(w) * float(h) > MAX_PAGE_PIXELS:
             check_page_size(w, h, f"an image on {what}")
+
+
+def check_pdf_box(page: pdfium.PdfPage, what: str, unit: float = 1.0) -> None:
+    """Refuse a PDF page whose size (its box times ``unit``, its ``/UserUnit``) at
+    :data:`RENDER_DPI` is oversized (:func:`check_page_size`)."""
+    width, height = (side * unit for side in page.get_size())
+    mm = f"{width / 72 * 25.4:,.0f} × {height / 72 * 25.4:,.0f} mm"
+    if unit != 1.0:
+        mm += f", its box times /UserUnit {unit:g}"
+    check_page_size(width / 72 * RENDER_DPI, height / 72 * RENDER_DPI, f"{what} ({mm})")
 
 
 def _bitmap_pixels(bitmap: pdfium.PdfBitmap) -> np.ndarray:

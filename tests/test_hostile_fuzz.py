@@ -173,3 +173,37 @@ def test_random_yaml_and_roster_bytes_are_refused_with_a_reason(data):
             load_roster(roster)
         except InputFileError as exc:
             assert "roster" in str(exc)
+
+
+def _roster_workbook() -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in [
+        ("student_number", "national_id", "ad", "soyad"),
+        (61058800, "77397071944", "Ümit", "Çağlar"),
+    ]:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+ROSTER_XLSX = _roster_workbook()
+
+
+@given(st.lists(st.tuples(st.integers(0, len(ROSTER_XLSX) - 1), st.integers(0, 255)), max_size=8))
+@FUZZ
+def test_a_mutated_excel_roster_is_read_or_refused_with_a_reason(flips):
+    data = bytearray(ROSTER_XLSX)
+    for at, value in flips:
+        data[at] = value
+    with tempfile.TemporaryDirectory() as folder:
+        roster = Path(folder) / "roster.xlsx"
+        roster.write_bytes(bytes(data))
+        try:
+            load_roster(roster)
+        except InputFileError as exc:
+            assert "roster" in str(exc)

@@ -66,11 +66,20 @@ def test_a_page_just_under_the_limit_is_still_read(tmp_path):
     assert load_page(_only_page(path)).gray.shape == (side, side)
 
 
-def test_a_pdf_page_with_a_large_user_unit_renders_its_box_not_more(tmp_path):
-    # PDFium ignores /UserUnit: the page is rendered at its box, memory stays bounded.
+def test_a_pdf_page_with_a_large_user_unit_is_refused_as_oversized_with_its_size(tmp_path):
+    # an A4 box times /UserUnit 75 is a page 15.8 m wide: no scanned sheet. PDFium ignores
+    # the unit (it would render the box); the loader finds it in the file and refuses.
     path = tmp_path / "unit.pdf"
     path.write_bytes(files.pdf([files.PdfPage((595, 842), extra="/UserUnit 75")]))
-    assert load_page(_only_page(path)).gray.shape == (2339, 1653)
+    with pytest.raises(PageLoadError, match="oversized") as caught:
+        load_page(_only_page(path))
+    assert "15,743 × 22,278 mm, its box times /UserUnit 75" in str(caught.value)
+
+
+def test_a_pdf_page_with_a_small_user_unit_is_still_read(tmp_path):
+    path = tmp_path / "unit.pdf"
+    path.write_bytes(files.pdf([files.PdfPage((595, 842), extra="/UserUnit 1.5")]))
+    assert load_page(_only_page(path)).gray.shape == (2339, 1653)  # its box, as PDFium draws
 
 
 def test_a_multipage_tiff_with_a_bomb_or_a_damaged_page_in_the_middle_reads_the_others(tmp_path):

@@ -135,11 +135,56 @@ def test_a_roster_from_office_software_is_read_right(tmp_path, encoding, sep):
     assert roster.by_national_id["29198044344"].name == "Şükrü Işıkoğlu"
 
 
-def test_a_roster_with_a_candidate_twice_is_refused_with_the_line(tmp_path):
-    path = tmp_path / "roster.csv"
-    rows = [*ROSTER, ("99999999", "77397071944", "Ali", "Veli")]
-    path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
-    with pytest.raises(InputFileError, match=r"roster.csv:4: the same candidate appears twice"):
+def _workbook(path, rows) -> None:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_an_excel_roster_is_read_with_its_numbers_as_typed(tmp_path):
+    path = tmp_path / "roster.xlsx"
+    head, *body = ROSTER
+    # Excel keeps typed numbers as numbers (an 11-digit ID as a float in some files)
+    _workbook(
+        path, [(), (" " + head[0], *head[1:]), *[(int(a), float(b), c, d) for a, b, c, d in body]]
+    )
+    roster = load_roster(path)
+    assert roster.by_student["61058800"].name == "Ümit Çağlar"
+    assert roster.by_national_id["29198044344"].student_number == "32860764"
+    assert sorted(roster.by_student) == ["32860764", "61058800"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_roster_with_candidates_twice_is_refused_with_every_line_and_the_fix(tmp_path, suffix):
+    path = tmp_path / f"roster{suffix}"
+    rows = [
+        *ROSTER,
+        ("99999999", "77397071944", "Ali", "Veli"),  # line 4: line 2's national ID
+        ("32860764", "10000000146", "Ayşe", "Kaya"),  # line 5: line 3's student number
+    ]
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+    else:
+        _workbook(path, rows)
+    with pytest.raises(InputFileError) as caught:
+        load_roster(path)
+    message = str(caught.value)
+    assert f"roster{suffix}: 2 candidate row(s) repeat a number of an earlier row" in message
+    assert f"roster{suffix}:4: the same national_id as line 2" in message
+    assert f"roster{suffix}:5: the same student_number as line 3" in message
+    assert "delete the repeated row, or correct the number typed twice" in message
+    for personal in ("77397071944", "32860764", "Ali", "Kaya"):
+        assert personal not in message  # lines, never the numbers or names
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"PK\x03\x04 not a zip", b"student_number\n1\n", b"\x00" * 500]
+)
+def test_a_damaged_excel_roster_is_refused_with_a_reason(tmp_path, data):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(InputFileError, match="not a readable Excel workbook"):
         load_roster(path)
 
 
@@ -161,3 +206,18 @@ def test_an_exam_file_in_windows_1254_is_read_and_an_impossible_date_refused(tmp
 def test_the_separator_is_told_by_the_header():
     assert csv_delimiter("a;b;c\n1,5;2;3") == ";"
     assert csv_delimiter("a,b,c\n1;2;3") == ","
+
+
+def test_an_excel_roster_that_unpacks_to_hundreds_of_mb_is_refused_unopened(tmp_path):
+    import zipfile
+
+    path = tmp_path / "roster.xlsx"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as packed,
+        packed.open("xl/sharedStrings.xml", "w") as fh,
+    ):
+        for _ in range(210):
+            fh.write(b"\0" * 1_000_000)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(InputFileError, match="unpacks to 210 MB, more than any roster"):
+        load_roster(path)

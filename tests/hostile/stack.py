@@ -207,7 +207,7 @@ def mixed_session(root: Path, work: Path) -> Expect:
             "no-pages.pdf:1": ("unreadable-file", "cannot open no-pages.pdf"),
             "bomb.png:1": ("unreadable-page", "oversized"),
             "huge-page.pdf:1": ("unreadable-page", "oversized"),
-            "user-unit.pdf:1": ("blank-page", "blank"),
+            "user-unit.pdf:1": ("unreadable-page", "oversized"),
             "anim.gif:1": ("unreadable-file", "an animated image (3 frames)"),
             "dot.png:1": ("unreadable-page", "too small"),
             "broken-chunk.png:1": ("unreadable-", "broken-chunk.png"),
