@@ -497,7 +497,8 @@ def workbook_tables(
     """The sheets of ``results.xlsx``, in the active language (headers, statuses, reasons)."""
     shown = [_shown_row(r) for r in rows]
     tables = [Table(_("Summary"), SUMMARY_SHEET, summary.to_dict("records"))]
-    titles = sheet_titles(c.code for c in exam.courses)
+    own = [_(n) for n in ("Summary", "Review", "Flagged", "Items", "Objection windows")]
+    titles = sheet_titles((c.code for c in exam.courses), reserved=own)
     for course in exam.courses:
         tables.append(
             Table(

@@ -152,6 +152,14 @@ def _work(ref: PageRef) -> tuple[SheetRead, str]:
     return read_and_serialise(ref, _WORKER["form"], _WORKER["calibration"])
 
 
+def reading_key(form: Form, calibration: Calibration) -> str:
+    """What a page's read depends on besides its scan: its form and calibration, hashed."""
+    import hashlib
+
+    text = form.model_dump_json() + calibration.model_dump_json()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _fingerprint(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size}:{st.st_mtime_ns}"
@@ -293,6 +301,7 @@ def run_session(
         store.set_meta("form_ref", session.form_ref)
         store.set_meta("calibration", cal.name)
         lang = stored_lang(store, lang)
+        stale = store.read_with(reading_key(session.form, cal))  # an edited form: read again
         known = {} if fresh else store.fingerprints()
         todo = [r for r in refs if known.get(r.sheet_id) != _fingerprint(r.path)]
         if on_start is not None:
@@ -324,7 +333,14 @@ def run_session(
             write_exports(
                 out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
             )
-    return _summary(out, reads, rows, read_now, seconds, session_notes(exam))
+    notes = session_notes(exam)
+    if stale and not fresh:
+        notes = [
+            f"the form or the calibration changed since {stale} page(s) were read: "
+            "they were read again",
+            *notes,
+        ]
+    return _summary(out, reads, rows, read_now, seconds, notes)
 
 
 def out_lang(out: Path, exam: Exam) -> str:

@@ -52,14 +52,15 @@ def cells_as_text(workbook) -> None:
                     cell.data_type = "s"
 
 
-def sheet_titles(names: Iterable[str]) -> dict[str, str]:
+def sheet_titles(names: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
     """A valid, distinct Excel sheet title for each of ``names`` (course codes).
 
     ``[ ] : * ? / \\`` become ``_``, titles are cut to 31 characters, never
-    ``Summary`` or ``History``, and two codes that would meet (Excel compares
-    titles without case) get ``~2``, ``~3``, …
+    ``Summary``, ``History`` or one of ``reserved`` (the workbook's own sheets in
+    its language: ``Özet``, ``İnceleme``, …), and two codes that would meet (Excel
+    compares titles without case) get ``~2``, ``~3``, …
     """
-    taken = set(RESERVED_TITLES)
+    taken = set(RESERVED_TITLES) | {name.lower() for name in reserved}
     out: dict[str, str] = {}
     for name in names:
         base = _SHEET_TITLE_BAD.sub("_", name).strip("'") or "_"

@@ -259,6 +259,24 @@ class Store:
         """Sheet id → fingerprint of the source file it was read from."""
         return dict(self.db.execute("SELECT sheet_id, fingerprint FROM pages"))
 
+    def read_with(self, key: str) -> int:
+        """Record that pages are now read with ``key`` (their form and calibration, see
+        :func:`omr.pipeline.reading_key`); return how many were read with another.
+
+        Those pages lose their fingerprint in the same transaction, so they are
+        read again, also by a later run when this one is stopped half-way. A
+        store without a key yet (an older omr's) takes this one as it is.
+        """
+        with self.atomic():
+            before = self.meta().get("read_with")
+            stale = 0
+            if before is not None and before != key:
+                stale = self.db.execute(
+                    "UPDATE pages SET fingerprint = '' WHERE fingerprint != ''"
+                ).rowcount
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('read_with', ?)", (key,))
+        return stale
+
     def save(self, read: SheetRead, fingerprint: str, record: str | None = None) -> None:
         """Record (or replace) one page's read, committed at once unless inside :meth:`atomic`.
 

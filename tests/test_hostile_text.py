@@ -221,3 +221,34 @@ def test_an_excel_roster_that_unpacks_to_hundreds_of_mb_is_refused_unopened(tmp_
     assert path.stat().st_size < 1_000_000
     with pytest.raises(InputFileError, match="unpacks to 210 MB, more than any roster"):
         load_roster(path)
+
+
+@pytest.mark.parametrize(
+    ("lang", "code", "sheets"),
+    [
+        ("tr", "Özet", ["Özet", "Özet~2", "İnceleme", "Uyarılı", "Maddeler", "İtiraz süreleri"]),
+        (
+            "en",
+            "review",
+            ["Summary", "review~2", "Review", "Flagged", "Items", "Objection windows"],
+        ),
+        (
+            "en",
+            "Summary",
+            ["Summary", "Summary~2", "Review", "Flagged", "Items", "Objection windows"],
+        ),
+    ],
+)
+def test_a_course_named_like_a_sheet_of_the_workbook_gets_its_own_sheet(
+    tmp_path, lang, code, sheets
+):
+    root = tmp_path / "session"
+    simulate_session(find_form("quiz-a5"), 2, 2, root, profile="clean", jobs=1)
+    exam = root / "exam.yaml"
+    data = yaml.safe_load(exam.read_text(encoding="utf-8"))
+    data["courses"][0]["code"] = code
+    exam.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    run_session(root, jobs=1, lang=lang)
+    book = openpyxl.load_workbook(root / "out" / "results.xlsx", read_only=True)
+    assert book.sheetnames == sheets
+    assert book.worksheets[1]["A2"].value == "stack.pdf:1"  # the course's rows, on its sheet
