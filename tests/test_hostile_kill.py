@@ -57,13 +57,18 @@ def _run_and_kill(root: Path, pages: int) -> int:
     return proc.wait(timeout=60)
 
 
-def test_sigkill_while_reading_loses_and_duplicates_nothing(tmp_path):
+def _session_and_calm_results(tmp_path: Path, seed: int) -> tuple[Path, str]:
+    """A simulated session, and the results.csv of a run of its copy never stopped."""
     root = tmp_path / "session"
-    simulate_session(find_form("quiz-a5"), SHEETS, 9, root, profile="clean", jobs=1)
+    simulate_session(find_form("quiz-a5"), SHEETS, seed, root, profile="clean", jobs=1)
     calm = tmp_path / "calm"
     shutil.copytree(root, calm)
     run_session(calm, jobs=1)
-    want = (calm / "out" / "results.csv").read_text(encoding="utf-8")
+    return root, (calm / "out" / "results.csv").read_text(encoding="utf-8")
+
+
+def test_sigkill_while_reading_loses_and_duplicates_nothing(tmp_path):
+    root, want = _session_and_calm_results(tmp_path, 9)
 
     for pages in (2, 7, 12):
         assert _run_and_kill(root, pages) == -signal.SIGKILL, f"not killed at {pages}"
@@ -151,12 +156,7 @@ def _store_sound(out: Path) -> int:
 def test_sigkill_at_each_point_of_a_run_then_a_rerun_gives_the_calm_results(tmp_path):
     from omr.atomic import temp_files
 
-    root = tmp_path / "session"
-    simulate_session(find_form("quiz-a5"), SHEETS, 4, root, profile="clean", jobs=1)
-    calm = tmp_path / "calm"
-    shutil.copytree(root, calm)
-    run_session(calm, jobs=1)
-    want = (calm / "out" / "results.csv").read_text(encoding="utf-8")
+    root, want = _session_and_calm_results(tmp_path, 4)
     out = root / "out"
     had_outputs = False
     for point, extra, pages in KILL_POINTS:
