@@ -27,6 +27,7 @@ from omr.detect.layout import (
     find_grids,
     find_registration,
 )
+from omr.detect.layout.ink import _prepare
 from omr.detect.photo import find_page_quad
 from omr.errors import InvalidFormError
 from omr.forms import Form, check_geometry
@@ -203,7 +204,8 @@ def _propose(gray, px_per_mm, name, reference_name, marks) -> FormProposal:
     data["registration"] = _registration_entry(
         found, page, px_per_mm, mm, reference_name or f"{name}.png", notes
     )
-    kept = _drop_solid_grids(grids, bubbles, px_per_mm, mm, notes)
+    kept, solid = _drop_solid_grids(grids, bubbles, px_per_mm, mm, notes)
+    kept = _drop_example_rows(kept, solid, page, bubbles, px_per_mm, mm, notes)
     chains = _merge_columns(kept, px_per_mm)
     fields = _guess_fields(chains, mm, px_per_mm, notes)
     problems = _uneven_fields(fields, chains, mm)
@@ -507,7 +509,7 @@ def _drop_solid_grids(grids: list[Grid], bubbles: FoundBubbles, px_per_mm, mm, n
     No field is marked in every bubble: such a grid is print (a QR code's
     finder squares, a row of solid dots in the instructions), not a field.
     """
-    out = []
+    out, solid = [], []
     reach = 0.5 * float(np.min(np.median(bubbles.size_mm, axis=0))) * px_per_mm
     for g in grids:
         if g.rows * g.cols < 2:
@@ -523,9 +525,70 @@ def _drop_solid_grids(grids: list[Grid], bubbles: FoundBubbles, px_per_mm, mm, n
                 f"{len(at)} solid bubble-sized marks at ({x:.1f}, {y:.1f}) mm left out: "
                 "every one is dark, so they are print (a code, an example), not a field"
             )
+            solid.append(g)
             continue
         out.append(g)
+    return out, solid
+
+
+def _line_of(g: Grid) -> tuple[np.ndarray, np.ndarray] | None:
+    """A one-line grid of 2-6 bubbles: its centres (n, 2) px and its step; else None."""
+    if min(g.rows, g.cols) != 1 or not 2 <= g.rows * g.cols <= 6:
+        return None
+    return g.centres().reshape(-1, 2), (g.col_step if g.cols > 1 else g.row_step)
+
+
+def _drop_example_rows(grids, solid, page, bubbles: FoundBubbles, px_per_mm, mm, notes):
+    """The grids less printed examples ("mark like this"), each said in a note.
+
+    A line of 2-6 bubbles is an example when a solid dot of a bubble's size
+    continues it one step past an end (the printed "filled" sample), or when
+    a line of as many bubbles, all marked (already left out as print: the
+    "wrong ways" sample), lies just above or below it, over the same span.
+    """
+    d_px = float(np.max(np.median(bubbles.size_mm, axis=0))) * px_per_mm
+    ink = _prepare(page, px_per_mm, 25.0)
+    marked = [line for g in solid if (line := _line_of(g)) is not None]
+    out = []
+    for g in grids:
+        line = _line_of(g)
+        if line is None or ink is None:
+            out.append(g)
+            continue
+        pts, step = line
+        pitch = float(np.hypot(*step))
+        dot = any(_solid_dot(ink, p, d_px) for p in (pts[0] - step, pts[-1] + step))
+        beside = any(
+            abs(len(m) - len(pts)) <= 1
+            and abs(np.mean(m[:, 1]) - np.mean(pts[:, 1])) < 4 * pitch
+            and abs(np.mean(m[:, 0]) - np.mean(pts[:, 0])) < 0.5 * pitch
+            for m, _ in marked
+        )
+        if not (dot or beside):
+            out.append(g)
+            continue
+        x, y = mm(g.origin)
+        why = "a solid dot continues it" if dot else "a line of marked samples lies beside it"
+        notes.append(
+            f"a line of {len(pts)} bubbles at ({x:.1f}, {y:.1f}) mm left out: a printed "
+            f"example ('mark like this': {why}); add it by hand if it is a field"
+        )
     return out
+
+
+def _solid_dot(ink: np.ndarray, xy, d_px: float) -> bool:
+    """Whether a solid blob about ``d_px`` across, no bigger, is centred at ``xy``."""
+    m, n = ink.shape
+    r = int(np.ceil(0.95 * d_px))
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    if x - r < 0 or y - r < 0 or x + r >= n or y + r >= m:
+        return False
+    win = ink[y - r : y + r + 1, x - r : x + r + 1] > 0
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    dist = np.hypot(xx, yy)
+    core = win[dist <= 0.3 * d_px].mean()
+    ring = win[(dist >= 0.8 * d_px) & (dist <= 0.95 * d_px)].mean()
+    return bool(core > 0.9 and ring < 0.3)
 
 
 def _merge_columns(grids: list[Grid], px_per_mm: float) -> list[list[Grid]]:

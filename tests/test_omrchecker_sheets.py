@@ -4,9 +4,9 @@ Each form under ``tests/data/omrchecker/`` was written by ``omr forms fit
 IMAGE --name omrchecker-CASE`` and then only named as a user would: its
 answer blocks (``block-1`` -> ``answers``) and, on EricSoOSU's right-to-left
 sheet, the options as printed (``D C B A``, ``G F E D C B A``). No geometry
-was touched, but for the hand edits ``EDITS`` lists and documents (the
-UPSC-mock print: its example rows dropped, its subject code written as a
-digit grid; none measured). Most of these sheets carry no corner marks the fit takes, so their forms
+was touched, but for the hand edit ``EDITS`` lists and documents (the
+UPSC-mock print: its subject code written as a digit grid; nothing
+measured). Most of these sheets carry no corner marks the fit takes, so their forms
 align on the straightened scan (``reference-image``); that image is a copy of
 the shared scan, which the project must not hold, so the test makes it again
 with ``forms fit`` into a temporary folder.
@@ -46,9 +46,11 @@ Per layout, what is read and what is held (measured 2026-12-04):
 - ``upsc`` (UPSC-mock: a phone photo at an angle, 160 x 4 in four columns, a
   10-digit roll number and a 2-digit subject code, bubbles printed pale
   grey): the fit finds the pale outlines against the paper's local median
-  grey and flattens the photo to its page's corners (its grids lay 0.12-0.15
-  of a pitch off an even lattice as taken). 448 of 448 agree on its four
-  photos (q1-q100, the roll number and the subject code, all OMRChecker's
+  grey, flattens the photo to its page's corners (its grids lay 0.12-0.15
+  of a pitch off an even lattice as taken) and leaves out the printed
+  "EXAMPLE" and "CORRECT METHOD" rows (before: a booklet group and a
+  block). 448 of 448 agree on its four photos (q1-q100, the roll number
+  and the subject code, all OMRChecker's
   template reads; q101-q160 are read, not compared), none held.
 - ``sample3`` (the same print, fitted on ``xeroxed-thin-sheet``): 100 of 100
   agree on it, none held; ``colored-thick-sheet``, a pink print whose layout
@@ -285,19 +287,16 @@ def test_a_fitted_and_named_form_reads_the_layout_as_omrchecker_does(tmp_path, c
 
 
 def _upsc_print_edits(fitted: dict) -> dict:
-    """The hand edits of the UPSC-mock print (``upsc``, ``sample3``), none measured.
+    """The hand edit of the UPSC-mock print (``upsc``, ``sample3``), nothing measured.
 
-    The fit takes the printed "EXAMPLE" row for a booklet group and the
-    "CORRECT METHOD" row for a one-question block: both are dropped. The
-    2-digit subject code grid it proposes as 10 questions x 2 options: the
-    same numbers are written as a digit grid (its question step is the digit
-    options' step, its option step the step between the two places).
+    The 2-digit subject code grid the fit proposes as 10 questions x 2
+    options: the same numbers are written as a digit grid (its question step
+    is the digit options' step, its option step the step between the two
+    places). Its printed example rows the fit leaves out itself.
     """
     d = dict(fitted)
-    d.pop("group", None)
     blocks = dict(d["answer_blocks"])
     code = blocks.pop("block-1")
-    blocks.pop("block-6", None)
     d["answer_blocks"] = blocks
     d["score_fields"] = {
         "subject_code": {
