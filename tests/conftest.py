@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,6 +20,13 @@ from omr.render import render_form_pdf
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def shared_data(name: str) -> Path:
+    """``../shared/data/NAME`` beside the project (``OMR_SHARED_DATA`` may point elsewhere)."""
+    env = os.environ.get("OMR_SHARED_DATA")
+    root = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return root / name
 
 
 def pytest_addoption(parser):

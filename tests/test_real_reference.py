@@ -12,7 +12,6 @@ confidence must be right (unsure goes to a person and is allowed).
 from __future__ import annotations
 
 import csv
-import os
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from conftest import shared_data
 
 from omr.calibration import find_calibration
 from omr.detect import read_page
@@ -28,14 +28,7 @@ from omr.forms import load_form
 from omr.pages import PageRef, load_page
 from omr.records import ItemState
 
-
-def _shared_data() -> Path:
-    env = os.environ.get("OMR_SHARED_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-    return root / "open-mcr"
-
-
-DATA = _shared_data()
+DATA = shared_data("open-mcr")
 FORM = Path(__file__).resolve().parent / "data" / "open-mcr-75q.yaml"
 TEST = "75q-core-2"
 REFERENCE = "sample scanned sheets_Page_03.jpg"

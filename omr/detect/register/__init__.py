@@ -20,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from omr.detect.centring import field_centring
 from omr.detect.proof import form_pitches, prove_fit, unproven
 from omr.detect.reference import ReferenceFeatures, align_on_reference, print_in_register
 from omr.detect.refine import refine_on_outlines
@@ -155,6 +156,22 @@ def register_page(
                 proof.summary(),
                 matrix,
             )
+    centring = {}
+    if proof.ok:
+        # Proven against fits half a pitch off; the form itself may still sit
+        # a little off the print in one field (a hand-made form).
+        px_per_mm = float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
+        centring = field_centring(gray, matrix, form, paper=paper, ink=darkest, px_per_mm=px_per_mm)
+        off = [(name, c) for name, c in centring.items() if not c.ok]
+        if off:
+            name, worst = max(off, key=lambda nc: nc[1].off_radius)
+            return RegistrationFailed(
+                "registration-weak",
+                f"the form's bubbles are not centred on the printed ones: "
+                f"{worst.describe(name, px_per_mm)}",
+                {**proof.summary(), **_centring_summary(centring)},
+                matrix,
+            )
     if not proof.ok:
         problem = unproven(
             gray,
@@ -179,8 +196,16 @@ def register_page(
         marks_found=n_found,
         marks_expected=expected or n_found,
         ink=ink,
-        proof=proof.summary(),
+        proof={**proof.summary(), **_centring_summary(centring)},
     )
+
+
+def _centring_summary(centring: dict) -> dict:
+    """The field furthest off its printed outlines, for the read record."""
+    if not centring:
+        return {}
+    name, worst = max(centring.items(), key=lambda nc: nc[1].off_radius / nc[1].limit)
+    return {"centring_worst": name, "centring_off_radius": round(worst.off_radius, 3)}
 
 
 def _fit_reference(
