@@ -40,3 +40,21 @@ def test_forms_fit_proposes_the_rings_and_the_form_checks(tmp_path):
         ["forms", "check", str(out), str(tmp_path / "blank.png"), "-o", str(tmp_path / "c.png")],
     )
     assert check.exit_code == ExitCode.ok, check.output
+
+
+def test_the_overlay_draws_ring_marks_as_rings():
+    """Drawn on a blank page with the identity fit, a ring mark's outline is a circle."""
+    from omr.detect.overlay import overlay
+
+    form = ring_form()
+    scale = 4.0  # px per mm
+    blank = np.full((round(form.page.height * scale), round(form.page.width * scale)), 255, "u1")
+    drawn = overlay(blank, np.diag([scale, scale, 1.0]), form)
+    r_, g_ = drawn[..., 0].astype(int), drawn[..., 1].astype(int)
+    red = r_ - g_ > 60  # the marks' red, anti-aliased
+    x, y = (np.asarray(MARKS[0]) * scale).round().astype(int)
+    r = round(7.0 / 2 * scale)
+    # On the circle through the mark's edge, not at its bounding square's corner.
+    assert red[y, x - r - 1 : x - r + 2].any() and red[y - r - 1 : y - r + 2, x].any()
+    corner = red[y - r - 1 : y - r + 2, x - r - 1 : x - r + 2]
+    assert not corner.any(), "a ring's outline must not reach its bounding square's corner"

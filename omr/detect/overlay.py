@@ -57,7 +57,7 @@ def _landmark_outlines(form: Form) -> list[np.ndarray]:
         half = np.asarray(reg.dash) / 2
         return [c + _SQUARE * half for c in reg.landmarks_mm()]
     shapes = []
-    unit = _CIRCLE if reg.shape in ("circle", "bullseye") else _SQUARE
+    unit = _CIRCLE if reg.shape in ("circle", "ring", "bullseye") else _SQUARE
     size = (reg.ring_size or 4.3 * reg.mark_size) if reg.shape == "bullseye" else reg.mark_size
     for centre in reg.marks:
         shapes.append(np.asarray(centre) + unit * size / 2)
