@@ -126,7 +126,43 @@ class ReferenceImage(Strict):
         return np.empty((0, 2))
 
 
-Registration = Annotated[CornerMarks | TimingTrack | ReferenceImage, Field(discriminator="kind")]
+class MarkerImage(Strict):
+    """Copies of a picture the user supplies (``image``) printed as registration marks.
+
+    ``mark_size`` is the picture's printed width and height, mm; ``marks`` the
+    centres of its copies, or, instead, ``inset``: one copy in each corner, its
+    centre that far (x, y) from the page's edges. Copies are found by template
+    matching; a picture the same under a half turn (a bullseye) does not tell
+    the way up, and the printed bubbles must.
+    """
+
+    kind: Literal["marker-image"]
+    image: str = Field(description="the marker's image, relative to the form file")
+    mark_size: Point = Field(description="the marker's printed width and height, mm")
+    marks: list[Point] = Field(min_length=4, description="centres of the marker's copies, mm")
+
+    @field_validator("mark_size", mode="before")
+    @classmethod
+    def _square(cls, value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (value, value)
+        return value
+
+    @field_validator("mark_size")
+    @classmethod
+    def _positive(cls, value: Point) -> Point:
+        if min(value) <= 0:
+            raise ValueError("mark_size: the printed width and height must be above 0 mm")
+        return value
+
+    def landmarks_mm(self) -> np.ndarray:
+        """Centres (K, 2) of every copy of the marker, in mm."""
+        return np.asarray(self.marks, dtype=float)
+
+
+Registration = Annotated[
+    CornerMarks | TimingTrack | ReferenceImage | MarkerImage, Field(discriminator="kind")
+]
 
 
 class BubbleShape(Strict):
@@ -551,6 +587,8 @@ class Form(Strict):
         reg = data.get("registration")
         if isinstance(reg, dict) and "kind" not in reg:
             data["registration"] = {"kind": "corner-squares", **reg}
+        if "registration" in data:
+            data["registration"] = _marker_corners(data["registration"], data.get("page"))
         if data.get("unit") == "px":
             dpi = data.get("dpi")
             if not isinstance(dpi, int | float) or dpi <= 0:
@@ -604,34 +642,67 @@ class Form(Strict):
         """The identity or score digit grid called ``name``."""
         return getattr(self.identity, name, None) or self.score_fields.get(name)
 
-    def reference_path(self) -> Path | None:
-        """The reference image file of a ``reference-image`` form, or None."""
-        reg = self.registration
-        if not isinstance(reg, ReferenceImage):
-            return None
-        path = Path(reg.image)
+    def _beside(self, name: str) -> Path:
+        """The file ``name`` given in the form, relative to the form file's folder."""
+        path = Path(name)
         if not path.is_absolute() and self._source_dir is not None:
             path = self._source_dir / path
         return path
 
+    def reference_path(self) -> Path | None:
+        """The reference image file of a ``reference-image`` form, or None."""
+        reg = self.registration
+        return self._beside(reg.image) if isinstance(reg, ReferenceImage) else None
+
+    def marker_path(self) -> Path | None:
+        """The marker's image file of a ``marker-image`` form, or None."""
+        reg = self.registration
+        return self._beside(reg.image) if isinstance(reg, MarkerImage) else None
+
     @cached_property
     def reference_gray(self) -> np.ndarray | None:
         """The reference image in grey levels (M, N) uint8, or None when the form has none."""
-        path = self.reference_path()
-        if path is None:
-            return None
-        try:
-            with Image.open(path) as img:
-                return np.asarray(img.convert("L")).copy()
-        except (OSError, UnidentifiedImageError) as exc:
-            raise InvalidFormError(
-                str(path), [("registration.image", f"cannot read the reference image: {exc}")]
-            ) from exc
+        return _grey_image(self.reference_path(), "reference image")
+
+    @cached_property
+    def marker_gray(self) -> np.ndarray | None:
+        """The marker's image in grey levels (M, N) uint8, or None when the form has none."""
+        return _grey_image(self.marker_path(), "marker image")
 
     @cached_property
     def layout(self) -> BubbleLayout:
         """Every bubble of the form, indexed by field (see :func:`bubble_layout`)."""
         return bubble_layout(self)
+
+
+def _marker_corners(reg, page):
+    """A marker-image registration's ``inset`` turned into the four corner centres."""
+    if not isinstance(reg, dict) or reg.get("kind") != "marker-image" or "inset" not in reg:
+        return reg
+    reg = dict(reg)
+    inset = reg.pop("inset")
+    if "marks" in reg:
+        raise ValueError("registration: give marks or inset, not both")
+    try:
+        dx, dy = (inset, inset) if isinstance(inset, int | float) else (inset[0], inset[1])
+        w, h = float(page["width"]), float(page["height"])
+        reg["marks"] = [[dx, dy], [w - dx, dy], [w - dx, h - dy], [dx, h - dy]]
+    except (TypeError, KeyError, IndexError, ValueError):
+        reg["marks"] = inset  # refused with its key path
+    return reg
+
+
+def _grey_image(path: Path | None, what: str) -> np.ndarray | None:
+    """The image at ``path`` in grey levels (M, N) uint8; None for no path."""
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L")).copy()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InvalidFormError(
+            str(path), [("registration.image", f"cannot read the {what}: {exc}")]
+        ) from exc
 
 
 # Keys whose numbers are lengths on the page (converted with unit: px); font sizes
@@ -828,6 +899,8 @@ def _registration_problems(form: Form, xy: np.ndarray, half_axes: np.ndarray) ->
     marks = reg.landmarks_mm()
     if isinstance(reg, TimingTrack):
         half = np.tile(np.asarray(reg.dash) / 2, (len(marks), 1))
+    elif isinstance(reg, MarkerImage):
+        half = np.tile(np.asarray(reg.mark_size) / 2, (len(marks), 1))
     else:
         sizes = np.full(len(reg.marks), reg.mark_size)
         if reg.orientation_mark is not None:
@@ -883,9 +956,9 @@ def load_form(path: Path) -> Form:
     form = validate(data, Form, str(path), InvalidFormError)
     form._source_dir = Path(path).resolve().parent
     problems = check_geometry(form)
-    ref = form.reference_path()
-    if ref is not None and not ref.is_file():
-        problems.append(("registration.image", f"no such file: {ref}"))
+    for image in (form.reference_path(), form.marker_path()):
+        if image is not None and not image.is_file():
+            problems.append(("registration.image", f"no such file: {image}"))
     if problems:
         raise InvalidFormError(str(path), problems)
     return form

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from functools import cache
 
+from PIL import Image
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from omr.forms import CornerMarks, DigitsField, Form, Label, Outline, TimingTrack
+from omr.forms import CornerMarks, DigitsField, Form, Label, MarkerImage, Outline, TimingTrack
 from omr.resources import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -131,6 +133,12 @@ def _draw_registration(page: _Page, form: Form) -> None:
     if isinstance(reg, TimingTrack):
         for x, y in reg.landmarks_mm():
             page.solid(x, y, *reg.dash)
+        return
+    if isinstance(reg, MarkerImage):
+        picture = ImageReader(Image.fromarray(form.marker_gray))
+        w, h = reg.mark_size
+        for x, y in reg.marks:
+            page.c.drawImage(picture, *page.xy(x - w / 2, y + h / 2), w * mm, h * mm)
         return
     if not isinstance(reg, CornerMarks):
         return  # aligned on a reference image: nothing of ours is printed

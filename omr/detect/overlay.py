@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from omr.detect.sampling import apply_transform
-from omr.forms import Form, ReferenceImage, TimingTrack
+from omr.forms import Form, MarkerImage, ReferenceImage, TimingTrack
 
 
 def overlay(image: np.ndarray, matrix: np.ndarray, form: Form) -> np.ndarray:
@@ -53,8 +53,8 @@ def _landmark_outlines(form: Form) -> list[np.ndarray]:
     reg = form.registration
     if isinstance(reg, ReferenceImage):
         return []
-    if isinstance(reg, TimingTrack):
-        half = np.asarray(reg.dash) / 2
+    if isinstance(reg, TimingTrack | MarkerImage):
+        half = np.asarray(reg.dash if isinstance(reg, TimingTrack) else reg.mark_size) / 2
         return [c + _SQUARE * half for c in reg.landmarks_mm()]
     shapes = []
     unit = _CIRCLE if reg.shape in ("circle", "ring", "bullseye") else _SQUARE

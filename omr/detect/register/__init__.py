@@ -1,18 +1,19 @@
 """Register a page on its form: rotation (any quarter turn), skew, shift, scale.
 
 The form chooses how: solid corner marks (squares, circles, L-shapes), a
-timing track of dashes, or, for sheets with no marks at all, the features of
-a reference image of the blank sheet. Landmarks fix the transform; the
-orientation mark (or, without one, the printed bubble outlines) tells an
-upside-down sheet, and no fit is read before the outlines prove it
-(:mod:`omr.detect.proof`).
+timing track of dashes, copies of a picture the user supplies, or, for
+sheets with no marks at all, the features of a reference image of the
+blank sheet. Landmarks fix the transform; the orientation mark (or,
+without one, the printed bubble outlines) tells an upside-down sheet, and
+no fit is read before the outlines prove it (:mod:`omr.detect.proof`).
 Failure is a value, not an exception: :class:`RegistrationFailed` is falsy and
 carries the reason.
 
 One module per job: :mod:`.marks` (corner marks), :mod:`.track` (timing
-tracks), :mod:`omr.detect.reference` (reference images), :mod:`.outlines`
-(choosing between fits on the printed outlines), :mod:`.geometry` (least
-squares); :func:`register_page` here chooses the kind, fits and proves.
+tracks), :mod:`.marker` (a marker image), :mod:`omr.detect.reference`
+(reference images), :mod:`.outlines` (choosing between fits on the
+printed outlines), :mod:`.geometry` (least squares); :func:`register_page`
+here chooses the kind, fits and proves.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from omr.detect.proof import form_pitches, prove_fit, unproven
 from omr.detect.reference import ReferenceFeatures, align_on_reference, print_in_register
 from omr.detect.refine import refine_on_outlines
 from omr.detect.register.geometry import grey_percentiles
+from omr.detect.register.marker import fit_marker_image
 from omr.detect.register.marks import find_square_marks, fit_corner_marks
 from omr.detect.register.outlines import (
     field_fits,
@@ -36,7 +38,7 @@ from omr.detect.register.outlines import (
 )
 from omr.detect.register.result import Registration, RegistrationFailed
 from omr.detect.register.track import fit_track
-from omr.forms import CornerMarks, Form, ReferenceImage, TimingTrack
+from omr.forms import CornerMarks, Form, MarkerImage, ReferenceImage, TimingTrack
 
 __all__ = [
     "Registration",
@@ -113,6 +115,10 @@ def register_page(
     else:
         if isinstance(reg, TimingTrack):
             fitted = fit_track(gray, small, f, form, scale0, search_mm, paper, darkest)
+        elif isinstance(reg, MarkerImage):
+            fitted = fit_marker_image(
+                gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share
+            )
         else:
             fitted = fit_corner_marks(
                 gray, small, f, form, scale0, search_mm, paper, darkest, max_half_turn_share
@@ -126,7 +132,7 @@ def register_page(
             "registration-weak",
             f"marks fit badly: {n_found} of {expected} found, misfit {residual_mm:.2f} mm",
         )
-    if isinstance(reg, CornerMarks) and spread < min_spread * min(
+    if isinstance(reg, CornerMarks | MarkerImage) and spread < min_spread * min(
         form.page.width, form.page.height
     ):
         return RegistrationFailed(

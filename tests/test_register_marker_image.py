@@ -1,0 +1,148 @@
+"""A marker image the user supplies as a registration kind (``kind: marker-image``).
+
+Simulated: the quiz-a5 sheet printed with copies of a picture in its corners
+instead of squares, rendered, turned, shifted, scaled, a copy torn off.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from conftest import transform
+
+from omr.detect.read import register
+from omr.detect.sampling import apply_transform
+from omr.forms import load_form
+from omr.resources import data_dir
+from omr.simulate.session import render_blank
+
+DPI = 150
+INSET = (9.0, 9.0)
+SIZE = 10.0
+
+
+def flag_marker() -> np.ndarray:
+    """A picture unlike itself under any turn: a black square, a white notch at its top left."""
+    img = np.full((120, 120), 255, np.uint8)
+    img[10:110, 10:110] = 0
+    img[25:55, 25:70] = 255  # off-centre: tells every quarter turn
+    return img
+
+
+def bullseye_marker() -> np.ndarray:
+    """OMRChecker's kind of marker: rings round a dot, the same under every turn."""
+    img = np.full((121, 121), 255, np.uint8)
+    for r, v in ((58, 0), (46, 255), (34, 0), (22, 255), (12, 0)):
+        cv2.circle(img, (60, 60), r, v, -1, cv2.LINE_AA)
+    return img
+
+
+def marker_form(tmp_path, picture: np.ndarray, **reg):
+    """quiz-a5 registered on ``picture`` (written beside the form file) in its four corners."""
+    data = yaml.safe_load((data_dir("forms") / "quiz-a5.yaml").read_text(encoding="utf-8"))
+    data["name"] = "quiz-marker"
+    data["registration"] = {
+        "kind": "marker-image",
+        "image": "marker.png",
+        "mark_size": SIZE,
+        "inset": list(INSET),
+        **reg,
+    }
+    cv2.imwrite(str(tmp_path / "marker.png"), picture)
+    path = tmp_path / "quiz-marker.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_form(path)
+
+
+@pytest.fixture(scope="module")
+def flag(tmp_path_factory):
+    form = marker_form(tmp_path_factory.mktemp("flag"), flag_marker())
+    return form, render_blank(form, dpi=DPI)
+
+
+MARGIN = 160  # px of white round the page: a shifted or turned page keeps its corners
+
+
+def moved(blank, degrees=0.0, shift=(0, 0), scale=1.0):
+    """``blank`` turned, shifted and scaled on a canvas a margin larger all round."""
+    h, w = blank.shape
+    return transform(
+        blank, degrees=degrees, shift=shift, scale=scale, canvas=(h + MARGIN, w + MARGIN)
+    )
+
+
+def placed_error_mm(reg, form, blank_shape, degrees=0.0, shift=(0, 0), scale=1.0) -> float:
+    """Largest distance, mm, between where ``reg`` puts the bubbles and where they are
+    on a page made by :func:`moved`."""
+    h, w = blank_shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+    m[:, 2] += np.asarray(shift, dtype=float) + MARGIN / 2
+    xy = form.layout.centers_xy * np.array([w / form.page.width, h / form.page.height]) - 0.5
+    err = apply_transform(reg.matrix, form.layout.centers_xy) - (xy @ m[:, :2].T + m[:, 2])
+    return float(np.abs(err).max() / (DPI / 25.4 * scale))
+
+
+def test_inset_puts_a_copy_in_each_corner(flag):
+    form, _ = flag
+    assert form.registration.marks == [(9, 9), (139, 9), (139, 201), (9, 201)]
+    assert form.registration.mark_size == (SIZE, SIZE)
+
+
+@pytest.mark.parametrize(
+    ("degrees", "shift", "scale"),
+    [(0, (0, 0), 1.0), (2.5, (25, -18), 1.0), (-1.5, (-12, 20), 0.92), (181.0, (10, -7), 1.06)],
+)
+def test_the_sheet_registers_on_its_marker_copies(flag, degrees, shift, scale):
+    form, blank = flag
+    page = moved(blank, degrees, shift, scale)
+    reg = register(page, form)
+    assert reg, reg
+    assert reg.marks_found == 4 and reg.upside_down == (abs(degrees) > 90)
+    assert placed_error_mm(reg, form, blank.shape, degrees, shift, scale) < 0.15
+
+
+def test_a_quarter_turned_sheet_is_told_by_the_marker(flag):
+    form, blank = flag
+    reg = register(cv2.rotate(blank, cv2.ROTATE_90_CLOCKWISE), form)
+    assert reg and abs(reg.rotation_deg - 90) < 0.2, reg
+
+
+def test_a_torn_off_copy_leaves_three_and_the_outlines_prove_the_fit(flag):
+    form, blank = flag
+    page = moved(blank, 1.0, (8, 5))
+    k = MARGIN // 2 + round(22 * DPI / 25.4)
+    page[-k:, -k:] = 255  # the bottom-right corner torn off, its copy with it
+    reg = register(page, form)
+    assert reg, reg
+    assert reg.marks_found == 3 and reg.proof.get("proven"), reg.summary()
+    assert placed_error_mm(reg, form, blank.shape, 1.0, (8, 5)) < 0.15
+
+
+def test_a_page_without_the_marker_is_refused_with_a_reason(flag, tmp_path):
+    form, _ = flag
+    other = marker_form(tmp_path, bullseye_marker())
+    reg = register(render_blank(other, dpi=DPI), form)  # bullseyes printed, a notch wanted
+    assert not reg and reg.reason == "marks-not-found", reg
+    assert "marker image" in reg.message
+
+
+def test_a_bullseye_marker_leaves_the_way_up_to_the_outlines(tmp_path):
+    form = marker_form(tmp_path, bullseye_marker())
+    blank = render_blank(form, dpi=DPI)
+    for degrees in (0.5, 180.5):
+        reg = register(moved(blank, degrees, (6, -4)), form)
+        assert reg, reg
+        assert reg.upside_down == (degrees > 90)
+        assert placed_error_mm(reg, form, blank.shape, degrees, (6, -4)) < 0.15
+
+
+def test_a_missing_marker_file_is_a_form_problem(tmp_path):
+    from omr.errors import InvalidFormError
+
+    form = marker_form(tmp_path, flag_marker())
+    (tmp_path / "marker.png").unlink()
+    with pytest.raises(InvalidFormError, match="no such file"):
+        load_form(tmp_path / "quiz-marker.yaml")
+    assert form.registration.kind == "marker-image"
