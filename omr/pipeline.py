@@ -14,6 +14,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +204,18 @@ def read_stack(
             return save_stream(refs, results, store, progress)
         finally:
             cv2.setNumThreads(threads)
+    from multiprocessing import resource_tracker
+
+    tracker_before = resource_tracker._resource_tracker._pid
+    try:
+        return _read_in_pool(refs, store, form, calibration, jobs, progress)
+    finally:
+        if tracker_before is None:  # the pool started it: it ends with the pool
+            stop_resource_tracker()
+
+
+def _read_in_pool(refs, store, form, calibration, jobs: int, progress) -> int:
+    """:func:`read_stack` in ``jobs`` worker processes."""
     # spawn, not fork: a forked child can deadlock on OpenCV's or numpy's thread pools.
     with ProcessPoolExecutor(
         max_workers=jobs,
@@ -216,6 +229,24 @@ def read_stack(
         except BaseException:  # Ctrl-C, SIGTERM, a store error: no worker outlives the run
             stop_workers(pool)
             raise
+
+
+def stop_resource_tracker() -> None:
+    """End multiprocessing's resource tracker and wait for it, once the pool is gone.
+
+    The first spawned worker starts it as this process's child; left alone it
+    ends only after this process has exited, then lives on as an orphan in the
+    process group until init reaps it (1-1.5 s on this machine, seen as a
+    zombie with ps). A later pool starts a new one.
+    """
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()  # the pool's queues unregister their semaphores first
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # Python >= 3.11.5
+    if stop is not None:
+        with suppress(ChildProcessError, OSError):
+            stop()
 
 
 def stop_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:

@@ -267,3 +267,40 @@ def test_a_signal_to_the_parent_alone_leaves_no_worker_and_keeps_the_store(
     assert not (root / "out" / "results.csv").exists()
     summary = run_session(root, jobs=1)
     assert summary.read_now == SHEETS * 2 - stored and summary.sheets == SHEETS * 2
+
+
+def _group(pgid: int) -> list[str]:
+    """What lives in process group ``pgid`` (Linux /proc): pid, state and command line."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            found.append(f"{stat.parent.name} {fields[0]} {cmd}")
+    return found
+
+
+@LINUX_PROC
+def test_a_run_with_two_workers_leaves_nothing_in_its_process_group(stack_of_32, tmp_path):
+    # Before: multiprocessing's resource tracker outlived omr and stayed in the group,
+    # reparented to init, until init reaped it (1-1.5 s here).
+    root = Path(shutil.copytree(stack_of_32, tmp_path / "session"))
+    code = "import sys; from omr.cli import main; sys.argv[0] = 'omr'; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", str(root), "--jobs", "2"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert proc.wait(timeout=300) == 0
+        left = _group(proc.pid)  # at once: the group's leader is reaped, nothing else may live
+        assert left == [], left
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert _store_sound(root / "out") == SHEETS * 2
