@@ -36,6 +36,7 @@ from omr.detect.reference import form_reference
 from omr.detect.register import Registration, RegistrationFailed, register_page
 from omr.forms import CornerMarks, Form
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+from omr.score.scoring import national_id_digit_shown
 from omr.stages import stage
 
 PHOTO_RETRY = {"marks-not-found", "registration-weak", "orientation-unknown"}
@@ -182,13 +183,24 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model, gray=None)
     return out
 
 
+def _pictured(mark: dict, layout) -> bool:
+    """False for a mark on a national-ID digit that the masked national ID hides."""
+    if mark["field"] != "national_id":
+        return True
+    return national_id_digit_shown(mark["item"], len(layout.fields["national_id"].index))
+
+
 def ink_evidence(colour: np.ndarray, matrix: np.ndarray, media: dict, form: Form) -> bytes:
-    """PNG of the marks flagged as ink beside the sheet's most typical pencil mark; b"" if none."""
-    marks = media.get("marks", [])
+    """PNG of the marks flagged as ink beside the sheet's most typical pencil mark; b"" if none.
+
+    A national ID's digits the masked ID hides are not pictured (the bubble prints its
+    digit); the whole sheet is in ``omr review show``.
+    """
+    layout = form.layout
+    marks = [m for m in media.get("marks", []) if _pictured(m, layout)]
     flagged = [m for m in marks if m["medium"] == "ink"]
     if not flagged:
         return b""
-    layout = form.layout
 
     def centre(m):
         f = layout.fields[m["field"]]

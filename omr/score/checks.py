@@ -110,10 +110,11 @@ def _listed(places: list[str], shown: int = 6) -> str:
 def _place(read: SheetRead, name: str, item: int, option: str) -> str:
     """A bubble named for a person: ``course1 q5: B``, ``student_number #3: 7``.
 
-    A letter grid's letter is left out (names are personal data): ``surname #3``.
+    A letter grid's letter and a national ID's digit are left out (personal data: a
+    posted list shows the ID masked): ``surname #3``, ``national_id #4``.
     """
     kind = read.fields[name].kind if name in read.fields else ""
-    if kind == "letters":
+    if kind == "letters" or name == "national_id":
         return f"{name} #{item + 1}"
     return f"{name} {'q' if kind == 'answers' else '#'}{item + 1}: {option}"
 

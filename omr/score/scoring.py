@@ -144,9 +144,14 @@ def score_course(
 
 def mask_national_id(value: str) -> str:
     """First three and last two digits only (KVKK guidance for posted lists)."""
-    if len(value) < 6:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+    return "".join(
+        d if national_id_digit_shown(k, len(value)) else "*" for k, d in enumerate(value)
+    )
+
+
+def national_id_digit_shown(position: int, digits: int) -> bool:
+    """True for a digit the masked national ID shows (position from 0 of ``digits``)."""
+    return digits >= 6 and (position < 3 or position >= digits - 2)
 
 
 def sheet_status(read: SheetRead, exam: Exam) -> str:
