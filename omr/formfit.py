@@ -25,6 +25,7 @@ from omr.detect.layout import (
     estimate_skew,
     find_bubbles,
     find_grids,
+    find_marker_image,
     find_registration,
 )
 from omr.detect.layout.ink import _prepare
@@ -123,6 +124,7 @@ def propose_form(
     name: str,
     reference_name: str | None = None,
     marks: bool = True,
+    marker: tuple[np.ndarray, str] | None = None,
 ) -> FormProposal:
     """A form definition for the sheet scanned in ``gray`` (M, N) uint8 at ``px_per_mm``.
 
@@ -135,8 +137,12 @@ def propose_form(
         no marks and must be aligned on it; default ``NAME.png``.
     marks : bool
         Look for registration marks; False aligns on the scan itself.
+    marker : (picture (H, W) uint8, file name), optional
+        A picture printed as registration marks: its copies are looked for
+        first, and, when at least four are found, the form registers on them.
     """
-    proposal = _propose(gray, px_per_mm, name, reference_name, marks)
+    marker = marker if marks else None
+    proposal = _propose(gray, px_per_mm, name, reference_name, marks, marker)
     if not proposal.problems:
         return proposal
     # Bubbles off an even grid: a photo in perspective. Flattened to the
@@ -144,7 +150,7 @@ def propose_form(
     flat = flatten_to_page(gray)
     if flat is None:
         return proposal
-    again = _propose(flat, px_per_mm, name, reference_name, marks)
+    again = _propose(flat, px_per_mm, name, reference_name, marks, marker)
     if len(again.problems) >= len(proposal.problems) or not again.fields:
         return proposal
     again.notes.insert(
@@ -176,7 +182,7 @@ def flatten_to_page(gray: np.ndarray) -> np.ndarray | None:
     return cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def _propose(gray, px_per_mm, name, reference_name, marks) -> FormProposal:
+def _propose(gray, px_per_mm, name, reference_name, marks, marker=None) -> FormProposal:
     """:func:`propose_form` on the scan as it is."""
     page, skew = straighten(gray, px_per_mm)
     bubbles = find_bubbles(page, px_per_mm)
@@ -185,10 +191,16 @@ def _propose(gray, px_per_mm, name, reference_name, marks) -> FormProposal:
             {}, [], ["no bubbles found on this scan"], page, px_per_mm, skew, bubbles
         )
     grids = find_grids(bubbles, px_per_mm)
-    found = find_registration(page, px_per_mm, bubbles) if marks else None
+    notes: list[str] = []
+    found = None
+    if marker is not None:
+        lattices = [g.centres().reshape(-1, 2) for g in grids if g.rows * g.cols > 1]
+        in_grids = np.vstack(lattices or [np.empty((0, 2))])
+        found = _marker_copies(page, px_per_mm, marker, in_grids, notes)
+    if found is None and marks:
+        found = find_registration(page, px_per_mm, bubbles)
     if found is None:
         found = FoundRegistration("none", None, np.empty((0, 2)), np.zeros(2), (), None)
-    notes: list[str] = []
 
     def mm(xy) -> list[float]:
         return [round(float(v), 2) for v in (np.asarray(xy, dtype=float) + 0.5) / px_per_mm]
@@ -202,7 +214,7 @@ def _propose(gray, px_per_mm, name, reference_name, marks) -> FormProposal:
     }
     data.update(_bubble_entry(bubbles))
     data["registration"] = _registration_entry(
-        found, page, px_per_mm, mm, reference_name or f"{name}.png", notes
+        found, page, px_per_mm, mm, reference_name or f"{name}.png", notes, marker
     )
     kept, solid = _drop_solid_grids(grids, bubbles, px_per_mm, mm, notes)
     kept = _drop_example_rows(kept, solid, page, bubbles, px_per_mm, mm, notes)
@@ -302,9 +314,33 @@ def _bubble_entry(bubbles: FoundBubbles) -> dict:
     return {"bubble": {"shape": bubbles.shape, "size": [round(float(v), 2) for v in size]}}
 
 
+def _marker_copies(page, px_per_mm, marker, bubbles_xy, notes) -> FoundRegistration | None:
+    """The marker picture's copies on the sheet when there are four or more, else None."""
+    found = find_marker_image(page, px_per_mm, marker[0], bubbles_xy)
+    if found is not None and len(found.xy) >= MIN_MARKER_COPIES:
+        return found
+    n = 0 if found is None else len(found.xy)
+    notes.append(
+        f"the marker image {marker[1]} was found {n} time(s) on the sheet (a registration "
+        f"needs {MIN_MARKER_COPIES} copies matching 0.5 or better): registered otherwise"
+    )
+    return None
+
+
+MIN_MARKER_COPIES = 4
+
+
 def _registration_entry(
-    found: FoundRegistration, page, px_per_mm, mm, reference_name: str, notes
+    found: FoundRegistration, page, px_per_mm, mm, reference_name: str, notes, marker=None
 ) -> dict:
+    if found.kind == "marker-image":
+        w, h = (round(float(v), 2) for v in found.size_mm)
+        return {
+            "kind": "marker-image",
+            "image": marker[1],
+            "mark_size": w if abs(w - h) < 0.1 else [w, h],
+            "marks": [mm(p) for p in found.xy],
+        }
     if found.kind == "timing-track" and found.tracks:
         return {
             "kind": "timing-track",

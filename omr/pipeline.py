@@ -643,6 +643,18 @@ def fit_resolution(scan: Path, page) -> tuple[float, str]:
     return guess.dpi, f"{why}: {guess.describe()}"
 
 
+def _marker_picture(path: Path):
+    """The marker picture at ``path`` in grey levels, or an input error saying why not."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L")).copy()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputFileError(f"{path}: cannot read the marker image ({exc})") from exc
+
+
 @dataclass(frozen=True)
 class FormFit:
     """What ``omr forms fit`` produces: the proposal, its check on the scan and an overlay.
@@ -658,8 +670,12 @@ class FormFit:
     refusal: OmrError | None = None
 
 
-def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> FormFit:
+def fit_form_on_scan(
+    scan: Path, name: str, *, dpi: float | None = None, marker: Path | None = None
+) -> FormFit:
     """Propose a form definition from the first page of ``scan`` and check it on that page.
+
+    ``marker`` is a picture printed as registration marks (``marker-image``).
 
     Raises
     ------
@@ -677,9 +693,10 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
     from omr.forms import Form
 
     page = first_page(scan)
+    picture = None if marker is None else (_marker_picture(marker), marker.name)
     try:
         resolution, said = (dpi, "") if dpi else fit_resolution(scan, page)
-        proposal = propose_form(page.gray, resolution / 25.4, name=name)
+        proposal = propose_form(page.gray, resolution / 25.4, name=name, marker=picture)
         if said:
             proposal.notes.insert(0, said)
     except OmrError:
@@ -712,18 +729,21 @@ def fit_form_on_scan(scan: Path, name: str, *, dpi: float | None = None) -> Form
     drawn = draw_found(proposal)
     if proposal.data and not problems:
         form = Form.model_validate(proposal.data)
+        if marker is not None:
+            form._source_dir = marker.resolve().parent  # the picture, where the user has it
         if form.registration.kind != "reference-image":
             from omr.detect.register import register_page
 
             reg = register_page(straight, form)
-            if not reg and form.registration.kind == "corner-marks":
+            if not reg and form.registration.kind in ("corner-marks", "marker-image"):
                 # Marks found but no fit on them (the way up not told, say):
                 # the sheet is its own reference instead.
                 again = propose_form(page.gray, resolution / 25.4, name=name, marks=False)
                 if said:
                     again.notes.insert(0, said)
+                what = getattr(form.registration, "shape", None) or "marker image's"
                 again.notes.append(
-                    f"the {form.registration.shape} marks found do not register the scan "
+                    f"the {what} marks found do not register the scan "
                     f"({reg.message}): aligning on the scan itself instead"
                 )
                 proposal, straight = again, again.page

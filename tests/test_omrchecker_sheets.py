@@ -33,6 +33,12 @@ Per layout, what is read and what is held (measured 2026-12-04):
   refused for ``marks-not-found`` until the reference fit took perspective).
   Its four bullseyes are found, but nothing tells a half turn (the bubbles
   fit both ways up), so the fit aligns on the scan itself and says why.
+- ``umarfarootaps-marker``: the same sheet fitted with its marker picture
+  (``forms fit --marker omr_marker.jpg``): the form registers on the four
+  copies of the picture (``kind: marker-image``, found by template
+  matching, 5.98 mm wide at the assumed 101 dpi) and the printed bubbles
+  tell its half turn: 408 of 408 agree on both scans, as with the
+  reference image.
 - ``sample4`` (a phone photo, 11 x 4 and the two "Poderes" bubbles beside each
   question, read as ``powers``, not compared; the fit notes the
   ``option_offsets`` that would join them): 10 of 11 agree, q7 (B and C both
@@ -121,6 +127,11 @@ CASES = {
         "scans/scan-type-1.jpg",
         True,
     ),
+    "umarfarootaps-marker": (
+        "community/UmarFarootAPS",
+        "scans/scan-type-1.jpg",
+        True,
+    ),
     "sample4": ("sample4", "IMG_20201116_143512.jpg", True),
     "ibrahimkilic": (
         "community/ibrahimkilic",
@@ -128,6 +139,8 @@ CASES = {
         True,
     ),
 }
+# Cases fitted with the layout's marker picture (`forms fit --marker`), relative to its folder.
+MARKERS = {"umarfarootaps-marker": "omr_marker.jpg"}
 # EricSoOSU has no OMRChecker reading: what the image shows (looked at), per template label.
 LOOKED = {
     "community/EricSoOSU/RTLSampleBubbleSheet.jpg": {
@@ -186,10 +199,11 @@ def _expand(spec: str) -> list[str]:
 
 def _fitted_form(case: str, tmp: Path):
     layout, image, _ = CASES[case]
+    marker = ["--marker", str(DATA / layout / MARKERS[case])] if case in MARKERS else []
     result = CliRunner().invoke(
         cli,
         ["forms", "fit", str(DATA / layout / image), "--name", f"omrchecker-{case}",
-         "--out", str(tmp / "fitted.yaml")],
+         "--out", str(tmp / "fitted.yaml"), *marker],
     )  # fmt: skip
     assert result.exit_code == ExitCode.ok, result.output
     shutil.copy(FORMS / f"{case}.yaml", tmp / f"{case}.yaml")
@@ -208,6 +222,10 @@ LABELS = {
         "part-2": ["q6", "q7"],
     },
     "umarfarootaps": {
+        "student_number": ["r1", "r2", "r3", "r4"],
+        "answers": [f"q{i}" for i in range(1, 201)],
+    },
+    "umarfarootaps-marker": {
         "student_number": ["r1", "r2", "r3", "r4"],
         "answers": [f"q{i}" for i in range(1, 201)],
     },

@@ -146,3 +146,48 @@ def test_a_missing_marker_file_is_a_form_problem(tmp_path):
     with pytest.raises(InvalidFormError, match="no such file"):
         load_form(tmp_path / "quiz-marker.yaml")
     assert form.registration.kind == "marker-image"
+
+
+def _fit_with_marker(tmp_path, form, picture_file):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from omr.cli import cli
+    from omr.simulate.session import scan_blank
+
+    Image.fromarray(scan_blank(form, 5, dpi=200)).save(tmp_path / "blank.png", dpi=(200, 200))
+    out = tmp_path / "fit" / "fitted.yaml"
+    args = ["forms", "fit", str(tmp_path / "blank.png"), "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--marker", str(picture_file)])
+    assert result.exit_code == 0, result.output
+    return result.output, out
+
+
+def test_forms_fit_proposes_the_marker_image_given_and_the_form_checks(tmp_path):
+    from click.testing import CliRunner
+
+    from omr.cli import cli
+
+    form = marker_form(tmp_path, flag_marker())
+    output, out = _fit_with_marker(tmp_path, form, tmp_path / "marker.png")
+    assert "registration: marker-image" in output, output
+    reg = yaml.safe_load(out.read_text(encoding="utf-8"))["registration"]
+    assert reg["image"] == "marker.png" and (out.parent / "marker.png").is_file()
+    assert abs(np.mean(reg["mark_size"]) - SIZE) < 0.5, reg
+    truth = np.asarray(form.registration.marks)
+    d = np.hypot(*(np.array(reg["marks"])[:, None] - truth[None]).transpose(2, 0, 1))
+    assert len(reg["marks"]) == 4 and d.min(axis=1).max() < 2.5, d  # the scan shifts it
+    check = CliRunner().invoke(
+        cli,
+        ["forms", "check", str(out), str(tmp_path / "blank.png"), "-o", str(tmp_path / "c.png")],
+    )
+    assert check.exit_code == 0 and "registered: 4 of 4 marks" in check.output, check.output
+
+
+def test_forms_fit_says_when_the_marker_given_is_not_on_the_sheet(tmp_path):
+    form = marker_form(tmp_path, flag_marker())
+    other = tmp_path / "other.png"
+    cv2.imwrite(str(other), bullseye_marker())
+    output, out = _fit_with_marker(tmp_path, form, other)
+    assert "the marker image other.png was found" in output, output
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["registration"]["kind"] != "marker-image"

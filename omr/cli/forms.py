@@ -133,7 +133,15 @@ def _margin(value: float) -> str:
     "--name", default=None, help="Form name (default: the file's stem, made a valid name)."
 )
 @click.option("--dpi", type=float, default=None, help="Resolution, when the image lacks it.")
-def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> None:
+@click.option(
+    "--marker",
+    type=ExistingPath(dir_okay=False),
+    default=None,
+    help="A picture printed as the sheet's registration marks (copied beside the form).",
+)
+def forms_fit(
+    scan: Path, out: Path, name: str | None, dpi: float | None, marker: Path | None
+) -> None:
     """Propose a form definition from a scan of the sheet (blank or filled).
 
     Finds the printed bubbles and groups them into grids, finds the registration
@@ -146,13 +154,15 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
     Example:
         omr forms fit blank.pdf --out forms/dept-quiz.yaml
     """
+    import shutil
+
     import cv2
 
     from omr.formfit import form_name
     from omr.pipeline import fit_form_on_scan
 
     name = name or form_name(out.stem)
-    result = fit_form_on_scan(scan, name, dpi=dpi)
+    result = fit_form_on_scan(scan, name, dpi=dpi, marker=marker)
     proposal = result.proposal
     out.parent.mkdir(parents=True, exist_ok=True)
     overlay_path = out.with_suffix(".fit.png")
@@ -168,6 +178,10 @@ def forms_fit(scan: Path, out: Path, name: str | None, dpi: float | None) -> Non
             f"no marks found: aligning on the scan itself, saved as {out.parent / reg['image']}"
         )
     elif reg:
+        if reg.get("kind") == "marker-image" and marker is not None:
+            beside = out.parent / reg["image"]
+            if not beside.exists() or not beside.samefile(marker):
+                shutil.copyfile(marker, beside)
         click.echo(
             f"registration: {reg['kind']}" + (f" ({reg['shape']})" if "shape" in reg else "")
         )

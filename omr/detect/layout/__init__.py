@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from omr.detect.layout.bubbles import FoundBubbles, find_bubbles
 from omr.detect.layout.grids import Grid, estimate_skew, find_grids
-from omr.detect.layout.marks import FoundRegistration, find_registration
+from omr.detect.layout.marks import FoundRegistration, find_marker_image, find_registration
 from omr.detect.layout.scale import ScaleGuess, bubbles_at, estimate_scale
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "estimate_skew",
     "find_bubbles",
     "find_grids",
+    "find_marker_image",
     "find_registration",
 ]

@@ -331,3 +331,74 @@ def find_registration(
         orientation_xy=orient,
         ring_width_mm=width,
     )
+
+
+MARKER_SIZES_MM = (4.0, 40.0)  # the printed widths a marker image is looked for at
+MARKER_WORK_PX_PER_MM = 4.0
+
+
+MAX_MARKER_COPIES = 12  # more matches than this at one width are a repeated print, not marks
+
+
+def find_marker_image(
+    gray: np.ndarray,
+    px_per_mm: float,
+    marker: np.ndarray,
+    bubbles_xy: np.ndarray | None = None,
+    *,
+    min_match: float = 0.5,
+) -> FoundRegistration | None:
+    """Copies of the picture ``marker`` printed upright on the straightened sheet, or None.
+
+    Its printed size is unknown: the picture is matched (normalised
+    correlation) at widths from 4 to 40 mm, 8% apart and then 2% about the
+    best, the best width being the one whose four best copies match best.
+    Every copy matching ``min_match`` or better at that width counts. A match
+    centred on one of ``bubbles_xy`` (the bubbles of the sheet's grids) is
+    that bubble (a bullseye at a bubble's size looks like one), and a width
+    matching more than ``MAX_MARKER_COPIES`` times matches a repeated print.
+    """
+    from omr.detect.register.marker import refine_copy
+
+    f = min(1.0, MARKER_WORK_PX_PER_MM / px_per_mm)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
+    aspect = marker.shape[0] / marker.shape[1]
+    on_bubbles = np.empty((0, 2)) if bubbles_xy is None else np.asarray(bubbles_xy) * f
+
+    def copies(width_mm: float) -> tuple[float, np.ndarray, np.ndarray]:
+        w = max(4, round(width_mm * px_per_mm * f))
+        h = max(4, round(w * aspect))
+        if w >= small.shape[1] or h >= small.shape[0]:
+            return -1.0, np.empty((0, 2)), np.empty(0)
+        tpl = cv2.resize(marker, (w, h), interpolation=cv2.INTER_AREA)
+        if tpl.std() == 0:
+            return -1.0, np.empty((0, 2)), np.empty(0)
+        res = cv2.matchTemplate(small, tpl, cv2.TM_CCOEFF_NORMED)
+        k = max(3, int(0.8 * min(w, h)) | 1)
+        peak = (res == cv2.dilate(res, np.ones((k, k), np.uint8))) & (res > 0)
+        ys, xs = np.nonzero(peak)
+        order = np.argsort(-res[ys, xs])
+        score = res[ys, xs][order]
+        xy = np.column_stack([xs[order] + (w - 1) / 2, ys[order] + (h - 1) / 2])
+        if len(on_bubbles):
+            d = np.hypot(*(xy[:, None, :] - on_bubbles[None]).transpose(2, 0, 1)).min(axis=1)
+            xy, score = xy[d > 0.35 * min(w, h)], score[d > 0.35 * min(w, h)]
+        if len(score) < 4 or (score >= min_match).sum() > MAX_MARKER_COPIES:
+            return -1.0, xy, score
+        return float(score[:4].mean()), xy, score
+
+    lo, hi = MARKER_SIZES_MM
+    widths = lo * 1.08 ** np.arange(int(np.log(hi / lo) / np.log(1.08)) + 1)
+    tried = {float(wd): copies(wd) for wd in widths}
+    best = max(tried, key=lambda wd: tried[wd][0])
+    tried.update({float(wd): copies(wd) for wd in best * 1.02 ** np.arange(-4, 5)})
+    best = max(tried, key=lambda wd: tried[wd][0])
+    fit, xy, score = tried[best]
+    keep = score >= min_match
+    if fit < min_match or keep.sum() < 3:
+        return None
+    size_px = (best * px_per_mm, best * px_per_mm * aspect)
+    centres = np.array([refine_copy(gray, c / f, marker, size_px, 1.0, 0) for c in xy[keep]])
+    return FoundRegistration(
+        "marker-image", None, centres, np.array([best, best * aspect]), (), None
+    )

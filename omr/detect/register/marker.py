@@ -123,7 +123,7 @@ def _whole_page(small: np.ndarray, templates: dict, side_px: float, most: int = 
     return out
 
 
-def _refine(gray: np.ndarray, centre, marker: np.ndarray, size_px, scale: float, turns: int):
+def refine_copy(gray: np.ndarray, centre, marker: np.ndarray, size_px, scale: float, turns: int):
     """The copy's centre on the full-resolution page, to a fraction of a pixel."""
     w, h = max(4, round(size_px[0] * scale)), max(4, round(size_px[1] * scale))
     tpl = np.rot90(cv2.resize(marker, (w, h), interpolation=cv2.INTER_AREA), -turns)
@@ -176,7 +176,9 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
             f"{MIN_MATCH} or better): not this form, a blank or back page, or cut off",
         )
     size_full = (reg.mark_size[0] * scale0, reg.mark_size[1] * scale0)
-    found = np.array([_refine(gray, c / f, marker, size_full, k[0], k[1]) for c, _, k, _ in copies])
+    found = np.array(
+        [refine_copy(gray, c / f, marker, size_full, k[0], k[1]) for c, _, k, _ in copies]
+    )
     turn_scores = np.array([ts for *_, ts in copies])
     fits = {}
     for t in range(4):
