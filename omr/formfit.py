@@ -235,6 +235,13 @@ def _propose(gray, px_per_mm, name, reference_name, marks, marker=None) -> FormP
             "no booklet group proposed: the form has one version (one key per course, "
             "article 7.6 not applicable); add a `group:` entry if the sheet has one"
         )
+    for size, xy in bubbles.other_sizes:
+        x, y = mm(xy.min(axis=0))
+        notes.append(
+            f"{len(xy)} bubbles of {size:.1f} mm in line from ({x:.1f}, {y:.1f}) mm left out: a "
+            "solid dot of their size stands among them, as in a printed example ('mark like "
+            "this'); if they are a field, fit a blank sheet to have it proposed"
+        )
     ignored = sum(1 for g in grids if g.rows * g.cols == 1)
     if ignored:
         notes.append(f"{ignored} lone bubble(s) left out (a proctor box? add it under boxes:)")
@@ -261,10 +268,12 @@ def _field_sizes(fields, chains, bubbles: FoundBubbles, px_per_mm: float, mm) ->
         d = np.hypot(*(centres[:, None, :] - bubbles.xy[None, :, :]).transpose(2, 0, 1))
         at = d.argmin(axis=1)[d.min(axis=1) < reach]
         rings = at[~bubbles.filled[at]]
-        use = rings if len(rings) >= 3 else at
-        if len(use) < 3:
+        use = rings if len(rings) >= 2 else at
+        sizes = bubbles.size_mm[use]
+        # Two bubbles (a booklet group A/B) will do when they measure alike.
+        if len(use) < 2 or (len(use) == 2 and np.ptp(sizes) > SIZE_OWN * sizes.mean()):
             continue
-        own = np.median(bubbles.size_mm[use], axis=0)
+        own = np.median(sizes, axis=0)
         if np.all(np.abs(own / sheet - 1) < SIZE_OWN):
             continue
         if bubbles.shape == "circle":

@@ -34,6 +34,8 @@ class FoundBubbles:
     size_mm: np.ndarray
     shape: str
     filled: np.ndarray
+    # Lines of bubbles at another size left out (a solid dot among them): (size mm, centres px).
+    other_sizes: tuple[tuple[float, np.ndarray], ...] = ()
 
     def __len__(self) -> int:
         return len(self.xy)
@@ -202,6 +204,8 @@ def _bubbles_in(
     ok = (np.abs(wc / ref_w - 1) < size_tol) & (np.abs(hc / ref_h - 1) < size_tol)
     fill_ref = float(np.median(b.fill[cand[ok & ring]]))
     ok &= np.abs(b.fill[cand] - fill_ref) < 0.08
+    other, left_out = _other_sizes(b.xy[cand], wc, hc, ring, ok, b.fill[cand], fill_ref, size_tol)
+    ok |= other
     idx, ring = cand[ok], ring[ok]
     # Stroke: outer box minus the hole's box, over the rings.
     stroke = np.median((b.wh[idx][ring] - b.hole_wh[idx][ring]) / 2, axis=0)
@@ -251,8 +255,67 @@ def _bubbles_in(
             filled = np.concatenate([filled, np.ones(len(found), dtype=bool)])
     order = np.lexsort((xy[:, 0], xy[:, 1]))
     return FoundBubbles(
-        xy=xy[order], size_mm=size[order] / px_per_mm, shape=shape, filled=filled[order]
+        xy=xy[order],
+        size_mm=size[order] / px_per_mm,
+        shape=shape,
+        filled=filled[order],
+        other_sizes=tuple((d / px_per_mm, c) for d, c in left_out),
     )
+
+
+OTHER_SIZES = (0.6, 1.6)  # other bubble sizes on the sheet, as shares of the usual one
+OTHER_SIZE_LEAST = 2  # fewest open bubbles of another size in line that make a field
+
+
+def _other_sizes(xy, w, h, ring, taken, fill, fill_ref, size_tol):
+    """Candidates of the usual shape at other sizes that stand in lines: other fields' bubbles.
+
+    Real sheets print answer, ID and group bubbles at different sizes (3.4,
+    2.9 and 4.4 mm on one). A class of rings of one size, within
+    ``OTHER_SIZES`` of the usual and of its shape and width to height,
+    counts where ``OTHER_SIZE_LEAST`` or more of its open rings have a
+    neighbour of their class in line (across or down, within 2.5 of their
+    sizes): a lone ring (an icon, a letter O) never does. A class with a
+    solid dot of its size in its lines is left out and returned: a printed
+    example ("mark like this", UmarFarootAPS and sample4 print theirs
+    smaller than their bubbles) looks so, and so does a field of a filled
+    sheet, which one image cannot tell apart.
+
+    Returns the mask of the candidates taken and, for each class left out,
+    its size (px) and centres.
+    """
+    out = np.zeros(len(w), dtype=bool)
+    left_out: list[tuple[float, np.ndarray]] = []
+    usual_w, usual_h = np.median(w[taken & ring]), np.median(h[taken & ring])
+    shape_ok = np.abs(fill - fill_ref) < 0.08
+    ratio = np.sqrt(w * h / (usual_w * usual_h))
+    shape_ok &= np.abs((w / h) / (usual_w / usual_h) - 1) < size_tol  # not write-in boxes
+    left = ring & ~taken & shape_ok & (ratio > OTHER_SIZES[0]) & (ratio < OTHER_SIZES[1])
+    same = (np.abs(w[:, None] / w[None, :] - 1) < size_tol) & (
+        np.abs(h[:, None] / h[None, :] - 1) < size_tol
+    )
+    while left.any():
+        seed = int(np.argmax(np.where(left, (same & left[None, :]).sum(axis=1), -1)))
+        members = same[seed] & left
+        rw, rh = np.median(w[members]), np.median(h[members])
+        cls = (np.abs(w / rw - 1) < size_tol) & (np.abs(h / rh - 1) < size_tol)
+        cls &= shape_ok & ~taken & ~out
+        idx = np.flatnonzero(cls)
+        d = xy[idx][:, None, :] - xy[idx][None, :, :]
+        size = max(rw, rh)
+        near = (np.hypot(d[..., 0], d[..., 1]) < 2.5 * size) & (
+            (np.abs(d[..., 0]) < 0.3 * size) | (np.abs(d[..., 1]) < 0.3 * size)
+        )
+        np.fill_diagonal(near, False)
+        in_line = idx[near.any(axis=1)]
+        if (ring[in_line]).sum() >= OTHER_SIZE_LEAST:
+            if ring[in_line].all():
+                out[in_line] = True
+            else:
+                left_out.append((float(np.sqrt(rw * rh)), xy[in_line]))
+        left &= ~members
+        left[seed] = False
+    return out, left_out
 
 
 def _outline_templates(shape, centre, stroke, fill_ref):
