@@ -15,9 +15,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Base for data-file models: unknown keys are errors, instances are frozen."""
+    """Base for data-file models: unknown keys are errors, instances are frozen, a number
+    is finite (a NaN coordinate would slip past every range check)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:

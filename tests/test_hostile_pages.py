@@ -88,6 +88,7 @@ def test_a_multipage_tiff_with_a_bomb_or_a_damaged_page_in_the_middle_reads_the_
     for name, middle, why in [
         ("bomb.tif", files.tiff_bomb_page(50_000, 50_000), "oversized"),
         ("damaged.tif", damaged, "Missing dimensions"),
+        ("odd-mode.tif", files.TiffPage(300, 420, _grey().tobytes(), bits=5), "unknown pixel mode"),
     ]:
         path = tmp_path / name
         path.write_bytes(files.tiff([good[0], middle, good[1]]))

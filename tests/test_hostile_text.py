@@ -9,7 +9,7 @@ import shutil
 import openpyxl
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from omr.errors import InputFileError, InvalidExamError
@@ -103,6 +103,8 @@ def test_csv_cells_never_start_a_formula_and_read_back_unchanged(text):
 
 
 @given(st.lists(st.text(min_size=1, max_size=40), max_size=8, unique=True))
+@example([f"{'Temel Bilgi Teknolojileri ve Kod'[:31]}{k}" for k in "12"])  # 31 shared
+@example(["a/b", "a:b", "a[b]", "a*b", "a?b", "a\\b", "Summary", "summary~2"])
 @settings(max_examples=200, deadline=None)
 def test_sheet_titles_are_valid_and_distinct(codes):
     titles = sheet_titles(codes)

@@ -193,3 +193,58 @@ def field_centring(
             bubbles=int(sees.sum()),
         )
     return out
+
+
+PRINT_SEEN = 0.8  # of a field's unmarked bubbles showing their outline: this page shows its print
+BLANK_SEEN = 0.2  # at most this share showing it: the field lies where nothing is printed
+OFF_SCAN = "lies partly or wholly off the scanned image"
+NO_PRINT = "has no printed bubbles where the form puts it"
+
+
+def fields_off_print(
+    gray: np.ndarray,
+    matrix: np.ndarray,
+    form: Form,
+    *,
+    paper: float,
+    ink: float,
+    per_field: int = 8,
+    filled: float = 0.3,
+) -> dict[str, str]:
+    """Fields a fit proven on the rest of the page cannot read, each with why: a bubble off
+    the scanned image (cut off), or unmarked bubbles showing no printed outline where the
+    form puts them on a page whose other fields show theirs (the form places the field on
+    blank paper or other print). Either way its bubbles would read blank: a group field
+    there would void every sheet.
+
+    Fields of any size count, the booklet group's few bubbles too; proctor boxes only for
+    the scan's edge (what is printed around a box varies). A page showing no outline
+    anywhere (a drop-out ink) says nothing of print.
+    """
+    layout = form.layout
+    xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
+    h, w = gray.shape[:2]
+    out: dict[str, str] = {}
+    seen: dict[str, float] = {}
+    for name, field in layout.fields.items():
+        members = field.index.ravel()
+        px = apply_transform(matrix, xy[members])
+        if not ((px >= 0) & (px <= [w - 1, h - 1])).all():
+            out[name] = OFF_SCAN
+            continue
+        if field.kind == "box":
+            continue
+        dark = (paper - sample_image(gray, px)) / max(paper - ink, 1)
+        members = members[dark < filled]
+        if not len(members):
+            continue  # every bubble marked: its marks are there, so is its print
+        members = members[
+            np.linspace(0, len(members) - 1, min(per_field, len(members))).astype(int)
+        ]
+        _, sees = bubble_offsets(
+            gray, matrix, xy[members], _rays(rect[members], ax[members]), paper=paper, ink=ink
+        )
+        seen[name] = float(sees.mean())
+    if seen and max(seen.values()) >= PRINT_SEEN:
+        out.update({name: NO_PRINT for name, share in seen.items() if share <= BLANK_SEEN})
+    return out

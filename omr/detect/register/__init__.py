@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.detect.centring import field_centring
+from omr.detect.centring import field_centring, fields_off_print
 from omr.detect.proof import form_pitches, prove_fit, unproven
 from omr.detect.reference import ReferenceFeatures, align_on_reference, print_in_register
 from omr.detect.refine import refine_on_outlines
@@ -168,6 +168,14 @@ def register_page(
         # a little off the print in one field (a hand-made form).
         px_per_mm = float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
         centring = field_centring(gray, matrix, form, paper=paper, ink=darkest, px_per_mm=px_per_mm)
+        blank = fields_off_print(gray, matrix, form, paper=paper, ink=darkest).items()
+        if blank:
+            return RegistrationFailed(
+                "registration-weak",
+                "; ".join(f"{name} {why}" for name, why in blank),
+                {**proof.summary(), **_centring_summary(centring)},
+                matrix,
+            )
         off = [(name, c) for name, c in centring.items() if not c.ok]
         if off:
             name, worst = max(off, key=lambda nc: nc[1].off_radius)
