@@ -15,18 +15,17 @@ import gc
 import inspect
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from omr.i18n import _
-from omr.safe_text import cells_as_text
 
 #: Number formats by the kind of a column.
 FORMATS = {
@@ -78,38 +77,71 @@ def _cell_value(value: object, kind: str) -> object:
     return str(value)
 
 
-def _width(values: Iterable[object]) -> float:
-    longest = max((len(str(v)) for v in values if v is not None), default=4)
-    return min(MAX_WIDTH, longest + 2)
+class Rows:
+    """A sheet's rows made afresh each time they are gone through (twice: for the column
+    widths, then the cells), none kept; ``count`` of them."""
+
+    def __init__(self, make: Callable[[], Iterable[dict]], count: int) -> None:
+        self.make, self.count = make, count
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.make())
+
+    def __len__(self) -> int:
+        return self.count
 
 
-def write_table(ws: Worksheet, table: Table, *, date_format: str = FORMATS["date"]) -> None:
-    """Fill ``ws`` with ``table``: a frozen, filtered header row, typed and formatted cells."""
+def _shown(value: object, kind: str) -> object:
+    """A cell's value as its column's width is measured (scores and statistics as 0.00)."""
+    return f"{value:.2f}" if kind in {"score", "stat"} and value is not None else value
+
+
+def _as_text(cell: WriteOnlyCell) -> WriteOnlyCell:
+    """A formula-looking string stays text, unchanged (openpyxl takes any ``=...`` for one)."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
+def write_table(ws, table: Table, *, date_format: str = FORMATS["date"]) -> None:
+    """Fill the write-only sheet ``ws`` with ``table``: a frozen, filtered header row, typed
+    and formatted cells, column widths fitted to the content (measured first)."""
     headers = [_(c.header) for c in table.columns]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=False)
-    formats = [date_format if c.kind == "date" else FORMATS[c.kind] for c in table.columns]
+    kinds = [c.kind for c in table.columns]
+    formats = [date_format if k == "date" else FORMATS[k] for k in kinds]
+    longest = [None] * len(kinds)
     for row in table.rows:
-        ws.append([_cell_value(row.get(c.key), c.kind) for c in table.columns])
-    for index, (column, fmt) in enumerate(zip(table.columns, formats, strict=True), start=1):
-        letter = get_column_letter(index)
-        cells = [r[0] for r in ws.iter_rows(min_row=2, min_col=index, max_col=index)]
-        for cell in cells:
-            if cell.value is not None and column.kind != "text":
-                cell.number_format = fmt
-        shown = [
-            f"{c.value:.2f}"
-            if column.kind in {"score", "stat"} and c.value is not None
-            else c.value
-            for c in cells
-        ]
-        header = len(headers[index - 1]) + FILTER_BUTTON
-        ws.column_dimensions[letter].width = min(MAX_WIDTH, max(MIN_WIDTH, _width(shown), header))
+        for n, (column, kind) in enumerate(zip(table.columns, kinds, strict=True)):
+            shown = _shown(_cell_value(row.get(column.key), kind), kind)
+            if shown is not None:
+                size = len(str(shown))
+                longest[n] = size if longest[n] is None else max(longest[n], size)
+    for index, (header, size) in enumerate(zip(headers, longest, strict=True), start=1):
+        fitted = min(MAX_WIDTH, (4 if size is None else size) + 2)
+        width = min(MAX_WIDTH, max(MIN_WIDTH, fitted, len(header) + FILTER_BUTTON))
+        ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     last = get_column_letter(len(table.columns))
     ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
+    head = []
+    for header in headers:
+        cell = _as_text(WriteOnlyCell(ws, value=header))
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=False)
+        head.append(cell)
+    ws.append(head)
+    for row in table.rows:
+        cells = []
+        for column, kind, fmt in zip(table.columns, kinds, formats, strict=True):
+            value = _cell_value(row.get(column.key), kind)
+            if value is not None and kind != "text":
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = fmt
+                value = cell
+            elif isinstance(value, str) and value.startswith("="):
+                value = _as_text(WriteOnlyCell(ws, value=value))
+            cells.append(value)
+        ws.append(cells)
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -125,17 +157,10 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 def write_workbook(path: Path, tables: Sequence[Table], *, lang: str) -> None:
     """Write ``tables`` to ``path``, one sheet each, in order (sheet names as given)."""
-    book = Workbook()
-    book.remove(book.active)
-    taken: set[str] = set()
     date_format = DATE_FORMAT_TR if lang == "tr" else FORMATS["date"]
-    for table in tables:
-        ws = book.create_sheet(sheet_title(table.name, taken))
-        write_table(ws, table, date_format=date_format)
-    cells_as_text(book)  # a name or code starting with = stays text, never a formula
     with _half_written_sheets_dropped():
         try:
-            book.save(path)
+            _write_book(path, tables, date_format)
         except OSError as exc:  # a full disk: raise it without openpyxl's frames
             failed = OSError(exc.errno, exc.strerror, exc.filename)
             exc.__traceback__ = None
@@ -145,16 +170,26 @@ def write_workbook(path: Path, tables: Sequence[Table], *, lang: str) -> None:
     raise failed
 
 
+def _write_book(path: Path, tables: Sequence[Table], date_format: str) -> None:
+    book = Workbook(write_only=True)  # rows go to the file as they are made: memory stays flat
+    taken: set[str] = set()
+    for table in tables:
+        ws = book.create_sheet(sheet_title(table.name, taken))
+        write_table(ws, table, date_format=date_format)
+    book.save(path)
+
+
 @contextmanager
 def _half_written_sheets_dropped():
     """Quiet the finalising of openpyxl's sheet writers left open by a failed save (each
-    tries to close its file on the full disk again: "Exception ignored ... File too
-    large" at exit); every other unraisable error goes to the hook as before."""
+    tries to close its file on the full disk again, or a file already closed: "Exception
+    ignored ... File too large" or "I/O operation on closed file" at exit); every other
+    unraisable error goes to the hook as before."""
     previous = sys.unraisablehook
 
     def hook(unraisable) -> None:
         if not (
-            isinstance(unraisable.exc_value, OSError)
+            isinstance(unraisable.exc_value, (OSError, ValueError))
             and inspect.isgenerator(unraisable.object)
             and "openpyxl" in unraisable.object.gi_code.co_filename
         ):

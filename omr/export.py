@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +13,11 @@ import pandas as pd
 from omr.atomic import Staged, write_atomic
 from omr.errors import OutputError
 from omr.exam import Course, Exam
-from omr.excel import Column, Table, write_workbook
+from omr.excel import Column, Rows, Table, write_workbook
 from omr.forms import Form, Identity
 from omr.i18n import N_, _, activate, default_lang
 from omr.i18n.labels import flags_text, reason_text, status_label
-from omr.records import FieldRead, ItemRead, ItemState, SheetRead
+from omr.records import ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
 from omr.safe_text import csv_cell, csv_row, sheet_titles
 from omr.score.analysis import CourseAnalysis, analyse_course
@@ -25,6 +25,8 @@ from omr.score.calendar import ObjectionWindow, objection_windows
 from omr.score.identity import Candidate, Roster
 from omr.score.items import BLANK, MULTIPLE, items_table
 from omr.score.scoring import SCORED, CourseResult, mask_national_id, session_notes
+from omr.sheets_seen import SheetsSeen, identity, letters_row
+from omr.sheets_seen import letters_text as letters_text  # re-exported
 
 RESULT_COLUMNS = [
     "sheet",
@@ -126,9 +128,14 @@ COURSE_REVIEWS = {
 }
 
 
-def review_rows(reads: list[SheetRead], rows: list[CourseResult], exam: Exam) -> list[dict]:
-    """One line per sheet (or sheet and course) a person must look at, with what to look at."""
-    reads_by_id = {r.sheet_id: r for r in reads}
+def review_rows(
+    reads: Iterable[SheetRead] | Mapping[str, SheetRead], rows: list[CourseResult], exam: Exam
+) -> list[dict]:
+    """One line per sheet (or sheet and course) a person must look at, with what to look at.
+
+    ``reads``: the reads, or sheet id -> read (only the sheets in review are asked for).
+    """
+    reads_by_id = reads if isinstance(reads, Mapping) else {r.sheet_id: r for r in reads}
     blocks = {c.code: c for c in exam.courses}
     out, seen = [], set()
     for row in rows:
@@ -232,29 +239,9 @@ def _sheet_detail(read: SheetRead) -> str:
     return "; ".join(parts)
 
 
-def letters_text(field: FieldRead) -> str:
-    """What a letter grid reads: one letter per position, ``?`` where not one clear mark,
-    trailing blank positions dropped and inner ones as spaces."""
-    return "".join(
-        i.value if i.state == ItemState.one else " " if i.state == ItemState.blank else "?"
-        for i in field.items
-    ).rstrip()
-
-
-def letters_rows(reads: list[SheetRead], form: Form) -> list[dict]:
+def letters_rows(reads: Iterable[SheetRead], form: Form) -> list[dict]:
     """``letters.csv``: per sheet read, its student number and each letter grid's text."""
-    out = []
-    for read in reads:
-        if not read.ok:
-            continue
-        row = {"sheet": read.sheet_id}
-        number = read.fields.get("student_number")
-        row["student_id"] = number.text() if number is not None else ""
-        for name in form.letter_grids:
-            field = read.fields.get(name)
-            row[name] = letters_text(field) if field is not None else ""
-        out.append(row)
-    return out
+    return [letters_row(read, form.letter_grids) for read in reads if read.ok]
 
 
 def objection_rows(exam: Exam, windows: list[ObjectionWindow]) -> list[dict]:
@@ -287,22 +274,24 @@ def items_frame(analyses: list[CourseAnalysis]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def unnamed_candidates(reads: list[SheetRead], roster: Roster | None) -> list[Candidate]:
+def unnamed_candidates(reads: Iterable[SheetRead], roster: Roster | None) -> list[Candidate]:
     """Roster candidates whom no sheet names, in roster order.
 
     A sheet names a candidate when its student number or national ID (as read,
     or as a person decided) finds them on the roster. A candidate whose sheet is
     held with an unreadable identity is listed here too, until it is decided.
     """
+    return candidates_not_named((identity(r) for r in reads if r.ok), roster)
+
+
+def candidates_not_named(
+    identities: Iterable[tuple[str, str]], roster: Roster | None
+) -> list[Candidate]:
+    """:func:`unnamed_candidates` from the (student number, national ID) each read sheet names."""
     if roster is None:
         return []
     named: set[int] = set()
-    for read in reads:
-        if not read.ok:
-            continue
-        number, national = (
-            read.fields[n].text() if n in read.fields else "" for n in ROSTER_FIELDS
-        )
+    for number, national in identities:
         found = roster.find(number, national)
         if found is not None:
             named.add(id(found))
@@ -312,9 +301,11 @@ def unnamed_candidates(reads: list[SheetRead], roster: Roster | None) -> list[Ca
     return [c for key, c in everyone.items() if key not in named]
 
 
-def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> list[CourseResult]:
-    """Roster candidates whom no sheet names (:func:`unnamed_candidates`): one
-    ``no-sheet`` row per course each."""
+def no_sheet_rows(
+    identities: Iterable[tuple[str, str]], roster: Roster | None, exam: Exam
+) -> list[CourseResult]:
+    """Roster candidates whom no sheet names (:func:`candidates_not_named`, from the
+    identities the sheets name): one ``no-sheet`` row per course each."""
     return [
         CourseResult(
             sheet="",
@@ -326,12 +317,9 @@ def no_sheet_rows(reads: list[SheetRead], roster: Roster | None, exam: Exam) -> 
             score=None,
             responses=(),
         )
-        for c in unnamed_candidates(reads, roster)
+        for c in candidates_not_named(identities, roster)
         for course in exam.courses
     ]
-
-
-ROSTER_FIELDS = ("student_number", "national_id")
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -495,16 +483,15 @@ def workbook_tables(
     objections: list[dict],
 ) -> list[Table]:
     """The sheets of ``results.xlsx``, in the active language (headers, statuses, reasons)."""
-    shown = [_shown_row(r) for r in rows]
     tables = [Table(_("Summary"), SUMMARY_SHEET, summary.to_dict("records"))]
     own = [_(n) for n in ("Summary", "Review", "Flagged", "Items", "Objection windows")]
     titles = sheet_titles((c.code for c in exam.courses), reserved=own)
     for course in exam.courses:
-        tables.append(
-            Table(
-                titles[course.code], RESULT_SHEET, [r for r in shown if r["course"] == course.code]
-            )
+        count = sum(r.course == course.code for r in rows)
+        shown = Rows(
+            lambda code=course.code: (_shown_row(r) for r in rows if r.course == code), count
         )
+        tables.append(Table(titles[course.code], RESULT_SHEET, shown))
     tables.append(
         Table(
             _("Review"),
@@ -611,12 +598,16 @@ def report_data(
 
 
 def write_evidence(
-    out: Path, evidence: dict[str, bytes], rows: list[CourseResult], staged: Staged
+    out: Path,
+    evidence: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    rows: list[CourseResult],
+    staged: Staged,
 ) -> None:
-    """``evidence/<sheet>.png`` for every sheet whose flagged marks have a picture."""
+    """``evidence/<sheet>.png`` for every sheet whose flagged marks have a picture
+    (``evidence``: sheet id -> PNG, or such pairs as the store yields them)."""
     flagged = {r.sheet for r in rows if r.status.endswith(":non-pencil")}
     folder = out / "evidence"
-    for sheet, png in evidence.items():
+    for sheet, png in evidence.items() if isinstance(evidence, Mapping) else evidence:
         if sheet not in flagged:
             continue
         folder.mkdir(exist_ok=True)
@@ -634,9 +625,9 @@ def write_exports(
     out: Path,
     exam: Exam,
     form: Form,
-    reads: list[SheetRead],
+    reads: list[SheetRead] | SheetsSeen,
     rows: list[CourseResult],
-    evidence: dict[str, bytes] | None = None,
+    evidence: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None = None,
     *,
     roster: Roster | None = None,
     lang: str | None = None,
@@ -649,8 +640,13 @@ def write_exports(
     temporary names first and renamed together at the end (:class:`Staged`):
     an error or a kill while writing leaves the previous set as it was.
     Roster candidates whom no sheet names are listed as ``no-sheet`` in
-    ``results.csv`` and the workbook.
+    ``results.csv`` and the workbook. ``reads`` may be what was kept of them
+    as they streamed past (:class:`omr.sheets_seen.SheetsSeen`), ``evidence``
+    pairs from the store: then no read is held in memory.
     """
+    if not isinstance(reads, SheetsSeen):
+        wanted = form.letter_grids if exam.export_letters else ()
+        reads = SheetsSeen.of(reads, wanted)
     try:
         with activate(exam_lang(exam, lang)) as active:
             _write_exports(out, exam, form, reads, rows, evidence or {}, roster, active)
@@ -673,9 +669,9 @@ def _write_exports(out, exam, form, reads, rows, evidence, roster, lang) -> None
         closures=exam.closure_labels(),
         half_days_off=exam.half_days_off,
     )
-    listed = rows + no_sheet_rows(reads, roster, exam)
+    listed = rows + no_sheet_rows(reads.identities, roster, exam)
     summary = summary_frame(analyses, listed)
-    review = review_rows(reads, rows, exam)
+    review = review_rows(reads.lookup, rows, exam)
     flagged = flagged_rows(rows)
     objections = objection_rows(exam, windows)
     items = items_frame(analyses)
@@ -690,7 +686,7 @@ def _write_exports(out, exam, form, reads, rows, evidence, roster, lang) -> None
         staged.write(out / "objections.csv", csv_writer(OBJECTION_COLUMNS, objections))
         if exam.export_letters and form.letter_grids:
             columns = ["sheet", "student_id", *form.letter_grids]
-            staged.write(letters, csv_writer(columns, letters_rows(reads, form)))
+            staged.write(letters, csv_writer(columns, reads.letters))
         staged.write(
             out / "items.csv",
             lambda tmp: items_csv.to_csv(tmp, index=False, float_format="%.4f"),

@@ -26,10 +26,11 @@ from omr.export import write_exports
 from omr.forms import CornerMarks, Form, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
-from omr.score.checks import score_session
+from omr.score.checks import score_session, score_stream
 from omr.score.identity import Roster, load_roster
 from omr.score.scoring import SCORED, CourseResult, session_notes
 from omr.session_lock import DEFAULT_WAIT, holds_session, session_lock
+from omr.sheets_seen import SheetsSeen, StoredReads
 from omr.stages import stage
 from omr.store import STORE_NAME, Store
 
@@ -355,12 +356,10 @@ def run_session(
         )
         seconds = time.perf_counter() - started
         wanted = [r.sheet_id for r in refs] + [f"{p.name}:1" for p in problems]
-        with stage("store read"):
-            reads = store.reads(wanted, measures=False)
-            evidence = store.evidence()
         with stage("score"):
-            reads, exam, rows = score_stored(store, reads, session)
+            reads, exam, rows = score_from_store(store, session, wanted)
         with stage("reports"):
+            evidence = store.iter_evidence()
             write_exports(
                 out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
             )
@@ -388,6 +387,38 @@ def stored_lang(store: Store, lang: str | None) -> str | None:
         store.set_meta("lang", lang)
         return lang
     return store.meta().get("lang") or None
+
+
+def score_from_store(
+    store: Store, session: Session, sheet_ids: list[str] | None = None
+) -> tuple[SheetsSeen, Exam, list[CourseResult]]:
+    """:func:`score_stored` on the stored reads (only ``sheet_ids`` if given), taken one
+    at a time: what is kept of each is what the exports need (:class:`SheetsSeen`), and
+    the reads the review lines describe are fetched again. Memory stays flat.
+    """
+    from omr.workflow.decisions import apply_decisions, sheet_rulings
+    from omr.workflow.keys import exam_in_force
+    from omr.workflow.records import stored_decisions
+
+    decisions = stored_decisions(store)
+    exam = exam_in_force(store, session.exam)
+    by_sheet: dict[str, list] = {}
+    for d in decisions:
+        by_sheet.setdefault(d.sheet_id, []).append(d)
+
+    def decided(read: SheetRead) -> SheetRead:
+        mine = by_sheet.get(read.sheet_id)
+        return apply_decisions([read], mine)[0] if mine else read
+
+    def fetch(sheet_id: str) -> SheetRead | None:
+        read = store.read(sheet_id, measures=False)
+        return None if read is None else decided(read)
+
+    seen = SheetsSeen({}, session.form.letter_grids if exam.export_letters else ())
+    reads = seen.take(decided(r) for r in store.iter_reads(sheet_ids, measures=False))
+    rows = score_stream(reads, exam, session.roster, sheet_rulings(decisions), fetch)
+    seen.lookup = StoredReads(fetch, seen.ids)
+    return seen, exam, rows
 
 
 def score_stored(
@@ -438,40 +469,39 @@ def rebuild_reports(
         raise InputFileError(f"{root}: no {EXAM_FILE}; give the session folder with --session")
     session = open_session(root)
     with Store(store_path) as store:
-        reads = store.reads(measures=False)
-        evidence = store.evidence()
-        reads, exam, rows = score_stored(store, reads, session)
+        reads, exam, rows = score_from_store(store, session)
         lang = stored_lang(store, lang)
-    write_exports(out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang)
+        evidence = store.iter_evidence()
+        write_exports(
+            out, exam, session.form, reads, rows, evidence, roster=session.roster, lang=lang
+        )
     return _summary(out, reads, rows, notes=session_notes(exam))
 
 
-def _summary(out, reads, rows, read_now: int = 0, seconds: float = 0.0, notes=()) -> RunSummary:
+def _summary(
+    out, reads: SheetsSeen, rows, read_now: int = 0, seconds: float = 0.0, notes=()
+) -> RunSummary:
     """What a run (or a rescoring, which reads nothing) did, from its reads and result rows."""
     return RunSummary(
         out,
         len(reads),
         read_now,
         seconds,
-        _status_counts(reads, rows),
-        _without_colour(reads),
+        _status_counts(reads.ids, rows),
+        reads.without_colour,
         len({row.sheet for row in rows if row.flags}),
         tuple(notes),
     )
 
 
-def _without_colour(reads: list[SheetRead]) -> int:
-    return sum(1 for r in reads if r.ok and not r.media.get("colour", False))
-
-
-def _status_counts(reads: list[SheetRead], rows: list[CourseResult]) -> Counter:
+def _status_counts(sheet_ids: list[str], rows: list[CourseResult]) -> Counter:
     """Sheets per kind of outcome: scored, void, absent, review (worst row of each sheet)."""
     by_sheet: dict[str, set[str]] = {}
     for row in rows:
         by_sheet.setdefault(row.sheet, set()).add(row.status.split(":")[0])
     counts: Counter = Counter()
-    for read in reads:
-        kinds = by_sheet.get(read.sheet_id, {"review"})
+    for sheet_id in sheet_ids:
+        kinds = by_sheet.get(sheet_id, {"review"})
         for kind in ("review", "void", "absent", SCORED):
             if kind in kinds:
                 counts[kind] += 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from omr.errors import InputFileError, OutputError
 from omr.records import SheetRead
+from omr.stages import stage
 
 STORE_NAME = "session.sqlite"
 
@@ -310,17 +311,32 @@ class Store:
         ``measures=False`` leaves out the per-bubble numbers (see
         :meth:`SheetRead.from_json`).
         """
+        return list(self.iter_reads(sheet_ids, measures=measures))
+
+    def iter_reads(
+        self, sheet_ids: Iterable[str] | None = None, *, measures: bool = True
+    ) -> Iterator[SheetRead]:
+        """:meth:`reads` one at a time, parsed as they are taken: memory stays flat."""
         rows = self.db.execute("SELECT sheet_id, record FROM pages ORDER BY source, page")
         wanted = set(sheet_ids) if sheet_ids is not None else None
-        return [
-            SheetRead.from_json(record, measures=measures)
-            for sheet_id, record in rows
-            if wanted is None or sheet_id in wanted
-        ]
+        for sheet_id, record in rows:
+            if wanted is None or sheet_id in wanted:
+                with stage("store read"):
+                    read = SheetRead.from_json(record, measures=measures)
+                yield read
+
+    def read(self, sheet_id: str, *, measures: bool = True) -> SheetRead | None:
+        """The stored read of one sheet, or None."""
+        row = self.db.execute("SELECT record FROM pages WHERE sheet_id = ?", (sheet_id,)).fetchone()
+        return None if row is None else SheetRead.from_json(row[0], measures=measures)
 
     def evidence(self) -> dict[str, bytes]:
         """Sheet id → PNG of the marks that were flagged on it."""
-        return dict(self.db.execute("SELECT sheet_id, png FROM evidence ORDER BY sheet_id"))
+        return dict(self.iter_evidence())
+
+    def iter_evidence(self) -> Iterator[tuple[str, bytes]]:
+        """:meth:`evidence` one sheet at a time (sheet id, PNG), in sheet id order."""
+        yield from self.db.execute("SELECT sheet_id, png FROM evidence ORDER BY sheet_id")
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a session fact (exam file, form, calibration used)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from omr.exam import Exam
@@ -206,30 +207,43 @@ def score_session(
     The same candidate (student number, else national ID) on two sheets that
     would both count sends both to ``review:duplicate-id``, unless a person
     ruled the sheet be scored. ``rulings`` maps sheet ids to a person's
-    ``score`` or ``void`` (see :func:`judge_sheet`).
+    ``score`` or ``void`` (see :func:`judge_sheet`). Sheet ids are unique.
+    """
+    by_id = {r.sheet_id: r for r in reads}
+    return score_stream(reads, exam, roster, rulings, by_id.__getitem__)
+
+
+def score_stream(
+    reads: Iterable[SheetRead],
+    exam: Exam,
+    roster: Roster | None,
+    rulings: dict[str, str] | None,
+    refetch: Callable[[str], SheetRead],
+) -> list[CourseResult]:
+    """:func:`score_session` over reads taken one at a time (from the store, say), none kept.
+
+    Each sheet is scored as it passes; the few sheets found to share a
+    candidate with another are scored again at the end from ``refetch`` (sheet
+    id to its read), as ``review:duplicate-id``.
     """
     rulings = rulings or {}
-    verdicts = {
-        r.sheet_id: judge_sheet(r, exam, roster, rulings.get(r.sheet_id, "")) for r in reads
-    }
-    owners = Counter()
-    keys = {}
+    sheets: list[tuple[str, Verdict, str]] = []  # sheet id, verdict, candidate key
+    rows: list[list[CourseResult]] = []
+    owners: Counter = Counter()
     for r in reads:
-        if verdicts[r.sheet_id].status.startswith(("void:", "review:unreadable", "absent")):
-            continue
-        if not r.ok:
-            continue
-        key = _candidate_key(r)
-        if key:
-            keys[r.sheet_id] = key
-            owners[key] += 1
-    rows = []
-    for r in reads:
-        v = verdicts[r.sheet_id]
-        if owners.get(keys.get(r.sheet_id, ""), 0) > 1 and rulings.get(r.sheet_id) != "score":
-            v = Verdict("review:duplicate-id", v.flags, "the same candidate is on another sheet")
-        rows += score_sheet(r, exam, v.status, v.flags, v.note)
-    return rows
+        v = judge_sheet(r, exam, roster, rulings.get(r.sheet_id, ""))
+        key = ""
+        if r.ok and not v.status.startswith(("void:", "review:unreadable", "absent")):
+            key = _candidate_key(r)
+            if key:
+                owners[key] += 1
+        sheets.append((r.sheet_id, v, key))
+        rows.append(score_sheet(r, exam, v.status, v.flags, v.note))
+    for n, (sheet_id, v, key) in enumerate(sheets):
+        if key and owners[key] > 1 and rulings.get(sheet_id) != "score":
+            twin = Verdict("review:duplicate-id", v.flags, "the same candidate is on another sheet")
+            rows[n] = score_sheet(refetch(sheet_id), exam, twin.status, twin.flags, twin.note)
+    return [row for mine in rows for row in mine]
 
 
 def _candidate_key(read: SheetRead) -> str:
