@@ -4,7 +4,12 @@ broken and odd files refused with a reason, odd but good images read right."""
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,3 +233,42 @@ def test_a_tiff_tag_pointing_past_the_end_is_no_warning_and_no_crash(tmp_path):
         assert "tag.tif" in str(exc)
     else:
         assert int(np.median(page.gray)) == 120
+
+
+FIND_AS_NOBODY = """
+import os, sys
+from PIL import Image
+from omr.pages import find_pages
+Image.init()  # every plugin loaded while Python's own files can still be read
+os.setgid(65534)
+os.setuid(65534)  # a scanning clerk's account, not root
+from pathlib import Path
+refs, problems = find_pages([Path(sys.argv[1])])
+import json
+print(json.dumps([[r.sheet_id for r in refs], {p.name: p.message for p in problems}]))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user the test above sees it")
+def test_a_file_the_user_may_not_read_is_reported_permission_denied():
+    with tempfile.TemporaryDirectory() as tmp:  # under /tmp: the other user may enter it
+        scans = Path(tmp) / "scans"
+        scans.mkdir()
+        Path(tmp).chmod(0o755)
+        scans.chmod(0o755)
+        Image.fromarray(_grey(100)).save(scans / "a.png")
+        Image.fromarray(_grey(120)).save(scans / "locked.png")
+        (scans / "a.png").chmod(0o644)
+        (scans / "locked.png").chmod(0)
+        repo = Path(__file__).resolve().parents[1]
+        done = subprocess.run(
+            [sys.executable, "-c", FIND_AS_NOBODY, str(scans)],
+            env={**os.environ, "PYTHONPATH": str(repo)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    refs, problems = json.loads(done.stdout)
+    assert refs == ["a.png:1"]
+    assert "permission denied" in problems["locked.png"], problems

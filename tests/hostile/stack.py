@@ -184,6 +184,8 @@ def mixed_session(root: Path, work: Path) -> Expect:
     (scans / "encrypted.pdf").write_bytes(files.encrypted_pdf())
     (scans / "no-pages.pdf").write_bytes(files.pdf([]))
     (scans / "bomb.png").write_bytes(files.png_bomb(30_000, 30_000))
+    (scans / "bomb.tif").write_bytes(files.tiff([files.tiff_bomb_page(30_000, 30_000)]))
+    (scans / "bomb-scan.pdf").write_bytes(files.pdf_image_bomb(30_000, 30_000))
     (scans / "huge-page.pdf").write_bytes(files.pdf([files.PdfPage((14_400, 14_400))]))
     (scans / "user-unit.pdf").write_bytes(
         files.pdf([files.PdfPage((420, 595), extra="/UserUnit 75")])
@@ -206,6 +208,8 @@ def mixed_session(root: Path, work: Path) -> Expect:
             "encrypted.pdf:1": ("unreadable-file", "encrypted (password-protected) PDF"),
             "no-pages.pdf:1": ("unreadable-file", "cannot open no-pages.pdf"),
             "bomb.png:1": ("unreadable-page", "oversized"),
+            "bomb.tif:1": ("unreadable-page", "oversized"),
+            "bomb-scan.pdf:1": ("unreadable-page", "oversized"),
             "huge-page.pdf:1": ("unreadable-page", "oversized"),
             "user-unit.pdf:1": ("unreadable-page", "oversized"),
             "anim.gif:1": ("unreadable-file", "an animated image (3 frames)"),
