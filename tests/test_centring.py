@@ -60,6 +60,25 @@ def test_a_form_a_third_of_a_pitch_off_in_one_field_is_not_scored(central, tmp_p
         assert sheet.problem == "registration-weak", (dx, dy, sheet.registration)
 
 
+def test_a_digit_grid_defined_a_row_off_between_other_print_is_not_scored(central, tmp_path):
+    # central-a4's national-ID grid has write-in boxes above and print below:
+    # no bubble of it tells a whole option pitch apart, so the proof passed a
+    # form with the grid one row down and the ID read one digit lower
+    # (14703692581 as 036-2581470), with confidence. Its last row then sits
+    # on paper, with no printed outline under it.
+    marks = {("national_id", i): str((3 * i + 1) % 10) for i in range(11)}
+    page = fill(blank_sheet(central, 150), central, 150, marks)
+    calibration = find_calibration()
+    good = read_page(page, central, calibration, dpi=150)
+    assert not good.problem, good.message
+    assert "".join(i.value for i in good.fields["national_id"].items) == "14703692581"
+    source = Path(__file__).resolve().parents[1] / "forms" / "central-a4.yaml"
+    sheet = read_page(page, _shifted_form(tmp_path, source, "national_id", 0.0, 4.7), calibration)
+    assert sheet.problem == "registration-weak", sheet.fields["national_id"].items
+    assert "national_id's option 9 shows no printed outline" in sheet.message, sheet.message
+    assert sheet.registration["proven"]  # the proof alone passed it
+
+
 DATA = shared_data("open-mcr")
 OPEN_MCR_FORM = Path(__file__).resolve().parent / "data" / "open-mcr-75q.yaml"
 

@@ -61,6 +61,8 @@ class Proof:
     tested: int
     reason: str = ""
     units: dict = field(default_factory=dict, compare=False, repr=False)
+    # Per bubble of the form, under the fit: outline contrast and inside darkness.
+    levels: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def field_margins(self) -> dict[str, float]:
         """Per field, its smallest win over the shifts tested on it alone."""
@@ -419,8 +421,8 @@ def prove_fit(
             f"marks put them ({worst}: margin {m:.2f}, {wins:.0%} of {n} bubbles agree; "
             f"{len(failing)} of {len(units)} tests fail)"
         )
-        return Proof(False, margin, worst, contrast, len(units), reason, units)
-    return Proof(True, margin, weakest, contrast, len(units), "", units)
+        return Proof(False, margin, worst, contrast, len(units), reason, units, (here, dark))
+    return Proof(True, margin, weakest, contrast, len(units), "", units, (here, dark))
 
 
 def _win(diff: np.ndarray, contrast: float) -> tuple[float, float, int]:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from omr.detect.centring import field_centring, fields_off_print
+from omr.detect.grid_lines import missing_lines
 from omr.detect.proof import form_pitches, prove_fit, unproven
 from omr.detect.reference import ReferenceFeatures, align_on_reference, print_in_register
 from omr.detect.refine import refine_on_outlines
@@ -183,6 +184,17 @@ def register_page(
                 "registration-weak",
                 f"the form's bubbles are not centred on the printed ones: "
                 f"{worst.describe(name, px_per_mm)}",
+                {**proof.summary(), **_centring_summary(centring)},
+                matrix,
+            )
+    if proof.ok and proof.levels is not None:
+        # Proven against its near misses where they can be told; a field whose
+        # ends both border other print cannot tell a whole pitch, its lines can.
+        missing = missing_lines(form, *proof.levels)
+        if missing:
+            return RegistrationFailed(
+                "registration-weak",
+                f"{missing[0].describe()} ({len(missing)} line(s) without outlines)",
                 {**proof.summary(), **_centring_summary(centring)},
                 matrix,
             )

@@ -1,0 +1,99 @@
+"""Whether every line of a field's bubbles sits on printed outlines under a proven fit.
+
+The proof (:mod:`omr.detect.proof`) tests a fit a whole pitch off on the
+bubbles whose moved place holds neither a bubble nor other print. Where a
+grid has print beside both its ends (a digit grid with write-in boxes above
+it and a label below), no bubble of that field tells such a shift, and a
+form whose digit grid alone was defined a row off passed: every digit read
+one lower, with confidence. Its outline contrast tells it at once: the line
+of bubbles at the far end sits on paper (or on the label), with no printed
+outline under it, while every other line shows its outlines as strongly as
+the field does.
+
+So each field's end lines (its first and last option across its items, its
+first and last item's options: a whole pitch off puts one of them off the
+print, every other line on a neighbour's) must each show outlines of at
+least half the field's own contrast, on their unmarked bubbles (a fill hides
+the outline's inner edge). The yardstick is the field's own print, so no
+scale carries over from other scans. A line is judged on five unmarked
+bubbles or more: on real photos of faint print (OMRChecker's samples) a
+question's three or four blank options measured as low as a quarter of
+their field's contrast in register, while end lines of five bubbles or more
+measured 0.67 of it or more (1,249 lines judged over the real-sheet tests'
+pages: open-mcr, seven OMRChecker layouts, simulated central-a4); a digit
+grid a row off puts its end line on paper: 0.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from omr.forms import Form
+
+MIN_SHARE = 0.5  # of the field's median outline contrast, on every line
+VISIBLE = 0.12  # a field whose outlines show less than this (paper to ink = 1) is not judged
+MIN_UNMARKED = 5  # unmarked bubbles a line needs to be judged
+
+
+@dataclass(frozen=True)
+class MissingLine:
+    """A line of a field's bubbles with no printed outline under it."""
+
+    field: str
+    along: str  # "option" (the same option across items) or "item"
+    label: str  # the option's label or the item's number
+    contrast: float  # the line's median outline contrast (paper to ink = 1)
+    field_contrast: float  # the field's median
+
+    def describe(self) -> str:
+        """One line for a person."""
+        where = f"option {self.label}" if self.along == "option" else f"item {self.label}"
+        return (
+            f"{self.field}'s {where} shows no printed outline (contrast {self.contrast:.2f}, "
+            f"the rest of the field {self.field_contrast:.2f}): the field sits a whole "
+            f"pitch off its print"
+        )
+
+
+def missing_lines(
+    form: Form,
+    contrast: np.ndarray,
+    darkness: np.ndarray,
+    *,
+    filled: float = 0.3,
+) -> list[MissingLine]:
+    """The end lines of each grid field whose outlines do not show, weakest first.
+
+    ``contrast`` and ``darkness`` (N,) are each bubble's outline contrast and
+    inside darkness under the fit, as :func:`omr.detect.proof.outline_levels`
+    gives them.
+    """
+    out = []
+    unmarked = darkness < filled
+    for name, f in form.layout.fields.items():
+        if f.kind == "box" or f.index.size < 2 * MIN_UNMARKED:
+            continue
+        members = f.index.ravel()
+        seen = members[unmarked[members]]
+        if len(seen) < 2 * MIN_UNMARKED:
+            continue
+        whole = float(np.median(contrast[seen]))
+        if whole < VISIBLE:
+            continue
+        last_option, last_item = len(f.option_labels) - 1, len(f.item_numbers) - 1
+        lines = [
+            ("option", f.option_labels[0], f.index[:, 0]),
+            ("option", f.option_labels[last_option], f.index[:, last_option]),
+            ("item", str(f.item_numbers[0]), f.index[0]),
+            ("item", str(f.item_numbers[last_item]), f.index[last_item]),
+        ]
+        for along, label, line in lines:
+            line = line[unmarked[line]]
+            if len(line) < MIN_UNMARKED:
+                continue
+            level = float(np.median(contrast[line]))
+            if level < MIN_SHARE * whole:
+                out.append(MissingLine(name, along, label, level, whole))
+    return sorted(out, key=lambda m: m.contrast / m.field_contrast)
