@@ -71,16 +71,22 @@ def test_no_csv_cell_starts_a_formula(hostile_run, name):
         assert f"'{CODE}" in cells and "'=1+2 -stack.pdf:1" in cells
 
 
-def test_excel_cells_hold_the_text_as_text_in_a_valid_sheet(hostile_run):
-    book = openpyxl.load_workbook(hostile_run / "results.xlsx")
-    title = book.sheetnames[1]  # Summary (Özet), then the one course's sheet
-    assert title == sheet_titles([CODE])[CODE] and len(title) <= SHEET_TITLE_MAX
+def _text_cells(book) -> list:
+    """Every cell value of the workbook, each checked to be no formula."""
     values = []
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 values.append(cell.value)
+    return values
+
+
+def test_excel_cells_hold_the_text_as_text_in_a_valid_sheet(hostile_run):
+    book = openpyxl.load_workbook(hostile_run / "results.xlsx")
+    title = book.sheetnames[1]  # Summary (Özet), then the one course's sheet
+    assert title == sheet_titles([CODE])[CODE] and len(title) <= SHEET_TITLE_MAX
+    values = _text_cells(book)
     assert CODE in values and "=1+2 -stack.pdf:1" in values  # the text itself, unchanged
 
 
@@ -88,13 +94,7 @@ def test_names_that_are_formulas_stay_text_in_the_internal_export(hostile_run, t
     write_internal_export(hostile_run, by="ofis", why="registry match", dest=tmp_path)
     cells = list(_csv_cells(tmp_path / "results-internal.csv"))
     assert f"'{NAME} +Kaya" in cells  # the roster's name, neutralised
-    book = openpyxl.load_workbook(tmp_path / "results-internal.xlsx")
-    values = []
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-                values.append(cell.value)
+    values = _text_cells(openpyxl.load_workbook(tmp_path / "results-internal.xlsx"))
     assert f"{NAME} +Kaya" in values and "=1+2 -stack.pdf" in values
 
 
