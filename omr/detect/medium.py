@@ -112,6 +112,13 @@ def mark_colour(
     """
     xy = apply_transform(matrix, points_mm)
     chans = np.stack([sample_image(rgb[..., c], xy) for c in range(3)], axis=-1)  # (K, S, 3)
+    return sampled_colour(chans, paper_rgb=paper_rgb, dark_share=dark_share)
+
+
+def sampled_colour(
+    chans: np.ndarray, *, paper_rgb: np.ndarray, dark_share: float = 0.35
+) -> MarkColour:
+    """:func:`mark_colour` from the marks' samples ``chans`` (K, S, 3), already taken."""
     paper = np.maximum(np.asarray(paper_rgb, dtype=np.float64), 1.0)
     absorb = -np.log10(np.clip(chans / paper, 1e-3, 1.0))  # (K, S, 3)
     mean_abs = absorb.mean(axis=-1)  # (K, S)
@@ -281,9 +288,11 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
 
 def grey_colour(gray: np.ndarray, matrix: np.ndarray, points_mm: np.ndarray) -> MarkColour:
     """Density and grain of marks on a grey page (saturation 0): :func:`mark_colour` on it."""
-    rgb = np.repeat(gray[..., None], 3, axis=-1)
     paper = np.percentile(gray[::8, ::8], 90)
-    return mark_colour(rgb, matrix, points_mm, paper_rgb=np.full(3, paper))
+    # The three channels of a grey page are one: sampled once, not the page copied thrice.
+    samples = sample_image(gray, apply_transform(matrix, points_mm))
+    chans = np.repeat(samples[..., None], 3, axis=-1)
+    return sampled_colour(chans, paper_rgb=np.full(3, paper))
 
 
 def classify_grey(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:

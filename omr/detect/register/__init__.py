@@ -103,8 +103,8 @@ def register_page(
     scale0 = max(gray.shape) / max(form.page.width, form.page.height)
     f = min(1.0, WORK_PX_PER_MM / scale0)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
-    darkest, paper = grey_percentiles(small, (0.5, 90))
-    if grey_percentiles(small, (99.5,))[0] - darkest < 40:
+    darkest, paper, lightest = grey_percentiles(small, (0.5, 90, 99.5))
+    if lightest - darkest < 40:
         return RegistrationFailed("blank-page", "the page is blank (no contrast at all)")
     reg = form.registration
     if isinstance(reg, ReferenceImage):
