@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from omr.detect.sampling import apply_transform
 from omr.forms import Form
 
 
@@ -50,6 +51,26 @@ def match_nearest(expected_px: np.ndarray, found_px: np.ndarray, tol_px: float) 
     best = d.argmin(axis=1)
     best[d[np.arange(len(best)), best] > tol_px] = -1
     return best
+
+
+def fit_on_nearest(form: Form, marks_mm, found, shape, turns: int, scale: float, search_mm):
+    """Affine fit of ``marks_mm`` (K, 2) on the nearest ``found`` (J, 2) px, in one quarter turn.
+
+    Starts from the page centred and turned by ``turns``; marks are matched
+    within ``search_mm``, then, fitted three times, within 2 mm. Returns
+    (matrix, index of each mark's match, which marks matched), or None when
+    fewer than three match or two share a match.
+    """
+    matrix = initial_guess(form, shape, turns, scale)
+    tol = search_mm * scale
+    for _ in range(3):
+        idx = match_nearest(apply_transform(matrix, marks_mm), found, tol)
+        ok = idx >= 0
+        if ok.sum() < 3 or len(set(idx[ok])) < ok.sum():
+            return None
+        matrix = fit_affine(marks_mm[ok], found[idx[ok]])
+        tol = 2.0 * scale  # after the first fit, marks must sit within 2 mm
+    return matrix, idx, ok
 
 
 def grey_percentiles(gray: np.ndarray, qs) -> list[float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.detect.register.geometry import fit_affine, initial_guess, match_nearest, spread
+from omr.detect.register.geometry import fit_on_nearest, initial_guess, match_nearest, spread
 from omr.detect.register.outlines import way_up_by_outlines
 from omr.detect.register.result import RegistrationFailed
 from omr.detect.sampling import apply_transform, sample_image
@@ -217,15 +217,10 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
 def _fit_turn(form, gray, found, turn_scores, turns, scale0, search_mm):
     """(turn score, matrix, form centres used) under one quarter turn, or None if none fit."""
     marks_mm = form.registration.landmarks_mm()
-    matrix = initial_guess(form, gray.shape, turns, scale0)
-    tol = search_mm * scale0
-    for _ in range(3):
-        idx = match_nearest(apply_transform(matrix, marks_mm), found, tol)
-        ok = idx >= 0
-        if ok.sum() < 3 or len(set(idx[ok])) < ok.sum():
-            return None
-        matrix = fit_affine(marks_mm[ok], found[idx[ok]])
-        tol = 2.0 * scale0  # after the first fit, copies must sit within 2 mm
+    fit = fit_on_nearest(form, marks_mm, found, gray.shape, turns, scale0, search_mm)
+    if fit is None:
+        return None
+    matrix, idx, ok = fit
     scores = turn_scores[idx[ok]]
     others = np.delete(scores, turns, axis=1).max(axis=1)
     return float(np.mean(scores[:, turns] - others)), matrix, marks_mm[ok]

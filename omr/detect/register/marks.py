@@ -7,7 +7,7 @@ import numpy as np
 
 from omr.detect.landmarks import _dark, find_solid_marks, refine_box_centres, refine_centres
 from omr.detect.photo import flatten_light
-from omr.detect.register.geometry import fit_affine, initial_guess, match_nearest, spread
+from omr.detect.register.geometry import fit_affine, fit_on_nearest, spread
 from omr.detect.register.outlines import way_up_by_outlines
 from omr.detect.register.result import RegistrationFailed
 from omr.detect.sampling import apply_transform, sample_image, square_pattern
@@ -132,15 +132,10 @@ def _fit_hypothesis(form, gray, found, turns, scale0, search_mm, paper):
     """
     reg = form.registration
     marks_mm = np.asarray(reg.marks, dtype=float)
-    matrix = initial_guess(form, gray.shape, turns, scale0)
-    tol = search_mm * scale0
-    for _ in range(3):
-        idx = match_nearest(apply_transform(matrix, marks_mm), found, tol)
-        ok = idx >= 0
-        if ok.sum() < 3 or len(set(idx[ok])) < ok.sum():
-            return None
-        matrix = fit_affine(marks_mm[ok], found[idx[ok]])
-        tol = 2.0 * scale0  # after the first fit, marks must sit within 2 mm
+    fit = fit_on_nearest(form, marks_mm, found, gray.shape, turns, scale0, search_mm)
+    if fit is None:
+        return None
+    matrix, idx, ok = fit
     src, dst = marks_mm[ok], found[idx[ok]]
     marks_pattern = square_pattern(half=0.3 * reg.mark_size)
     if reg.shape == "l-shape":
