@@ -29,6 +29,7 @@ from omr.detect.layout import (
     find_registration,
 )
 from omr.detect.layout.ink import _prepare
+from omr.detect.layout.recover import recover_on_lattices
 from omr.detect.photo import find_page_quad
 from omr.errors import InvalidFormError
 from omr.forms import Form, check_geometry
@@ -201,6 +202,21 @@ def _propose(gray, px_per_mm, name, reference_name, marks, marker=None) -> FormP
         found = find_registration(page, px_per_mm, bubbles)
     if found is None:
         found = FoundRegistration("none", None, np.empty((0, 2)), np.zeros(2), (), None)
+    bubbles, recovered = recover_on_lattices(
+        page,
+        bubbles,
+        grids,
+        px_per_mm,
+        keep_off=found.xy,
+        keep_off_px=0.5 * float(np.max(found.size_mm, initial=0.0)) * px_per_mm,
+    )
+    if recovered:
+        grids = find_grids(bubbles, px_per_mm)
+        notes.append(
+            f"{recovered} bubble(s) the finder missed taken where the grids' lattices put one "
+            "and its printed outline shows (pale or broken outlines, digits inside touching "
+            "the line): check them on the overlay"
+        )
 
     def mm(xy) -> list[float]:
         return [round(float(v), 2) for v in (np.asarray(xy, dtype=float) + 0.5) / px_per_mm]

@@ -76,7 +76,9 @@ Layouts left out, and why (``bench/omrchecker_layouts.py`` measures them all):
   form needs), whose letter and category columns the fit joins to the digits.
 - ``Sandeep-1507`` (200 questions, digits inside the bubbles: where a digit
   touches the outline the bubble's hole is split and it is no ring to the
-  finder, so its grids come out in pieces), ``dxuian`` (10 px bubbles with letters inside),
+  finder, so its grids come out in pieces; recovered on their lattices,
+  ``omr-1`` gives four fields, but the form does not register yet and the
+  two smaller images are fitted at a wrong scale), ``dxuian`` (10 px bubbles with letters inside),
   ``samuelIkoli`` (bracketed letters, no outlines): in scope but for
   ``samuelIkoli``, and the fit does not yet make a right form of them (grids
   split or merged, or no bubble found at the assumed scale).
