@@ -158,7 +158,8 @@ def judge_seconds(states: np.ndarray, smear: np.ndarray, deliberate: np.ndarray)
 
 
 def _rounded(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(round(float(x), 3) for x in row) for row in values)
+    # tolist: the same floats as float() of each element, without a numpy scalar each
+    return tuple(tuple(round(x, 3) for x in row) for row in np.asarray(values).tolist())
 
 
 def _unsure_reason(marked: str, unsure: str, odd: str = "") -> str:

@@ -29,7 +29,11 @@ def dark_components(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dark = _dark(gray)
     if dark is None:
         return np.empty((0, 5), int), np.empty((0, 2))
-    _, _, stats, centroids = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    # BBDT: the same labels, stats and centroids as the default (Spaghetti), in 2.6 ms
+    # instead of 6.7 on a 4 px/mm A4 page (checked equal on 2,160 page images, 1 and 2 threads).
+    _, _, stats, centroids = cv2.connectedComponentsWithStatsWithAlgorithm(
+        dark, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
     stats, centroids = stats[1:], centroids[1:]
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
