@@ -29,6 +29,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from omr.errors import InputFileError
+from omr.jpeg_damage import jpeg_damage
 
 log = logging.getLogger(__name__)
 
@@ -573,6 +574,8 @@ def _load_image_page(ref: PageRef) -> PageImage:
         if pixels is None:
             upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
             pixels = _as_gray_or_rgb(upright)
+        if img.format == "JPEG":
+            _check_jpeg(pixels, img, f"page {ref.index + 1} of {ref.name}")
     resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
     return PageImage(ref, pixels, resolution, quality)
 
@@ -645,6 +648,15 @@ def _jpeg_pixels(path: Path, img: Image.Image) -> np.ndarray | None:
         pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
     turn = _ORIENT.get(img.getexif().get(0x0112, 1))
     return np.ascontiguousarray(turn(pixels)) if turn else pixels
+
+
+def _check_jpeg(pixels: np.ndarray, img: Image.Image, what: str) -> None:
+    """Refuse a JPEG whose coded data is damaged where no decoder warns (omr/jpeg_damage.py)."""
+    gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    why = jpeg_damage(gray, turned=turned)
+    if why:
+        raise PageLoadError(f"{what}: {why}")
 
 
 def _as_gray_or_rgb(img: Image.Image) -> np.ndarray:
