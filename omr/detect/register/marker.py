@@ -23,6 +23,7 @@ from omr.forms import Form
 # (a scan cropped, a photo): copies are looked for at these shares of the size.
 SCALES = (0.8, 0.9, 1.0, 1.12, 1.25)
 MIN_MATCH = 0.5  # least normalised correlation of a copy
+WORSE_THAN_BEST = 0.2  # a copy matching this much worse than the page's best is left out
 TURN_TELLS = 0.2  # the page's turn fits the copies this much better than any other turn
 
 
@@ -82,7 +83,10 @@ def find_marker_copies(
     """Copies of ``marker`` on ``small``: (centre (x, y), score, (scale, turns), turn scores).
 
     ``spots`` (K, 2) are where copies are expected; each is searched within
-    ``reach_px``; with fewer than three found there, the whole page is searched.
+    ``reach_px``; with fewer than three found there, the whole page is
+    searched. A copy matching ``WORSE_THAN_BEST`` below the best is left out
+    (a copy cut by the page's edge matched 0.5-0.56 where whole ones matched
+    0.95-0.98, and put the fit off by millimetres).
     """
     templates = _templates(marker, size_px)
     found = []
@@ -95,6 +99,11 @@ def find_marker_copies(
                 found.append((centre, best[0], best[1]))
     if len(found) < 3:
         found = _whole_page(small, templates, min(size_px))
+    if found:
+        # Copies of one picture printed and scanned together match alike: one
+        # matching far worse is cut by the page's edge, torn or not a copy.
+        best = max(s for _, s, _ in found)
+        found = [c for c in found if c[1] >= best - WORSE_THAN_BEST]
     return [(c, s, k, _turn_scores(small, c, templates, k[0])) for c, s, k in found]
 
 
