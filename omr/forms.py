@@ -679,10 +679,10 @@ def _marker_corners(reg, page):
     """A marker-image registration's ``inset`` turned into the four corner centres."""
     if not isinstance(reg, dict) or reg.get("kind") != "marker-image" or "inset" not in reg:
         return reg
+    if "marks" in reg:
+        return reg  # both given: ``inset`` is refused as an unknown key, with its key path
     reg = dict(reg)
     inset = reg.pop("inset")
-    if "marks" in reg:
-        raise ValueError("registration: give marks or inset, not both")
     try:
         dx, dy = (inset, inset) if isinstance(inset, int | float) else (inset[0], inset[1])
         w, h = float(page["width"]), float(page["height"])

@@ -216,3 +216,18 @@ def test_a_stack_read_with_the_fitted_marker_form_has_no_silent_error(tmp_path):
     report = evaluate_run(session / "out", session / "truth.json")
     assert report["silent_errors"] == 0, report
     assert report["sheets_exact"] >= 0.75, report
+
+
+def test_marks_and_inset_together_are_refused_with_the_key_path():
+    from omr.forms import form_problems
+
+    data = yaml.safe_load((data_dir("forms") / "quiz-a5.yaml").read_text(encoding="utf-8"))
+    data["registration"] = {
+        "kind": "marker-image",
+        "image": "marker.png",
+        "mark_size": SIZE,
+        "inset": 13,
+        "marks": [[13, 13], [135, 13], [135, 197], [13, 197]],
+    }
+    paths = [where for where, _ in form_problems(data)]
+    assert paths == ["registration.marker-image.inset"], paths
