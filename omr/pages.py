@@ -495,6 +495,8 @@ def _load_pdf_page(ref: PageRef) -> PageImage:
     if scan is not None:
         check_page_size(*scan.get_px_size(), f"the scan on {what}")
         pixels = _bitmap_pixels(scan.get_bitmap(render=False))
+        if "DCTDecode" in scan.get_filters():  # a JPEG scan, its blocks as stored
+            _check_jpeg_pixels(pixels, f"the scan on {what}")
         return PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
     check_pdf_page(page, what)
     bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
@@ -652,8 +654,11 @@ def _jpeg_pixels(path: Path, img: Image.Image) -> np.ndarray | None:
 
 def _check_jpeg(pixels: np.ndarray, img: Image.Image, what: str) -> None:
     """Refuse a JPEG whose coded data is damaged where no decoder warns (omr/jpeg_damage.py)."""
+    _check_jpeg_pixels(pixels, what, turned=img.getexif().get(0x0112, 1) in (5, 6, 7, 8))
+
+
+def _check_jpeg_pixels(pixels: np.ndarray, what: str, *, turned: bool = False) -> None:
     gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)
     why = jpeg_damage(gray, turned=turned)
     if why:
         raise PageLoadError(f"{what}: {why}")

@@ -17,6 +17,7 @@ import shutil
 import numpy as np
 import pytest
 from conftest import shared_data
+from hostile import files
 from PIL import Image
 
 from omr.evaluate import evaluate_run
@@ -53,20 +54,27 @@ def test_a_jpeg_with_two_bytes_flipped_is_never_read_wrong_with_confidence(tmp_p
         (scans / f"flip-{k:02d}.jpg").write_bytes(bytes(data))
         decoded = np.asarray(Image.open(io.BytesIO(bytes(data))).convert("L"), dtype=int)
         damaged += np.abs(decoded - np.asarray(Image.open(buf).convert("L"), dtype=int)).max() > 30
-    if damaged < FLIPS // 2:
-        raise NotTheCase(f"only {damaged} of {FLIPS} files decode damaged")
+        if k == 8:  # the one read wrong before, also as a PDF scanner's page
+            pdf = files.PdfPage(
+                (420, 595), b"q 420 0 0 595 0 0 cm /Im0 Do Q", image_filter="DCTDecode"
+            )
+            pdf.images["Im0"] = (*page.pixels.shape[::-1], 8, bytes(data))
+            (scans / "flip-08.pdf").write_bytes(files.pdf([pdf]))
+    if damaged < FLIPS // 2 or page.pixels.ndim != 2:
+        raise NotTheCase(f"only {damaged} of {FLIPS} files decode damaged, or not grey")
     (scans / "stack.pdf").unlink()
     truth["sheets"] = {f"flip-{k:02d}.jpg:1": sheet for k in range(FLIPS)}
+    truth["sheets"]["flip-08.pdf:1"] = sheet
     (root / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
     shutil.rmtree(root / "out", ignore_errors=True)
     run_session(root, jobs=1)
     report = evaluate_run(root / "out", root / "truth.json")
-    assert report["sheets"] == FLIPS
+    assert report["sheets"] == FLIPS + 1
     assert report["silent_errors"] == 0, report["errors"]
     with (root / "out" / "review.csv").open(encoding="utf-8", newline="") as fh:
         refused = [r for r in csv.DictReader(fh) if "damaged JPEG data" in r["detail"]]
     assert {r["status"] for r in refused} == {"review:unreadable-page"}
-    assert "flip-08.jpg:1" in {r["sheet"] for r in refused}  # the one read wrong before
+    assert {"flip-08.jpg:1", "flip-08.pdf:1"} <= {r["sheet"] for r in refused}  # wrong before
 
 
 def test_real_jpeg_scans_and_photos_are_not_taken_for_damaged():

@@ -136,6 +136,7 @@ class PdfPage:
     content: bytes = b"0 0 m 100 100 l S"
     images: dict[str, tuple[int, int, int, bytes]] = field(default_factory=dict)
     extra: str = ""
+    image_filter: str = "FlateDecode"  # DCTDecode: the image data is a JPEG file
 
 
 def pdf(pages: list[PdfPage], *, count: int | None = None) -> bytes:
@@ -152,8 +153,8 @@ def pdf(pages: list[PdfPage], *, count: int | None = None) -> bytes:
         for name, (w, h, bits, data) in page.images.items():
             ref = add(
                 b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
-                b" /BitsPerComponent %d /Filter /FlateDecode /Length %d >>\nstream\n"
-                % (w, h, bits, len(data))
+                b" /BitsPerComponent %d /Filter /%s /Length %d >>\nstream\n"
+                % (w, h, bits, page.image_filter.encode(), len(data))
                 + data
                 + b"\nendstream"
             )
