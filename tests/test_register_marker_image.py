@@ -231,3 +231,28 @@ def test_marks_and_inset_together_are_refused_with_the_key_path():
     }
     paths = [where for where, _ in form_problems(data)]
     assert paths == ["registration.marker-image.inset"], paths
+
+
+def test_a_photo_in_perspective_is_straightened_on_its_copies(flag):
+    """The sheet fills 70% of a photo's frame, in perspective, on a white desk (no page edge
+    to straighten it by): straightened on its four copies."""
+    from omr.detect.read import register_sheet
+    from omr.detect.register.marker import marker_quad
+
+    form, blank = flag
+    h, w = blank.shape
+    frame = (round(1.45 * h), round(1.45 * w))
+    page_corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    seen = np.float32(
+        [[0.2 * w, 0.22 * h], [1.2 * w, 0.18 * h], [1.27 * w, 1.3 * h], [0.16 * w, 1.26 * h]]
+    )
+    warp = cv2.getPerspectiveTransform(page_corners, seen)
+    photo = cv2.warpPerspective(blank, warp, frame[::-1], borderValue=255)
+    quad = marker_quad(photo, form)
+    truth = cv2.perspectiveTransform(
+        (np.asarray(form.registration.marks) * DPI / 25.4)[None].astype(np.float32), warp
+    )[0]
+    assert quad is not None
+    assert np.abs(np.sort(quad, axis=0) - np.sort(truth, axis=0)).max() < 3.0, (quad, truth)
+    placed = register_sheet(photo, form)
+    assert placed.registration and placed.photo, placed.registration

@@ -34,7 +34,8 @@ from omr.detect.medium import (
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.reference import form_reference
 from omr.detect.register import Registration, RegistrationFailed, register_page
-from omr.forms import CornerMarks, Form
+from omr.detect.register.marker import marker_quad
+from omr.forms import CornerMarks, Form, MarkerImage
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.score.scoring import national_id_digit_shown
 from omr.stages import stage
@@ -113,6 +114,8 @@ def _rectified_candidates(gray: np.ndarray, form: Form):
     """
     reg = form.registration
     quad = find_mark_quad(gray) if isinstance(reg, CornerMarks) and reg.shape == "square" else None
+    if isinstance(reg, MarkerImage):
+        quad = marker_quad(gray, form)
     if quad is not None:
         corners = _outer_marks_mm(form)
         yield (

@@ -22,12 +22,14 @@ from omr.forms import Form
 # The page may come out a little larger or smaller than its image's size says
 # (a scan cropped, a photo): copies are looked for at these shares of the size.
 SCALES = (0.8, 0.9, 1.0, 1.12, 1.25)
+# A photo's sheet may fill half its frame or less: its copies are looked for smaller.
+PHOTO_SCALES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.12)
 MIN_MATCH = 0.5  # least normalised correlation of a copy
 WORSE_THAN_BEST = 0.2  # a copy matching this much worse than the page's best is left out
 TURN_TELLS = 0.2  # the page's turn fits the copies this much better than any other turn
 
 
-def _templates(marker: np.ndarray, size_px: tuple[float, float]) -> dict:
+def _templates(marker: np.ndarray, size_px: tuple[float, float], scales=SCALES) -> dict:
     """(scale, turns) -> the picture at ``size_px`` times scale, turned like a page by ``turns``.
 
     A page turned by ``turns`` quarter turns clockwise (as
@@ -35,7 +37,7 @@ def _templates(marker: np.ndarray, size_px: tuple[float, float]) -> dict:
     marker turned so too.
     """
     out = {}
-    for s in SCALES:
+    for s in scales:
         w, h = max(4, round(size_px[0] * s)), max(4, round(size_px[1] * s))
         upright = cv2.resize(marker, (w, h), interpolation=cv2.INTER_AREA)
         for t in range(4):
@@ -130,6 +132,30 @@ def _whole_page(small: np.ndarray, templates: dict, side_px: float, most: int = 
         if got is not None:
             out.append((corner + got[2], got[0], got[1]))
     return out
+
+
+def marker_quad(gray: np.ndarray, form: Form, work_px_per_mm: float = 4.0):
+    """Centres of the outermost copies on a photo, top-left, top-right, bottom-right,
+    bottom-left as seen (4, 2) px; None when fewer than four copies are found.
+
+    The copies are looked for over the whole frame at :data:`PHOTO_SCALES`;
+    the quad they make straightens the photo as the corner squares' quad does.
+    """
+    from omr.detect.photo import order_corners
+
+    reg = form.registration
+    scale0 = max(gray.shape) / max(form.page.width, form.page.height)
+    f = min(1.0, work_px_per_mm / scale0)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
+    size = (reg.mark_size[0] * scale0 * f, reg.mark_size[1] * scale0 * f)
+    templates = _templates(form.marker_gray, size, PHOTO_SCALES)
+    found = _whole_page(small, templates, PHOTO_SCALES[0] * min(size))
+    if found:
+        best = max(sc for _, sc, _ in found)
+        found = [c for c in found if c[1] >= best - WORSE_THAN_BEST]
+    if len(found) < 4:
+        return None
+    return order_corners(np.array([c for c, _, _ in found]) / f)
 
 
 def refine_copy(gray: np.ndarray, centre, marker: np.ndarray, size_px, scale: float, turns: int):
