@@ -19,7 +19,7 @@ from omr.i18n import N_, _, activate, default_lang
 from omr.i18n.labels import flags_text, reason_text, status_label
 from omr.records import ItemRead, ItemState, SheetRead
 from omr.report_html import CourseReport, ReportData, render_report
-from omr.safe_text import csv_cell, csv_row, sheet_titles
+from omr.safe_text import csv_cell, csv_row, picture_name, sheet_titles
 from omr.score.analysis import CourseAnalysis, analyse_course
 from omr.score.calendar import ObjectionWindow, objection_windows
 from omr.score.identity import Candidate, Roster
@@ -611,7 +611,7 @@ def write_evidence(
         if sheet not in flagged:
             continue
         folder.mkdir(exist_ok=True)
-        name = sheet.replace("/", "_").replace(":", "-p") + ".png"
+        name = picture_name(sheet) + ".png"
         staged.write(folder / name, lambda tmp, png=png: tmp.write_bytes(png))
 
 

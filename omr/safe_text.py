@@ -11,6 +11,7 @@ Excel cells are stored as text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -91,3 +92,20 @@ def csv_delimiter(text: str) -> str:
     """``;`` when the header line has more of them than commas (Excel in Turkish), else ``,``."""
     header = text.split("\n", 1)[0]
     return ";" if header.count(";") > header.count(",") else ","
+
+
+PICTURE_NAME_MAX = 160  # bytes: room left in a file name's 255 for ".doubt.png" and a temporary's
+
+
+def picture_name(sheet_id: str) -> str:
+    """A file name (no suffix) for a sheet's pictures: ``hall-b/stack-01.pdf:3`` ->
+    ``hall-b_stack-01.pdf-p3``. A name too long for a file system (a scan named with 250
+    characters) keeps its start and its end and gets a hash of the whole, so it stays one
+    sheet's and distinct."""
+    name = sheet_id.replace("/", "_").replace(":", "-p")
+    if len(name.encode("utf-8")) <= PICTURE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(sheet_id.encode("utf-8")).hexdigest()[:12]
+    head = name.encode("utf-8")[:100].decode("utf-8", "ignore")
+    tail = name.encode("utf-8")[-40:].decode("utf-8", "ignore")
+    return f"{head}~{digest}~{tail}"

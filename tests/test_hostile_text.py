@@ -9,9 +9,11 @@ import shutil
 import openpyxl
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from omr.cli import cli
 from omr.errors import InputFileError, InvalidExamError
 from omr.exam import load_exam
 from omr.forms import find_form
@@ -22,6 +24,7 @@ from omr.safe_text import (
     csv_cell,
     csv_delimiter,
     from_csv_cell,
+    picture_name,
     sheet_titles,
 )
 from omr.score.identity import load_roster
@@ -277,3 +280,25 @@ def test_a_course_named_like_a_sheet_of_the_workbook_gets_its_own_sheet(
     book = openpyxl.load_workbook(root / "out" / "results.xlsx", read_only=True)
     assert book.sheetnames == sheets
     assert book.worksheets[1]["A2"].value == "stack.pdf:1"  # the course's rows, on its sheet
+
+
+def test_picture_names_stay_short_distinct_and_whole_letters():
+    assert picture_name("hall-b/stack-01.pdf:3") == "hall-b_stack-01.pdf-p3"
+    long_a, long_b = ("ş" * 120 + f"{k}" + "ğ" * 60 + ".pdf:1" for k in "ab")
+    names = {picture_name(long_a), picture_name(long_b)}
+    assert len(names) == 2  # the same start and end: told apart by the hash
+    for name in names:
+        assert len(f".{name}.doubt.png.12345678.tmp.png".encode()) <= 255
+        assert name.endswith(".pdf-p1") and "\ufffd" not in name
+
+
+def test_review_show_on_a_scan_with_a_250_character_name_writes_its_pictures(tmp_path):
+    root = tmp_path / "S"
+    simulate_session(find_form("quiz-a5"), 1, 2, root, profile="clean", jobs=1)
+    name = "a" * 249 + ".pdf"  # the longest a Linux file name may be, nearly
+    shutil.move(root / "scans" / "stack.pdf", root / "scans" / name)
+    run_session(root, jobs=1)
+    result = CliRunner().invoke(cli, ["review", "show", str(root / "out"), f"{name}:1"])
+    assert result.exit_code == 0, result.output  # before: OSError, file name too long
+    (picture,) = (root / "out" / "review").glob("*.png")
+    assert picture.name == picture_name(f"{name}:1") + ".png"

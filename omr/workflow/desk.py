@@ -15,7 +15,7 @@ from pathlib import Path
 from omr.errors import BadArgument, InputFileError
 from omr.export import review_rows
 from omr.records import SheetRead
-from omr.safe_text import from_csv_cell
+from omr.safe_text import from_csv_cell, picture_name
 from omr.score.scoring import CourseResult
 from omr.session_lock import holds_session
 from omr.store import STORE_NAME, Store
@@ -335,11 +335,6 @@ def apply_review_file(
     with Store(store_path(out)) as store:
         _write(store, plans, f"omr review apply {Path(path).name}")
     return _outcomes(out, plans, session_root)
-
-
-def picture_name(sheet_id: str) -> str:
-    """A file name for a sheet's pictures: ``stack-01.pdf:3`` -> ``stack-01.pdf-p3``."""
-    return sheet_id.replace("/", "_").replace(":", "-p")
 
 
 def review_picture(
