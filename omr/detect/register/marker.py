@@ -92,7 +92,13 @@ def find_marker_copies(
     """
     templates = _templates(marker, size_px)
     found = []
-    for spot in spots:
+    # A half turn of a symmetric layout puts its copies where the upright one
+    # does: each spot is searched once.
+    unique: list[np.ndarray] = []
+    for spot in np.asarray(spots, dtype=float):
+        if all(np.abs(spot - u).max() > 0.5 for u in unique):
+            unique.append(spot)
+    for spot in unique:
         win, corner = _window(small, spot, reach_px + max(size_px) * 0.7)
         best = _best_in(win, templates)
         if best is not None and best[0] >= MIN_MATCH:
