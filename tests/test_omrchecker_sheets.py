@@ -77,10 +77,12 @@ Layouts left out, and why (``bench/omrchecker_layouts.py`` measures them all):
 - ``Sandeep-1507`` (200 questions, digits inside the bubbles: where a digit
   touches the outline the bubble's hole is split and it is no ring to the
   finder, so its grids come out in pieces; recovered on their lattices,
-  ``omr-1`` gives four fields, but the form does not register yet and the
-  two smaller images are fitted at a wrong scale), ``dxuian`` (10 px bubbles with letters inside),
-  ``samuelIkoli`` (bracketed letters, no outlines): in scope but for
-  ``samuelIkoli``, and the fit does not yet make a right form of them (grids
+  ``omr-1`` gives four fields, but its one timing track, on the right
+  edge, registers the booklet grid 180 mm away half an option off, which
+  the proof refuses; the two smaller images are fitted at a wrong scale),
+  ``dxuian`` (10 px bubbles with letters inside), ``samuelIkoli``
+  (bracketed letters, no outlines): in scope but for ``samuelIkoli``,
+  and the fit does not yet make a right form of them (grids
   split or merged, or no bubble found at the assumed scale).
 """
 
