@@ -111,7 +111,7 @@ def mark_colour(
         Samples darker than this share of the way to black are the mark's.
     """
     xy = apply_transform(matrix, points_mm)
-    chans = np.stack([sample_image(rgb[..., c], xy) for c in range(3)], axis=-1)  # (K, S, 3)
+    chans = sample_image(rgb, xy)  # (K, S, 3): one pass, equal to a channel at a time
     return sampled_colour(chans, paper_rgb=paper_rgb, dark_share=dark_share)
 
 

@@ -76,13 +76,14 @@ def sample_image(image: np.ndarray, xy: np.ndarray, *, fill: float = 255.0) -> n
 
     Parameters
     ----------
-    image : (M, N) ndarray of uint8
+    image : (M, N) or (M, N, C) ndarray of uint8
+        A colour page is sampled in one pass, each channel as alone.
     xy : (..., 2) ndarray
         Pixel positions in (x, y) order (x = column, y = row).
 
     Returns
     -------
-    (...) ndarray of float32
+    (...) or (..., C) ndarray of float32
     """
     pts = np.asarray(xy, dtype=np.float32)
     shape = pts.shape[:-1]
@@ -99,6 +100,7 @@ def sample_image(image: np.ndarray, xy: np.ndarray, *, fill: float = 255.0) -> n
         np.ascontiguousarray(maps[..., 1]),
         interpolation=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
-        borderValue=float(fill),
+        borderValue=(float(fill),) * 4,  # every channel's (a lone number fills the first only)
     )
-    return out.reshape(-1)[: len(flat)].astype(np.float32).reshape(shape)
+    chans = image.shape[2:]
+    return out.reshape(-1, *chans)[: len(flat)].astype(np.float32).reshape(shape + chans)
