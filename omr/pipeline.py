@@ -23,7 +23,7 @@ from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError, OmrError
 from omr.exam import Exam, check_exam_against_form, load_exam
 from omr.export import write_exports
-from omr.forms import CornerMarks, Form, find_form
+from omr.forms import CornerMarks, Form, MarkerImage, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
 from omr.score.checks import score_session, score_stream
@@ -622,24 +622,44 @@ def check_form_on_scan(form: Form, scan: Path) -> FormCheck:
     if not reg:
         return FormCheck(False, reg.message, dict(reg.proof), fields, png.tobytes())
     notes = ("the page was read as a photo: straightened from its corners first",) if photo else ()
-    if isinstance(form.registration, CornerMarks) and form.registration.orientation_mark is None:
+    if _way_up_by_outlines(form):
         share = half_turn_share(gray, reg.matrix, form, paper=paper, ink=darkest)
-        notes = (*notes, way_up_note(share))
+        marker = isinstance(form.registration, MarkerImage)
+        notes = (*notes, way_up_note(share, marker=marker))
     return FormCheck(True, "", reg.summary(), fields, png.tobytes(), notes)
 
 
-def way_up_note(share: float | None, *, max_share: float = 0.3) -> str:
-    """What ``forms check`` says about telling the way up of a form without an orientation mark."""
+def _way_up_by_outlines(form: Form) -> bool:
+    """Whether nothing printed for registration tells the form's half turn."""
+    reg = form.registration
+    if isinstance(reg, CornerMarks):
+        return reg.orientation_mark is None
+    if isinstance(reg, MarkerImage):
+        from omr.detect.register.marker import same_half_turned
+
+        return same_half_turned(form.marker_gray)
+    return False
+
+
+def way_up_note(share: float | None, *, max_share: float = 0.3, marker: bool = False) -> str:
+    """What ``forms check`` says about telling the way up of a form without an orientation mark
+    (or, ``marker``, whose marker picture looks the same half turned)."""
+    why = "the marker image looks the same half turned" if marker else "no orientation_mark"
+    fix = (
+        "a marker picture unlike itself half turned"
+        if marker
+        else "an orientation_mark (a solid square printed off-centre)"
+    )
     if share is not None and share <= max_share:
         return (
-            "no orientation_mark: the way up is told by the bubble outlines "
-            f"(a half turn leaves {share:.2f} of their fit); an orientation_mark is safer"
+            f"{why}: the way up is told by the bubble outlines "
+            f"(a half turn leaves {share:.2f} of their fit); {fix} is safer"
         )
     fit = "nothing" if share is None else f"{share:.2f} of their fit"
     return (
-        "no orientation_mark, and the bubble outlines cannot tell the way up on this "
+        f"{why}, and the bubble outlines cannot tell the way up on this "
         f"sheet (a half turn leaves {fit}): every sheet will go to a person as "
-        "orientation-unknown. Add an orientation_mark (a solid square printed off-centre)."
+        f"orientation-unknown. Use {fix}."
     )
 
 

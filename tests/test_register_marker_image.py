@@ -256,3 +256,15 @@ def test_a_photo_in_perspective_is_straightened_on_its_copies(flag):
     assert np.abs(np.sort(quad, axis=0) - np.sort(truth, axis=0)).max() < 3.0, (quad, truth)
     placed = register_sheet(photo, form)
     assert placed.registration and placed.photo, placed.registration
+
+
+def test_forms_check_says_a_bullseye_picture_leaves_the_way_up_to_the_outlines(tmp_path):
+    from omr.detect.register.marker import same_half_turned
+    from omr.pipeline import check_form_on_scan
+
+    assert same_half_turned(bullseye_marker()) and not same_half_turned(flag_marker())
+    form = marker_form(tmp_path, bullseye_marker())
+    cv2.imwrite(str(tmp_path / "page.png"), render_blank(form, dpi=DPI))
+    check = check_form_on_scan(form, tmp_path / "page.png")
+    note = [n for n in check.notes if "the marker image looks the same half turned" in n]
+    assert check.ok and note and "told by the bubble outlines" in note[0], check.notes

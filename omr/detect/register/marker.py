@@ -140,6 +140,16 @@ def _whole_page(small: np.ndarray, templates: dict, side_px: float, most: int = 
     return out
 
 
+def same_half_turned(marker: np.ndarray, alike: float = 1 - TURN_TELLS) -> bool:
+    """Whether the picture correlates with itself half turned ``alike`` or better (a bullseye).
+
+    Then the copies found do not tell a page's half turn: the printed bubbles must.
+    """
+    a = marker.astype(np.float32)
+    b = np.ascontiguousarray(np.rot90(a, 2))
+    return float(cv2.matchTemplate(a, b, cv2.TM_CCOEFF_NORMED).max()) >= alike
+
+
 def marker_quad(gray: np.ndarray, form: Form, work_px_per_mm: float = 4.0):
     """Centres of the outermost copies on a photo, top-left, top-right, bottom-right,
     bottom-left as seen (4, 2) px; None when fewer than four copies are found.
