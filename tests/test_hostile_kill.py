@@ -98,7 +98,7 @@ OUTPUTS = ("results.csv", "review.csv", "flagged.csv", "objections.csv", "items.
 KILL_POINTS = [
     ("sql:3:DELETE FROM evidence", (), 2),
     ("sql:9:DELETE FROM evidence", ("--fresh",), None),
-    ("call:omr.pipeline:score_stored", (), SHEETS),
+    ("call:omr.pipeline:score_from_store", (), SHEETS),
     ("open:results.csv", (), SHEETS),
     ("rename:review.csv", (), SHEETS),
     ("open:results.xlsx", (), SHEETS),
