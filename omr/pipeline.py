@@ -208,11 +208,15 @@ def read_stack(
     from multiprocessing import resource_tracker
 
     tracker_before = resource_tracker._resource_tracker._pid
-    try:
-        return _read_in_pool(refs, store, form, calibration, jobs, progress)
-    finally:
-        if tracker_before is None:  # the pool started it: it ends with the pool
-            stop_resource_tracker()
+    read = _read_in_pool(refs, store, form, calibration, jobs, progress)
+    # The pool started it: it ends with the pool. Not when the pool was
+    # stopped (a signal, an error): the frames being unwound still hold the
+    # pool's queues, whose semaphores would then unregister with a new
+    # tracker that never knew them (a KeyError traceback on stderr); the
+    # tracker ends by itself as this process exits.
+    if tracker_before is None:
+        stop_resource_tracker()
+    return read
 
 
 def _read_in_pool(refs, store, form, calibration, jobs: int, progress) -> int:
