@@ -147,7 +147,12 @@ def same_half_turned(marker: np.ndarray, alike: float = 1 - TURN_TELLS) -> bool:
     """
     a = marker.astype(np.float32)
     b = np.ascontiguousarray(np.rot90(a, 2))
-    return float(cv2.matchTemplate(a, b, cv2.TM_CCOEFF_NORMED).max()) >= alike
+    # Shifted as far as a tenth of its size: a bullseye drawn off the picture's
+    # centre is still the same half turned on paper, where its margin is paper.
+    py, px = (max(1, d // 10) for d in a.shape)
+    edge = float(np.median(np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])))
+    padded = cv2.copyMakeBorder(a, py, py, px, px, cv2.BORDER_CONSTANT, value=edge)
+    return float(cv2.matchTemplate(padded, b, cv2.TM_CCOEFF_NORMED).max()) >= alike
 
 
 def marker_quad(gray: np.ndarray, form: Form, work_px_per_mm: float = 4.0):
@@ -227,13 +232,18 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
             f"{MIN_MATCH} or better): not this form, a blank or back page, or cut off",
         )
     size_full = (reg.mark_size[0] * scale0, reg.mark_size[1] * scale0)
-    found = np.array(
-        [refine_copy(gray, c / f, marker, size_full, k[0], k[1]) for c, _, k, _ in copies]
-    )
+    # Under each quarter turn of the page the picture is printed so turned: each
+    # copy is centred with the picture in that turn (a bullseye drawn off its
+    # picture's centre matches in every turn, but centred only in the page's).
+    found_in = {
+        t: np.array([refine_copy(gray, c / f, marker, size_full, k[0], t) for c, _, k, _ in copies])
+        for t in range(4)
+    }
     turn_scores = np.array([ts for *_, ts in copies])
+    symmetric = same_half_turned(marker)
     fits = {}
     for t in range(4):
-        fit = _fit_turn(form, gray, found, turn_scores, t, scale0, search_mm)
+        fit = _fit_turn(form, gray, found_in[t], turn_scores, t, scale0, search_mm, symmetric)
         if fit is not None:
             fits[t] = fit
     if not fits:
@@ -242,7 +252,7 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
             f"found {len(copies)} copies of the marker image but not in this form's layout",
         )
     turns = max(fits, key=lambda t: fits[t][0])
-    if fits[turns][0] < TURN_TELLS and (turns + 2) % 4 in fits:
+    if (symmetric or fits[turns][0] < TURN_TELLS) and (turns + 2) % 4 in fits:
         # The picture looks the same half turned: the printed bubbles tell.
         pair = (fits[turns], fits[(turns + 2) % 4])
         up = way_up_by_outlines(
@@ -254,8 +264,9 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
                 "nothing on the page tells which way up it is (the marker image looks the "
                 "same half turned, and the printed bubbles fit both ways up)",
             )
-        fits[turns] = pair[up]
+        turns = turns if up == 0 else (turns + 2) % 4
     score, matrix, src = fits[turns]
+    found = found_in[turns]
     dst = found[match_nearest(apply_transform(matrix, src), found, np.inf)]
     px_per_mm = np.sqrt(abs(np.linalg.det(matrix[:2, :2])))
     resid = apply_transform(matrix, src) - dst
@@ -265,13 +276,18 @@ def fit_marker_image(gray, small, f, form: Form, scale0, search_mm, paper, darke
     return score, matrix, len(src), residual_mm, ink, spread(src)
 
 
-def _fit_turn(form, gray, found, turn_scores, turns, scale0, search_mm):
-    """(turn score, matrix, form centres used) under one quarter turn, or None if none fit."""
+def _fit_turn(form, gray, found, turn_scores, turns, scale0, search_mm, symmetric=False):
+    """(turn score, matrix, form centres used) under one quarter turn, or None if none fit.
+
+    The score is how much better the copies match in this turn than in any
+    other; for a picture the same half turned, than in the quarter turns only.
+    """
     marks_mm = form.registration.landmarks_mm()
     fit = fit_on_nearest(form, marks_mm, found, gray.shape, turns, scale0, search_mm)
     if fit is None:
         return None
     matrix, idx, ok = fit
     scores = turn_scores[idx[ok]]
-    others = np.delete(scores, turns, axis=1).max(axis=1)
+    drop = [turns, (turns + 2) % 4] if symmetric else [turns]
+    others = np.delete(scores, drop, axis=1).max(axis=1)
     return float(np.mean(scores[:, turns] - others)), matrix, marks_mm[ok]
