@@ -13,6 +13,7 @@ UPDATE and DELETE).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -135,6 +136,10 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
+        if str(path) != ":memory:" and not Path(path).exists():
+            # Every page as read, full national IDs among it: the owner's alone
+            # (SQLite gives its -wal and -shm files the database's permissions).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.db = sqlite3.connect(str(path))
         self.db.execute("PRAGMA journal_mode=WAL") if str(path) != ":memory:" else None
         self._depth = 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.store import MIGRATIONS, Store
 
@@ -41,6 +44,21 @@ def test_reads_round_trip_and_replace(tmp_path):
         assert reads[1] == _read("s.pdf:2")
         assert store.fingerprints() == {"s.pdf:1": "10:2", "s.pdf:2": "10:2"}
         assert [r.sheet_id for r in store.reads(["s.pdf:2"])] == ["s.pdf:2"]
+
+
+def test_a_new_store_and_its_journal_are_the_owners_alone(tmp_path):
+    # It holds every page as read, full national IDs among it.
+    path = tmp_path / "s.sqlite"
+    old = os.umask(0o022)  # the usual umask would leave it readable by all
+    try:
+        with Store(path) as store:
+            store.save(_read(), "10:1")
+            wal = tmp_path / "s.sqlite-wal"
+            assert wal.exists()
+            assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
 
 
 def test_reads_without_measures_keep_every_decision(tmp_path):
