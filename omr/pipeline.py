@@ -14,7 +14,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from omr.session_lock import DEFAULT_WAIT, holds_session, session_lock
 from omr.sheets_seen import SheetsSeen, StoredReads
 from omr.stages import stage
 from omr.store import STORE_NAME, Store
+from omr.tracker import stop_resource_tracker, tracker_running
 
 EXAM_FILE = "exam.yaml"
 SCANS_DIR = "scans"
@@ -205,16 +205,9 @@ def read_stack(
             return save_stream(refs, results, store, progress)
         finally:
             cv2.setNumThreads(threads)
-    from multiprocessing import resource_tracker
-
-    tracker_before = resource_tracker._resource_tracker._pid
+    tracker_before = tracker_running()
     read = _read_in_pool(refs, store, form, calibration, jobs, progress)
-    # The pool started it: it ends with the pool. Not when the pool was
-    # stopped (a signal, an error): the frames being unwound still hold the
-    # pool's queues, whose semaphores would then unregister with a new
-    # tracker that never knew them (a KeyError traceback on stderr); the
-    # tracker ends by itself as this process exits.
-    if tracker_before is None:
+    if not tracker_before:  # the pool started it: it ends with the pool that finished
         stop_resource_tracker()
     return read
 
@@ -234,24 +227,6 @@ def _read_in_pool(refs, store, form, calibration, jobs: int, progress) -> int:
         except BaseException:  # Ctrl-C, SIGTERM, a store error: no worker outlives the run
             stop_workers(pool)
             raise
-
-
-def stop_resource_tracker() -> None:
-    """End multiprocessing's resource tracker and wait for it, once the pool is gone.
-
-    The first spawned worker starts it as this process's child; left alone it
-    ends only after this process has exited, then lives on as an orphan in the
-    process group until init reaps it (1-1.5 s on this machine, seen as a
-    zombie with ps). A later pool starts a new one.
-    """
-    import gc
-    from multiprocessing import resource_tracker
-
-    gc.collect()  # the pool's queues unregister their semaphores first
-    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # Python >= 3.11.5
-    if stop is not None:
-        with suppress(ChildProcessError, OSError):
-            stop()
 
 
 def stop_workers(pool: ProcessPoolExecutor, *, grace: float = 5.0) -> None:

@@ -43,16 +43,6 @@ def from_csv_cell(value: str) -> str:
     return value
 
 
-def cells_as_text(workbook) -> None:
-    """Store every formula-looking string of an openpyxl ``workbook`` as text, unchanged
-    (openpyxl takes any string starting with ``=`` for a formula)."""
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-
-
 def sheet_titles(names: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
     """A valid, distinct Excel sheet title for each of ``names`` (course codes).
 

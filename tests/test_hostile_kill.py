@@ -304,3 +304,25 @@ def test_a_run_with_two_workers_leaves_nothing_in_its_process_group(stack_of_32,
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     assert _store_sound(root / "out") == SHEETS * 2
+
+
+@LINUX_PROC
+def test_simulating_with_two_workers_leaves_nothing_in_its_process_group(tmp_path):
+    # Its pool started the resource tracker too, which outlived the command.
+    code = "import sys; from omr.cli import main; sys.argv[0] = 'omr'; main()"
+    args = ["simulate", "--form", "quiz-a5", "--sheets", "4", "--jobs", "2", "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args, "--out", str(tmp_path / "S")],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert proc.wait(timeout=300) == 0
+        left = _group(proc.pid)
+        assert left == [], left
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert len(list((tmp_path / "S" / "scans").iterdir())) >= 1

@@ -72,6 +72,7 @@ from omr.simulate.scanner import (
     to_bilevel,
 )
 from omr.simulate.writer import open_stack
+from omr.tracker import stop_resource_tracker, tracker_running
 
 RENDER_DPI = 300
 SESSION_STREAM = 2**32 - 1  # no sheet index reaches it
@@ -647,6 +648,7 @@ def _sheets(maker: SheetMaker, n: int, jobs: int) -> Iterator[tuple[bytes, dict]
     # spawn, not fork: OpenCV's and numpy's threads make fork unsafe (and fork is
     # deprecated in threaded processes); scripts calling this need the usual
     # ``if __name__ == "__main__":`` guard
+    tracker_before = tracker_running()  # the pool's queues start it, before any worker
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
@@ -657,6 +659,8 @@ def _sheets(maker: SheetMaker, n: int, jobs: int) -> Iterator[tuple[bytes, dict]
         yield from pool.map(_make_sheet_in_worker, range(n))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    if not tracker_before:  # the pool started it: it ends with the pool that finished
+        stop_resource_tracker()
 
 
 def _write_text(path: Path, text: str) -> None:
