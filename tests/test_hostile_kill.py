@@ -283,14 +283,12 @@ def _group(pgid: int) -> list[str]:
     return found
 
 
-@LINUX_PROC
-def test_a_run_with_two_workers_leaves_nothing_in_its_process_group(stack_of_32, tmp_path):
-    # Before: multiprocessing's resource tracker outlived omr and stayed in the group,
-    # reparented to init, until init reaped it (1-1.5 s here).
-    root = Path(shutil.copytree(stack_of_32, tmp_path / "session"))
+def _left_in_its_group(*args: str) -> list[str]:
+    """Run ``omr ARGS`` as the leader of a new process group; what of the group
+    lives on the moment the leader is reaped (it must have exited 0)."""
     code = "import sys; from omr.cli import main; sys.argv[0] = 'omr'; main()"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(root), "--jobs", "2"],
+        [sys.executable, "-c", code, *args],
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -298,31 +296,25 @@ def test_a_run_with_two_workers_leaves_nothing_in_its_process_group(stack_of_32,
     )
     try:
         assert proc.wait(timeout=300) == 0
-        left = _group(proc.pid)  # at once: the group's leader is reaped, nothing else may live
-        assert left == [], left
+        return _group(proc.pid)  # at once: the group's leader is reaped
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@LINUX_PROC
+def test_a_run_with_two_workers_leaves_nothing_in_its_process_group(stack_of_32, tmp_path):
+    # Before: multiprocessing's resource tracker outlived omr and stayed in the group,
+    # reparented to init, until init reaped it (1-1.5 s here).
+    root = Path(shutil.copytree(stack_of_32, tmp_path / "session"))
+    assert _left_in_its_group("run", str(root), "--jobs", "2") == []
     assert _store_sound(root / "out") == SHEETS * 2
 
 
 @LINUX_PROC
 def test_simulating_with_two_workers_leaves_nothing_in_its_process_group(tmp_path):
     # Its pool started the resource tracker too, which outlived the command.
-    code = "import sys; from omr.cli import main; sys.argv[0] = 'omr'; main()"
-    args = ["simulate", "--form", "quiz-a5", "--sheets", "4", "--jobs", "2", "-q"]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args, "--out", str(tmp_path / "S")],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        assert proc.wait(timeout=300) == 0
-        left = _group(proc.pid)
-        assert left == [], left
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert len(list((tmp_path / "S" / "scans").iterdir())) >= 1
+    out = tmp_path / "S"
+    args = ("simulate", "--form", "quiz-a5", "--sheets", "4", "--jobs", "2", "-q")
+    assert _left_in_its_group(*args, "--out", str(out)) == []
+    assert len(list((out / "scans").iterdir())) >= 1
