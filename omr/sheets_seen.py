@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from omr.records import FieldRead, ItemState, SheetRead
-
-#: The fields a sheet names its candidate by, in the order the roster is searched.
-ROSTER_FIELDS = ("student_number", "national_id")
+from omr.score.identity import ROSTER_KEYS
 
 
 def letters_text(field: FieldRead) -> str:
@@ -40,7 +38,7 @@ def letters_row(read: SheetRead, letter_grids: Iterable[str]) -> dict:
 
 def identity(read: SheetRead) -> tuple[str, str]:
     """The student number and national ID a read sheet names (as read), ``""`` where none."""
-    number, national = (read.fields[n].text() if n in read.fields else "" for n in ROSTER_FIELDS)
+    number, national = (read.fields[n].text() if n in read.fields else "" for n in ROSTER_KEYS)
     return number, national
 
 

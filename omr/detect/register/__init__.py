@@ -187,7 +187,6 @@ def register_page(
                 {**proof.summary(), **_centring_summary(centring)},
                 matrix,
             )
-    if proof.ok and proof.levels is not None:
         # Proven against its near misses where they can be told; a field whose
         # ends both border other print cannot tell a whole pitch, its lines can.
         missing = missing_lines(form, *proof.levels)
