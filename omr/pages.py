@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -94,9 +95,9 @@ class PageImage:
     dpi: float | None
     jpeg_quality: int | None = None
 
-    @property
+    @cached_property
     def gray(self) -> np.ndarray:
-        """(H, W) uint8 luminance."""
+        """(H, W) uint8 luminance (converted once: the JPEG check and the reader share it)."""
         if self.pixels.ndim == 2:
             return self.pixels
         return cv2.cvtColor(self.pixels, cv2.COLOR_RGB2GRAY)
@@ -495,9 +496,10 @@ def _load_pdf_page(ref: PageRef) -> PageImage:
     if scan is not None:
         check_page_size(*scan.get_px_size(), f"the scan on {what}")
         pixels = _bitmap_pixels(scan.get_bitmap(render=False))
+        image = PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
         if "DCTDecode" in scan.get_filters():  # a JPEG scan, its blocks as stored
-            _check_jpeg_pixels(pixels, f"the scan on {what}")
-        return PageImage(ref, pixels, _page_dpi(page, pixels), _embedded_jpeg_quality(scan))
+            _check_jpeg_pixels(image.gray, f"the scan on {what}")
+        return image
     check_pdf_page(page, what)
     bitmap = page.render(scale=RENDER_DPI / 72.0, grayscale=True)
     return PageImage(ref, _bitmap_pixels(bitmap), float(RENDER_DPI))
@@ -576,10 +578,12 @@ def _load_image_page(ref: PageRef) -> PageImage:
         if pixels is None:
             upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
             pixels = _as_gray_or_rgb(upright)
-        if img.format == "JPEG":
-            _check_jpeg(pixels, img, f"page {ref.index + 1} of {ref.name}")
+        turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8) if img.format == "JPEG" else None
     resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
-    return PageImage(ref, pixels, resolution, quality)
+    page = PageImage(ref, pixels, resolution, quality)
+    if turned is not None:
+        _check_jpeg_pixels(page.gray, f"page {ref.index + 1} of {ref.name}", turned=turned)
+    return page
 
 
 # A multi-page TIFF stays open between its pages in a worker: reopened, page i
@@ -652,13 +656,8 @@ def _jpeg_pixels(path: Path, img: Image.Image) -> np.ndarray | None:
     return np.ascontiguousarray(turn(pixels)) if turn else pixels
 
 
-def _check_jpeg(pixels: np.ndarray, img: Image.Image, what: str) -> None:
+def _check_jpeg_pixels(gray: np.ndarray, what: str, *, turned: bool = False) -> None:
     """Refuse a JPEG whose coded data is damaged where no decoder warns (omr/jpeg_damage.py)."""
-    _check_jpeg_pixels(pixels, what, turned=img.getexif().get(0x0112, 1) in (5, 6, 7, 8))
-
-
-def _check_jpeg_pixels(pixels: np.ndarray, what: str, *, turned: bool = False) -> None:
-    gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     why = jpeg_damage(gray, turned=turned)
     if why:
         raise PageLoadError(f"{what}: {why}")

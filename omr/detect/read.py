@@ -96,6 +96,12 @@ def _fits_better(a, b) -> bool:
 
 def is_bilevel(gray: np.ndarray) -> bool:
     """True for a page of (nearly) only black and white pixels: a 1-bit scan."""
+    # Every 16th row first: where half of them are grey, more than 2% of the
+    # page is (a grey scan's paper is; 2.9 ms for the whole page, 0.2 for these).
+    rows = gray[::16]
+    some = cv2.calcHist([rows], [0], None, [256], [0, 256]).ravel()
+    if some[8:248].sum() > 0.5 * some.sum():
+        return False
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
     return bool(hist[[0, 255]].sum() + hist[1:8].sum() + hist[248:255].sum() >= 0.98 * hist.sum())
 
