@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from omr.calibration import MarkModel
+from omr.detect.fieldgrid import field_grid, masked_median
 from omr.detect.measure import BubbleMeasures
+from omr.detect.rounding import rounded
 from omr.forms import BubbleLayout
 from omr.records import FieldRead, ItemRead, ItemState
 
@@ -99,25 +101,26 @@ def mark_residue(
 
     Parameters
     ----------
-    states, darkness : (I, K) ndarray
-        Bubble states and darkness of one field, items × options.
-    patch, spill : (I, K) ndarray of bool, optional
+    states, darkness : (..., I, K) ndarray
+        Bubble states and darkness of one field, items × options (or of
+        every field, on a padded grid).
+    patch, spill : (..., I, K) ndarray of bool, optional
         A dark patch inside (never residue); a smudge spilling outside.
-    halo : (I, K) ndarray, optional
+    halo : (..., I, K) ndarray, optional
         Ring darkness above the blank ring: a light mark is residue only when
         it is at least ``residue_halo_share`` of its darkness (what an eraser
         leaves; a light tick or a faint stroke has none).
 
     Returns
     -------
-    states : (I, K) ndarray of int8, with RESIDUE where an unsure bubble sits in
+    states : (..., I, K) ndarray of int8, with RESIDUE where an unsure bubble sits in
         an item that has a clear mark and its darkness above blank is below
         both ``residue_share`` of that mark's and ``residue_max``; and UNSURE
         where a marked bubble is below ``second_share`` of its item's strongest.
-    confidence : (I, K) ndarray, how far below that limit each residue is.
+    confidence : (..., I, K) ndarray, how far below that limit each residue is.
     """
     above = darkness - levels.blank
-    strong = np.where(states == MARKED, above, -np.inf).max(axis=1, keepdims=True)
+    strong = np.where(states == MARKED, above, -np.inf).max(axis=-1, keepdims=True)
     limit = np.minimum(model.residue_share * strong, model.residue_max)
     residue = (states == UNSURE) & np.isfinite(strong) & (above < limit)
     if halo is not None and model.residue_halo_share > 0:
@@ -147,19 +150,19 @@ def judge_seconds(states: np.ndarray, smear: np.ndarray, deliberate: np.ndarray)
 
     Parameters
     ----------
-    states : (I, K) ndarray of int8
-    smear, deliberate : (I, K) ndarray of bool
+    states : (..., I, K) ndarray of int8
+    smear, deliberate : (..., I, K) ndarray of bool
     """
-    has_answer = (states == MARKED).any(axis=1, keepdims=True)
+    has_answer = (states == MARKED).any(axis=-1, keepdims=True)
     doubtful = (states == UNSURE) & has_answer
     out = np.where(doubtful & smear, RESIDUE, states)
     out = np.where(doubtful & ~smear & deliberate, MARKED, out)
     return out.astype(np.int8)
 
 
-def _rounded(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
+def _rows(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
     # tolist: the same floats as float() of each element, without a numpy scalar each
-    return tuple(tuple(round(x, 3) for x in row) for row in np.asarray(values).tolist())
+    return tuple(tuple(row) for row in values.tolist())
 
 
 def _unsure_reason(marked: str, unsure: str, odd: str = "") -> str:
@@ -185,8 +188,18 @@ def decide_items(
     """
     if readable is None:
         readable = np.zeros(states.shape, dtype=bool)
+    # Most rows hold only empty and marked bubbles: read those without a numpy call each.
+    plain = ((states == EMPTY) | (states == MARKED)).all(axis=1).tolist()
+    lowest = rounded(confidence.min(axis=1), 3).tolist() if states.shape[1] else None
+    by_count = (ItemState.blank, ItemState.one)
     out = []
-    for row_state, row_conf, row_readable in zip(states, confidence, readable, strict=True):
+    for r, row in enumerate(states.tolist()):
+        if plain[r]:
+            marked = "".join(lab for lab, x in zip(labels, row, strict=True) if x == MARKED)
+            state = by_count[len(marked)] if len(marked) < 2 else ItemState.multiple
+            out.append(ItemRead(marked, state, lowest[r], "", ""))
+            continue
+        row_state, row_readable = states[r], readable[r]
         pick = {
             s: "".join(lab for lab, x in zip(labels, row_state, strict=True) if x == s)
             for s in (MARKED, UNSURE, RESIDUE, ODD)
@@ -207,7 +220,7 @@ def decide_items(
             state = ItemState.one
         else:
             state = ItemState.multiple
-        out.append(ItemRead(marked, state, round(float(row_conf.min()), 3), unsure, reason))
+        out.append(ItemRead(marked, state, lowest[r], unsure, reason))
     return tuple(out)
 
 
@@ -234,23 +247,16 @@ def column_lift(
     column's median unmarked bubble is at blank, or the column is too short.
     """
     lift = np.zeros(darkness.shape)
-    short = []
-    for f in layout.fields.values():
-        median, n = masked_median(darkness[f.index], quiet[f.index], axis=0)
-        lift[f.index[:, n >= 3]] = median[n >= 3] - blank
-        short += [(label, f.index[:, k]) for k, label in enumerate(f.option_labels) if n[k] < 3]
+    grid = field_grid(layout)
+    median, n = masked_median(darkness[grid.index], quiet[grid.index] & grid.valid, axis=1)
+    full = grid.valid & (n >= 3)[:, None, :]  # (F, I, K): in a column of 3 or more unmarked
+    lift[grid.index[full]] = np.broadcast_to((median - blank)[:, None, :], full.shape)[full]
     # A field of one row (the booklet group) has no column of its own: its
     # bubbles are measured against the sheet's blanks printed with the same
     # letter elsewhere (the answer grid's B for the group's B), where there are.
-    for label, idx in short:
-        same = np.concatenate(
-            [
-                f.index[:, f.option_labels.index(label)]
-                for f in layout.fields.values()
-                if label in f.option_labels
-            ]
-        )
-        same = same[quiet[same] & ~np.isin(same, idx)]
+    for f, k in zip(*np.nonzero(grid.columns & (n < 3)), strict=True):
+        idx, same = grid.same_option(int(f), int(k))
+        same = same[quiet[same]]
         if same.size >= 3:
             lift[idx] = float(np.median(darkness[same])) - blank
     return lift
@@ -264,9 +270,10 @@ def _in_open_question(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
     must stay void.
     """
     out = np.zeros(marked.shape, dtype=bool)
-    for f in layout.fields.values():
-        if f.kind == "answers":
-            out[f.index] = ~marked[f.index].any(axis=1, keepdims=True)
+    grid = field_grid(layout)
+    open_ = ~(marked[grid.index] & grid.valid).any(axis=2, keepdims=True)  # (F, I, 1)
+    sel = grid.valid & grid.answers[:, None, None]
+    out[grid.index[sel]] = np.broadcast_to(open_, sel.shape)[sel]
     return out
 
 
@@ -288,8 +295,8 @@ def field_baselines(
     """:func:`_field_baseline` of each of ``arrays`` (N,) or (N, C), over one ``empty`` mask.
 
     The arrays are stacked side by side and their medians taken in one sort
-    per field: each column's median is its own, so every baseline is the one
-    a call per array gives.
+    for all fields (:mod:`omr.detect.fieldgrid`): each column's median is its
+    own, so every baseline is the one a call per array and field gives.
     """
     cols = [a.reshape(len(a), -1) for a in arrays]
     values = np.concatenate(cols, axis=1)  # (N, C) in all
@@ -297,47 +304,27 @@ def field_baselines(
         [np.full(c.shape[1], float(np.median(c[empty])) if empty.any() else 0.0) for c in cols]
     )
     base = np.broadcast_to(fallback, values.shape).copy()
-    for f in layout.fields.values():
-        idx = f.index.ravel()
-        mine = empty[idx]
-        if mine.sum() >= 3:
-            base[idx] = np.median(values[idx][mine], axis=0)
-        grid, ok = values[f.index], empty[f.index]  # (I, K, C), (I, K)
-        by_option, n = masked_median(grid, ok, axis=0)
-        base[f.index[:, n >= 3]] = by_option[n >= 3]
+    grid = field_grid(layout)
+    if grid.cells.size:
+        v, ok = values[grid.index], empty[grid.index] & grid.valid  # (F, I, K, C), (F, I, K)
+        n_fields, n_items, n_options = ok.shape
+        whole, n_whole = masked_median(
+            v.reshape(n_fields, n_items * n_options, -1), ok.reshape(n_fields, -1), axis=1
+        )
+        by_option, n_option = masked_median(v, ok, axis=1)  # (F, K, C)
+        by_item, n_item = masked_median(v, ok, axis=2)  # (F, I, C)
+        cell = np.broadcast_to(fallback, v.shape)
+        cell = np.where((n_whole >= 3)[:, None, None, None], whole[:, None, None], cell)
+        cell = np.where((n_option >= 3)[:, None, :, None], by_option[:, None], cell)
         # A fold or a shadow along one question (or one digit position) lifts
         # every ring of it alike: never less than its own blank bubbles show.
-        by_item, n = masked_median(grid, ok, axis=1)
-        rows = f.index[n >= 3]
-        base[rows] = np.maximum(base[rows], by_item[n >= 3][:, None])
+        lifted = np.maximum(cell, by_item[:, :, None])
+        cell = np.where((n_item >= 3)[:, :, None, None], lifted, cell)
+        base[grid.cells] = cell[grid.valid]
     ends = np.cumsum([c.shape[1] for c in cols])[:-1]
     return [
         part.reshape(a.shape) for part, a in zip(np.split(base, ends, axis=1), arrays, strict=True)
     ]
-
-
-def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Medians of ``values`` along ``axis`` (0 or 1) over the entries ``mask`` keeps; counts.
-
-    ``values`` is (I, K) or (I, K, ...), ``mask`` (I, K); where a slice keeps
-    nothing the median is NaN. Equal to ``np.median`` of each slice's kept
-    entries, in one sort instead of a call per slice.
-    """
-    keep = mask.reshape(mask.shape + (1,) * (values.ndim - 2))
-    ordered = np.sort(np.where(keep, values, np.nan), axis=axis)  # NaN sorts last
-    n = mask.sum(axis=axis)
-    nn = n.reshape(n.shape + (1,) * (values.ndim - 2))
-    lo = np.expand_dims(np.maximum(nn - 1, 0) // 2, axis)
-    hi = np.expand_dims(nn // 2, axis)
-    lower = np.take_along_axis(ordered, np.broadcast_to(lo, _shape_at(ordered, axis)), axis)
-    upper = np.take_along_axis(ordered, np.broadcast_to(hi, _shape_at(ordered, axis)), axis)
-    median = np.squeeze((lower + upper) / 2, axis=axis)
-    return np.where(nn > 0, median, np.nan), n
-
-
-def _shape_at(a: np.ndarray, axis: int) -> tuple[int, ...]:
-    """``a``'s shape with ``axis`` of length one (an index to take along it)."""
-    return a.shape[:axis] + (1,) + a.shape[axis + 1 :]
 
 
 _BASELINED = ("ring", "ring_by_sector", "peak", "edge_by_sector", "centre")
@@ -599,28 +586,31 @@ def decide_fields(
         deliberate |= drawn & (ring_ex <= model.double_clean_share * dark_ex)
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
+    # Every field's items at once, on the padded grid of all fields (padding: empty).
+    grid = field_grid(layout)
+    at = grid.index
+    padded = states[at]
+    padded[~grid.valid] = EMPTY
+    on_grid, residue_conf = mark_residue(
+        padded, darkness[at], levels, model, patch[at], spill[at], ring_ex[at]
+    )
+    on_grid = judge_seconds(on_grid, smear[at], deliberate[at])
+    states = states.copy()
+    states[grid.cells] = on_grid[grid.valid]
+    residue = np.ones(states.shape)
+    residue[grid.cells] = residue_conf[grid.valid]
+    confidence = np.where(states == RESIDUE, residue, confidence)
+    readable = readable & round_
+    dark3, cover3 = rounded(darkness, 3), rounded(measures.coverage, 3)
+    ring3 = rounded(measures.ring, 3) if measures.ring is not None else None
     fields = {}
     for name, f in layout.fields.items():
-        field_states, residue_conf = mark_residue(
-            states[f.index],
-            darkness[f.index],
-            levels,
-            model,
-            patch[f.index],
-            spill[f.index],
-            ring_ex[f.index],
-        )
-        field_states = judge_seconds(field_states, smear[f.index], deliberate[f.index])
+        at = f.index
         fields[name] = FieldRead(
             kind=f.kind,
-            items=decide_items(
-                field_states,
-                np.where(field_states == RESIDUE, residue_conf, confidence[f.index]),
-                f.option_labels,
-                readable[f.index] & round_[f.index],
-            ),
-            darkness=_rounded(darkness[f.index]),
-            ring=_rounded(measures.ring[f.index]) if measures.ring is not None else (),
-            cover=_rounded(measures.coverage[f.index]),
+            items=decide_items(states[at], confidence[at], f.option_labels, readable[at]),
+            darkness=_rows(dark3[at]),
+            ring=_rows(ring3[at]) if ring3 is not None else (),
+            cover=_rows(cover3[at]),
         )
     return fields, levels
