@@ -364,39 +364,15 @@ def prove_fit(
         there, there_dark = outline_levels(
             gray, matrix, moved, ax[idx], rect[idx], paper=paper, ink=ink
         )
-    ends = np.cumsum([len(b) for b in shifts.bubbles])
-    w, h = form.page.width, form.page.height
-    units: dict[str, tuple[float, float, int]] = {}
-    pooled: dict[tuple[str, str], list[np.ndarray]] = {}
-    for k, start in enumerate(np.concatenate([[0], ends[:-1]])):
-        sl = slice(int(start), int(ends[k]))
-        b = idx[sl]
-        keep = (dark[b] < filled) & (there_dark[sl] < filled)
-        diff = here[b] - there[sl]
-        if shifts.pitches[k] == 1:
-            # Off by a whole pitch, the fit would put such a bubble on its
-            # neighbour's outline and the moved place on its own: a tie, never
-            # a clear loss. A clear loss says the moved place holds other print
-            # (a write-in box, a rule): it tells nothing either way.
-            keep &= ~(shifts.backed[k] & (diff < -contaminated * max(contrast, 1e-3)))
-        diff = diff[keep]
-        pos = xy[b][keep]
-        name = shifts.names[k]
-        direction = name.split(" ", 1)[1]
-        pooled_regions = {
-            "top": pos[:, 1] < h / 2,
-            "bottom": pos[:, 1] >= h / 2,
-            "left": pos[:, 0] < w / 2,
-            "right": pos[:, 0] >= w / 2,
-        }
-        for region, sel in pooled_regions.items():
-            pooled.setdefault((region, direction), []).append(diff[sel])
-        if len(diff) >= min_field:
-            units[name] = _win(diff, contrast)
-    for (region, direction), parts in pooled.items():
-        diff = np.concatenate(parts)
-        if len(diff) >= min_region:
-            units[f"{region} {direction}"] = _win(diff, contrast)
+    tally = _tallies(form, shifts)
+    diff = here[idx] - there
+    keep = (dark[idx] < filled) & (there_dark < filled)
+    # Off by a whole pitch, the fit would put such a bubble on its neighbour's
+    # outline and the moved place on its own: a tie, never a clear loss. A
+    # clear loss says the moved place holds other print (a write-in box, a
+    # rule): it tells nothing either way.
+    keep &= ~(tally.whole_backed & (diff < -contaminated * max(contrast, 1e-3)))
+    units = tally.wins(diff, keep, contrast, min_field=min_field, min_region=min_region)
     if not units:
         return Proof(False, 0.0, "", contrast, 0, "too few bubbles tell a near miss apart")
     if contrast <= 0.02:
@@ -425,13 +401,86 @@ def prove_fit(
     return Proof(True, margin, weakest, contrast, len(units), "", units, (here, dark))
 
 
-def _win(diff: np.ndarray, contrast: float) -> tuple[float, float, int]:
-    """(median difference over the page contrast, share of positive differences, count)."""
-    return (
-        float(np.median(diff)) / max(contrast, 1e-3),
-        float((diff > 0).mean()),
-        len(diff),
+@dataclass(frozen=True, eq=False)
+class _Tallies:
+    """Which paired differences each unit pools: per shift (a field's unit) and per
+    region of the page and direction, every telling bubble of every field there."""
+
+    names: tuple[str, ...]  # the units, field units first, in the shifts' order
+    regional: np.ndarray  # (U,) whether a unit is a region's
+    member: np.ndarray  # (M,) the difference (index into the shifts' telling bubbles)
+    unit: np.ndarray  # (M,) of which unit
+    whole_backed: np.ndarray  # (T,) a whole-pitch shift's bubble with a bubble one shift back
+
+    def wins(self, diff, keep, contrast, *, min_field, min_region) -> dict:
+        """Per unit with enough kept differences: (median difference over the page
+        contrast, share of positive differences, count)."""
+        kept = keep[self.member]
+        if not kept.any():
+            return {}
+        unit, values = self.unit[kept], diff[self.member[kept]]
+        count = np.bincount(unit, minlength=len(self.names))
+        positive = np.bincount(unit, weights=values > 0, minlength=len(self.names))
+        ordered = values[np.lexsort((values, unit))]
+        start = np.cumsum(count) - count
+        lo = ordered[np.minimum(start + (count - 1) // 2, len(ordered) - 1)]
+        hi = ordered[np.minimum(start + count // 2, len(ordered) - 1)]
+        # np.median's own arithmetic: the two middle values summed in their
+        # type, halved, and cast back (the middle one alone for an odd count).
+        halves = ((lo + hi).astype(np.float64) / 2).astype(values.dtype)
+        median = np.where(count % 2 == 1, lo, halves)
+        enough = count >= np.where(self.regional, min_region, min_field)
+        scale = max(contrast, 1e-3)
+        return {
+            self.names[u]: (
+                float(median[u]) / scale,
+                float(positive[u]) / int(count[u]),
+                int(count[u]),
+            )
+            for u in np.flatnonzero(enough)
+        }
+
+
+def _tallies(form: Form, shifts: _Shifts) -> _Tallies:
+    """The proof's units on ``form``, worked out once per layout."""
+    layout = form.layout
+    cached = _TALLY_CACHE.get(id(layout))
+    if cached is not None and cached[0] is layout:
+        return cached[1]
+    xy = layout.centers_xy
+    w, h = form.page.width, form.page.height
+    regions: dict[str, int] = {}
+    members, units, backed = [], [], []
+    start = 0
+    for k, (name, bubbles) in enumerate(zip(shifts.names, shifts.bubbles, strict=True)):
+        at = np.arange(start, start + len(bubbles))
+        start += len(bubbles)
+        members.append(at)
+        units.append(np.full(len(at), k))
+        backed.append(shifts.backed[k] & (shifts.pitches[k] == 1))
+        pos = xy[bubbles]
+        direction = name.split(" ", 1)[1]
+        for region, sel in (
+            ("top", pos[:, 1] < h / 2),
+            ("bottom", pos[:, 1] >= h / 2),
+            ("left", pos[:, 0] < w / 2),
+            ("right", pos[:, 0] >= w / 2),
+        ):
+            u = regions.setdefault(f"{region} {direction}", len(shifts.names) + len(regions))
+            members.append(at[sel])
+            units.append(np.full(int(sel.sum()), u))
+    tally = _Tallies(
+        names=shifts.names + tuple(regions),
+        regional=np.arange(len(shifts.names) + len(regions)) >= len(shifts.names),
+        member=np.concatenate(members),
+        unit=np.concatenate(units),
+        whole_backed=np.concatenate(backed),
     )
+    _TALLY_CACHE[id(layout)] = (layout, tally)
+    return tally
+
+
+_TALLY_CACHE: dict = {}
 
 
 def print_visible(
