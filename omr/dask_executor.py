@@ -3,7 +3,7 @@
 The driver (:func:`omr.pipeline.read_stack`) stays the single store writer;
 the cluster's workers load each page from its path (shared storage: every
 worker must see the stack at the path the driver sees), read it and send back
-the read with its store record. The form and the calibration go to every
+the read as its store row. The form and the calibration go to every
 worker once. A page whose worker dies is read again on another (Dask
 reschedules it, up to ``RETRIES`` more times). Needs the ``dask`` extra
 (``pip install 'omr[dask]'``).
@@ -17,7 +17,7 @@ from omr.calibration import Calibration
 from omr.errors import BadArgument, OmrError
 from omr.forms import Form
 from omr.pages import PageRef
-from omr.records import SheetRead
+from omr.store import PageRow
 
 RETRIES = 3
 CONNECT_TIMEOUT_S = 30
@@ -25,8 +25,8 @@ CONNECT_TIMEOUT_S = 30
 
 def read_on_cluster(
     address: str, refs: list[PageRef], form: Form, calibration: Calibration, per_thread: int
-) -> Iterator[tuple[SheetRead, str]]:
-    """``(read, record)`` of every page of ``refs``, in order, read by the cluster at ``address``.
+) -> Iterator[PageRow]:
+    """The store row of every page of ``refs``, in order, read by the cluster at ``address``.
 
     At most ``per_thread`` pages per worker thread are queued on the cluster
     at a time.
@@ -55,13 +55,11 @@ def read_on_cluster(
         yield from bounded_map(submit, read_page_on_worker, refs, max(per_thread * threads, 2))
 
 
-def read_page_on_worker(
-    ref: PageRef, form: Form, calibration: Calibration
-) -> tuple[SheetRead, str]:
+def read_page_on_worker(ref: PageRef, form: Form, calibration: Calibration) -> PageRow:
     """One page, read on a Dask worker with OpenCV on one thread (the task runs there)."""
     import cv2
 
-    from omr.pipeline import read_and_serialise
+    from omr.worker import read_and_serialise
 
     cv2.setNumThreads(1)
     return read_and_serialise(ref, form, calibration)

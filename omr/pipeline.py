@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omr.calibration import Calibration, find_calibration
-from omr.detect import read_page
 from omr.errors import InputFileError, InvalidExamError, OmrError
 from omr.exam import Exam, check_exam_against_form, load_exam
 from omr.export import write_exports
@@ -33,6 +32,7 @@ from omr.sheets_seen import SheetsSeen, StoredReads
 from omr.stages import stage
 from omr.store import STORE_NAME, Store
 from omr.tracker import stop_resource_tracker, tracker_running
+from omr.worker import init_worker, read_and_serialise, work
 
 EXAM_FILE = "exam.yaml"
 SCANS_DIR = "scans"
@@ -90,68 +90,6 @@ def open_session(root: Path) -> Session:
         raise InvalidExamError(str(exam_path), problems)
     roster = load_roster(root / exam.roster) if exam.roster else None
     return Session(root, exam, form, form_ref, roster)
-
-
-def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRead:
-    """Load and read one page; a page that cannot be decoded comes back as a problem."""
-    try:
-        with stage("decode"):
-            page = load_page(ref)
-    except PageLoadError as exc:
-        return SheetRead(
-            ref.sheet_id, ref.name, ref.index + 1, form.name, "unreadable-page", str(exc)
-        )
-    return read_page(
-        page.gray,
-        form,
-        calibration,
-        sheet_id=ref.sheet_id,
-        source=ref.name,
-        page=ref.index + 1,
-        dpi=round(page.dpi, 1) if page.dpi else None,
-        colour=page.pixels if page.pixels.ndim == 3 else None,
-        jpeg_quality=page.jpeg_quality,
-    )
-
-
-_WORKER: dict = {}
-
-
-def _init_worker(form: Form, calibration: Calibration) -> None:
-    import signal
-
-    import cv2
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it stops the workers
-    _exit_with_parent()
-    cv2.setNumThreads(1)  # one thread per worker: the workers are the parallelism
-    _WORKER["form"], _WORKER["calibration"] = form, calibration
-
-
-def _exit_with_parent(every: float = 0.5) -> None:
-    """End this worker when the driver that started it is gone (killed with SIGKILL, say):
-    a daemon thread looks every ``every`` seconds; orphans would hold the stack open."""
-    import threading
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="omr-parent-watch", daemon=True).start()
-
-
-def read_and_serialise(ref: PageRef, form: Form, calibration: Calibration) -> tuple[SheetRead, str]:
-    """:func:`process_page` and the read's store record, so the single writer only inserts."""
-    read = process_page(ref, form, calibration)
-    with stage("store write"):
-        return read, read.to_json()
-
-
-def _work(ref: PageRef) -> tuple[SheetRead, str]:
-    return read_and_serialise(ref, _WORKER["form"], _WORKER["calibration"])
 
 
 def reading_key(form: Form, calibration: Calibration) -> str:
@@ -218,11 +156,11 @@ def _read_in_pool(refs, store, form, calibration, jobs: int, progress) -> int:
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
+        initializer=init_worker,
         initargs=(form, calibration),
     ) as pool:
         try:
-            results = bounded_map(pool.submit, _work, refs, IN_FLIGHT_PER_JOB * jobs)
+            results = bounded_map(pool.submit, work, refs, IN_FLIGHT_PER_JOB * jobs)
             return save_stream(refs, results, store, progress)
         except BaseException:  # Ctrl-C, SIGTERM, a store error: no worker outlives the run
             stop_workers(pool)
@@ -255,7 +193,7 @@ def bounded_map(submit, fn, items, window: int):
 
 
 def save_stream(refs, results, store: Store, progress=None) -> int:
-    """Write each ``(read, record)`` of ``results`` (in the order of ``refs``) to ``store``.
+    """Write each :class:`~omr.store.PageRow` of ``results`` (in ``refs``' order) to ``store``.
 
     One commit a page, so a stopped run keeps every page it read; while
     reading, the store does not wait for the disk at each commit
@@ -265,12 +203,12 @@ def save_stream(refs, results, store: Store, progress=None) -> int:
     """
     count = 0
     with store.while_reading():
-        for ref, (read, record) in zip(refs, results, strict=True):
+        for ref, row in zip(refs, results, strict=True):
             with stage("store write"):
-                store.save(read, _fingerprint(ref.path), record)
+                store.save_row(row, _fingerprint(ref.path))
             count += 1
             if progress is not None:
-                progress(read)
+                progress(row)
     return count
 
 

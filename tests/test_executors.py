@@ -13,9 +13,10 @@ import pytest
 from omr.calibration import find_calibration
 from omr.forms import find_form
 from omr.pages import find_pages
-from omr.pipeline import bounded_map, read_and_serialise, run_session, save_stream
+from omr.pipeline import bounded_map, run_session, save_stream
 from omr.simulate import simulate_session
 from omr.store import STORE_NAME, Store
+from omr.worker import read_and_serialise
 
 
 @pytest.fixture(scope="module")
