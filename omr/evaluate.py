@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,6 +239,14 @@ def _first_status(rows: list[str]) -> str:
     return next((s for s in rows if s.startswith("review:")), rows[0])
 
 
+def _with_reads(store_path: Path, truth: dict) -> Iterator[tuple[str, dict, SheetRead | None]]:
+    """Each sheet of the truth, what it should read and its stored read (None if none),
+    the reads taken from the store one at a time."""
+    with Store(store_path) as store:
+        for sheet_id, want in truth.items():
+            yield sheet_id, want, store.read(sheet_id, measures=False)
+
+
 def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     """Accuracy of a run against truth, as plain data (see the module docstring)."""
     store_path, results_csv = out_dir / STORE_NAME, out_dir / "results.csv"
@@ -246,7 +255,6 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
             raise InputFileError(f"{path}: not found (run 'omr run' first?)")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))["sheets"]
     with Store(store_path) as store:
-        reads = {r.sheet_id: r for r in store.reads(measures=False)}
         form = find_form(store.meta().get("form_ref", ""))
     labels = {name: f.option_labels for name, f in form.layout.fields.items()}
     statuses, flags = _sheet_statuses(results_csv)
@@ -263,8 +271,7 @@ def evaluate_run(out_dir: Path, truth_path: Path) -> dict:
     misregistered: Counter = Counter()  # (kind, outcome) per page
     misregistered_scored: list[dict] = []
     mis_tally = Tally()
-    for sheet_id, want in truth.items():
-        read = reads.get(sheet_id)
+    for sheet_id, want, read in _with_reads(store_path, truth):
         rows = statuses.get(sheet_id)
         if read is None or not rows:
             missing.append(sheet_id)

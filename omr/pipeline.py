@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from omr.export import write_exports
 from omr.forms import CornerMarks, Form, MarkerImage, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
-from omr.score.checks import score_session, score_stream
+from omr.score.checks import score_stream
 from omr.score.identity import Roster, load_roster
 from omr.score.scoring import SCORED, CourseResult, session_notes
 from omr.session_lock import DEFAULT_WAIT, holds_session, session_lock
@@ -307,18 +307,30 @@ def stored_lang(store: Store, lang: str | None) -> str | None:
 
 
 def score_from_store(
-    store: Store, session: Session, sheet_ids: list[str] | None = None
+    store: Store,
+    session: Session,
+    sheet_ids: list[str] | None = None,
+    *,
+    keys: dict | None = None,
+    pending: Iterable = (),
 ) -> tuple[SheetsSeen, Exam, list[CourseResult]]:
-    """:func:`score_stored` on the stored reads (only ``sheet_ids`` if given), taken one
-    at a time: what is kept of each is what the exports need (:class:`SheetsSeen`), and
-    the reads the review lines describe are fetched again. Memory stays flat.
+    """Score the stored reads (only ``sheet_ids`` if given) with what people decided on
+    top: the review decisions and the key version in force.
+
+    The reads are taken one at a time: what is kept of each is what the exports
+    and the desk need (:class:`SheetsSeen`), and the reads a review line or an
+    act describes are fetched again (``seen.lookup``). Memory stays flat.
+    ``keys``: score under this key set instead; ``pending``: decisions
+    (:class:`omr.workflow.decisions.Decision`) not stored yet, laid over the
+    stored ones. Returns what was kept of the reads, the exam with the key
+    scored under, and the result rows.
     """
     from omr.workflow.decisions import apply_decisions, sheet_rulings
-    from omr.workflow.keys import exam_in_force
+    from omr.workflow.keys import exam_in_force, with_keys
     from omr.workflow.records import stored_decisions
 
-    decisions = stored_decisions(store)
-    exam = exam_in_force(store, session.exam)
+    decisions = [*stored_decisions(store), *pending]
+    exam = exam_in_force(store, session.exam) if keys is None else with_keys(session.exam, keys)
     by_sheet: dict[str, list] = {}
     for d in decisions:
         by_sheet.setdefault(d.sheet_id, []).append(d)
@@ -327,34 +339,11 @@ def score_from_store(
         mine = by_sheet.get(read.sheet_id)
         return apply_decisions([read], mine)[0] if mine else read
 
-    def fetch(sheet_id: str) -> SheetRead | None:
-        read = store.read(sheet_id, measures=False)
-        return None if read is None else decided(read)
-
     seen = SheetsSeen({}, session.form.letter_grids if exam.export_letters else ())
+    seen.lookup = StoredReads(store, decided, seen.ids)
     reads = seen.take(decided(r) for r in store.iter_reads(sheet_ids, measures=False))
-    rows = score_stream(reads, exam, session.roster, sheet_rulings(decisions), fetch)
-    seen.lookup = StoredReads(fetch, seen.ids)
+    rows = score_stream(reads, exam, session.roster, sheet_rulings(decisions), seen.lookup.fetch)
     return seen, exam, rows
-
-
-def score_stored(
-    store: Store, reads: list[SheetRead], session: Session
-) -> tuple[list[SheetRead], Exam, list[CourseResult]]:
-    """Score ``reads`` with what people decided on top: review decisions and the key in force.
-
-    Returns the reads with the decisions laid over them, the exam with the
-    key version in force, and the result rows.
-    """
-    from omr.workflow.decisions import apply_decisions, sheet_rulings
-    from omr.workflow.keys import exam_in_force
-    from omr.workflow.records import stored_decisions
-
-    decisions = stored_decisions(store)
-    exam = exam_in_force(store, session.exam)
-    decided = apply_decisions(reads, decisions)
-    rows = score_session(decided, exam, session.roster, sheet_rulings(decisions))
-    return decided, exam, rows
 
 
 def session_root_for(out: Path, session_root: Path | None = None) -> Path:

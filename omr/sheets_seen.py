@@ -4,16 +4,19 @@ A parsed read takes ~90 KB (its items, registration and colour evidence);
 scoring and exports take the reads one at a time from the store and keep of
 each only what is written later: its id, whether it had colour, the
 identity it names and its letter grids' text (when exported). The few reads
-a review line describes are fetched again by id (:class:`StoredReads`).
+a review line (or a person's act) describes are fetched again by id
+(:class:`StoredReads`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from omr.records import FieldRead, ItemState, SheetRead
 from omr.score.identity import ROSTER_KEYS
+from omr.store import Store
 
 
 def letters_text(field: FieldRead) -> str:
@@ -56,6 +59,7 @@ class SheetsSeen:
     without_colour: int = 0  # sheets read in grey or 1-bit (see RunSummary)
     identities: list[tuple[str, str]] = field(default_factory=list)  # of the sheets read
     letters: list[dict] = field(default_factory=list)
+    numbers: list[str | None] = field(default_factory=list)  # as ids; None: no number read
 
     @classmethod
     def of(cls, reads: list[SheetRead], letter_grids: Iterable[str] = ()) -> SheetsSeen:
@@ -69,6 +73,8 @@ class SheetsSeen:
         """Yield each of ``reads`` after noting what the exports need of it."""
         for read in reads:
             self.ids.append(read.sheet_id)
+            number = read.fields.get("student_number") if read.ok else None
+            self.numbers.append(number.text() if number is not None else None)
             if read.ok:
                 self.without_colour += not read.media.get("colour", False)
                 self.identities.append(identity(read))
@@ -79,14 +85,39 @@ class SheetsSeen:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def of_student(self, student: str) -> list[str]:
+        """The sheets read whose student number is ``student``, in stack order."""
+        return [s for s, n in zip(self.ids, self.numbers, strict=True) if n == student]
+
 
 class StoredReads(Mapping):
-    """Sheet id -> its read, from ``fetch`` when asked (the store's, with the decisions
-    laid over it); the last one asked is kept, the rest are not."""
+    """Sheet id -> its read from ``store`` when asked, ``decide`` laid over it (a person's
+    decisions); the last one asked is kept, the rest are not.
 
-    def __init__(self, fetch: Callable[[str], SheetRead | None], ids: list[str]) -> None:
-        self.fetch, self.ids = fetch, ids
+    ``store`` is an open :class:`Store`, or the path of one to open for each read
+    (see :meth:`reopening`: the lookup then outlives the connection it was made with).
+    """
+
+    def __init__(
+        self, store: Store | Path, decide: Callable[[SheetRead], SheetRead], ids: list[str]
+    ) -> None:
+        self.store, self.decide, self.ids = store, decide, ids
         self._last: SheetRead | None = None
+        self._known: set[str] = set()
+
+    def reopening(self, path: Path) -> StoredReads:
+        """This lookup, reading from the store at ``path`` (opened for each read) from now on."""
+        self.store = Path(path)
+        return self
+
+    def fetch(self, sheet_id: str) -> SheetRead | None:
+        """The decided read of ``sheet_id`` from the store, or None."""
+        if isinstance(self.store, Path):
+            with Store(self.store) as store:
+                read = store.read(sheet_id, measures=False)
+        else:
+            read = self.store.read(sheet_id, measures=False)
+        return None if read is None else self.decide(read)
 
     def __getitem__(self, sheet_id: str) -> SheetRead:
         if self._last is None or self._last.sheet_id != sheet_id:
@@ -95,6 +126,11 @@ class StoredReads(Mapping):
                 raise KeyError(sheet_id)
             self._last = read
         return self._last
+
+    def __contains__(self, sheet_id: object) -> bool:
+        if len(self._known) != len(self.ids):
+            self._known = set(self.ids)
+        return sheet_id in self._known
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.ids)

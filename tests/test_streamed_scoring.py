@@ -9,10 +9,14 @@ import pytest
 
 from omr.export import review_rows
 from omr.forms import find_form
-from omr.pipeline import open_session, run_session, score_from_store, score_stored
+from omr.pipeline import open_session, run_session, score_from_store
+from omr.score.checks import score_session
 from omr.sheets_seen import SheetsSeen
 from omr.simulate import simulate_session
 from omr.store import STORE_NAME, Store
+from omr.workflow.decisions import apply_decisions, sheet_rulings
+from omr.workflow.keys import exam_in_force
+from omr.workflow.records import stored_decisions
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +49,18 @@ def stored(tmp_path_factory):
     return root
 
 
+def score_in_memory(store, session):
+    """Every read loaded, the decisions laid over all of them, the whole list scored."""
+    decisions = stored_decisions(store)
+    exam = exam_in_force(store, session.exam)
+    decided = apply_decisions(store.reads(measures=False), decisions)
+    return decided, exam, score_session(decided, exam, session.roster, sheet_rulings(decisions))
+
+
 def test_scoring_streamed_from_the_store_equals_scoring_in_memory(stored):
     session = open_session(stored)
     with Store(stored / "out" / STORE_NAME) as store:
-        decided, exam, want = score_stored(store, store.reads(measures=False), session)
+        decided, exam, want = score_in_memory(store, session)
         seen, exam_streamed, rows = score_from_store(store, session)
         assert exam_streamed == exam
         assert rows == want

@@ -84,7 +84,7 @@ class SessionDesk:
         """The sheet's read as stored, with every bubble's numbers (darkness, ring, cover)."""
         self.state().read(sheet)  # BadArgument for an unknown sheet
         with Store(desk.store_path(self.out)) as store:
-            return store.reads([sheet])[0]
+            return store.read(sheet)
 
     def picture(self, sheet: str) -> Picture:
         """The sheet's annotated image as ``omr review show`` writes it (into ``OUT/review``)."""

@@ -9,7 +9,7 @@ rewrites every export from the store.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from omr.errors import BadArgument, InputFileError
@@ -18,6 +18,7 @@ from omr.records import SheetRead
 from omr.safe_text import from_csv_cell, picture_name
 from omr.score.scoring import CourseResult
 from omr.session_lock import holds_session
+from omr.sheets_seen import SheetsSeen
 from omr.store import STORE_NAME, Store
 from omr.workflow.audit import check_person, now, record
 from omr.workflow.decisions import (
@@ -33,24 +34,23 @@ from omr.workflow.decisions import (
 
 @dataclass
 class State:
-    """A session's results as they stand: decided reads, the exam in force, result rows."""
+    """A session's results as they stand: what is kept of the decided reads, the exam in
+    force, the result rows. A read itself is fetched from the store when asked for."""
 
     out: Path
     session: object  # omr.pipeline.Session
-    reads: list[SheetRead]
+    reads: SheetsSeen  # ``reads.lookup``: sheet id -> its decided read, from the store
     exam: object  # omr.exam.Exam with the key in force
     rows: list[CourseResult]
-    by_sheet: dict[str, SheetRead] = field(default_factory=dict)
 
     def read(self, sheet_id: str) -> SheetRead:
         """The (decided) read of ``sheet_id``; :class:`BadArgument` when there is none."""
-        found = self.by_sheet.get(sheet_id)
-        if found is None:
-            example = next(iter(self.by_sheet), "stack.pdf:1")
+        if sheet_id not in self.reads.lookup:
+            example = self.reads.ids[0] if self.reads.ids else "stack.pdf:1"
             raise BadArgument(
                 f"no sheet {sheet_id!r} in {self.out} (sheets are named like {example})"
             )
-        return found
+        return self.reads.lookup[sheet_id]
 
     def sheet_rows(self, sheet_id: str) -> list[CourseResult]:
         """The result rows of one sheet."""
@@ -66,14 +66,18 @@ def store_path(out: Path) -> Path:
 
 
 def load_state(out: Path, session_root: Path | None = None) -> State:
-    """Everything as it stands in ``out`` (nothing is written but v1 of the key, once)."""
-    from omr.pipeline import open_session, score_stored, session_root_for
+    """Everything as it stands in ``out`` (nothing is written but v1 of the key, once).
+
+    The reads stream past from the store; a few bytes of each are kept (flat memory).
+    """
+    from omr.pipeline import open_session, score_from_store, session_root_for
 
     path = store_path(out)
     session = open_session(session_root_for(Path(out), session_root))
     with Store(path) as store:
-        reads, exam, rows = score_stored(store, store.reads(measures=False), session)
-    return State(Path(out), session, reads, exam, rows, {r.sheet_id: r for r in reads})
+        reads, exam, rows = score_from_store(store, session)
+    reads.lookup.reopening(path)
+    return State(Path(out), session, reads, exam, rows)
 
 
 def rescore(out: Path, session_root: Path | None = None):
@@ -106,7 +110,7 @@ def review_queue(out: Path, session_root: Path | None = None) -> list[QueueItem]
 def queue_of(state: State) -> list[QueueItem]:
     """The review queue of a loaded state (see :func:`review_queue`)."""
     items = []
-    for row in review_rows(state.reads, state.rows, state.exam):
+    for row in review_rows(state.reads.lookup, state.rows, state.exam):
         hint, fields = _hint(state, row)
         items.append(
             QueueItem(row["sheet"], row["course"], row["status"], row["detail"], hint, fields)
@@ -132,7 +136,7 @@ _FIELD_HINTS = {
 def _hint(state: State, row: dict) -> tuple[str, tuple[str, ...]]:
     """Which fields to decide to clear a review row: as the CLI prints them, and one by one."""
     status = row["status"].split(":", 1)[1]
-    read = state.by_sheet[row["sheet"]]
+    read = state.reads.lookup[row["sheet"]]
     if not read.ok:
         return "sheet void (or scan the page again)", (SHEET,)
     if row["course"]:
@@ -350,7 +354,7 @@ def review_picture(
     state = load_state(out, session_root)
     read = state.read(sheet)
     caption = [f"{sheet} ({read.source} page {read.page})"]
-    queue = [q for q in review_rows(state.reads, state.rows, state.exam) if q["sheet"] == sheet]
+    queue = review_rows(state.reads.lookup, [r for r in state.rows if r.sheet == sheet], state.exam)
     for q in queue:
         caption.append(f"{q['course'] or 'sheet'}: {q['status']}  {q['detail']}")
     if not queue:
@@ -391,15 +395,11 @@ def result_text(row: CourseResult | None) -> str:
 
 
 def _scores(state: State, keys) -> dict[tuple[str, str], CourseResult]:
-    from omr.score.checks import score_session
-    from omr.workflow.decisions import sheet_rulings
-    from omr.workflow.keys import with_keys
-    from omr.workflow.records import stored_decisions
+    """Every (sheet, course) result under ``keys``, the stored reads and decisions streamed."""
+    from omr.pipeline import score_from_store
 
     with Store(store_path(state.out)) as store:
-        rulings = sheet_rulings(stored_decisions(store))
-    exam = with_keys(state.session.exam, keys)
-    rows = score_session(state.reads, exam, state.session.roster, rulings)
+        _, _, rows = score_from_store(store, state.session, keys=keys)
     return {(r.sheet, r.course): r for r in rows}
 
 
@@ -582,11 +582,7 @@ class Candidate:
 def candidate_reads(state: State, student: str) -> list[SheetRead]:
     """The (decided) reads whose student number is ``student``."""
     student = (student or "").strip()
-    return [
-        r
-        for r in state.reads
-        if r.ok and "student_number" in r.fields and r.fields["student_number"].text() == student
-    ]
+    return [state.reads.lookup[s] for s in state.reads.of_student(student)]
 
 
 def show_candidate(

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omr.export import NO_SHEET, letters_text, unnamed_candidates, write_csv, write_internal_xlsx
+from omr.export import (
+    NO_SHEET,
+    candidates_not_named,
+    letters_text,
+    write_csv,
+    write_internal_xlsx,
+)
 from omr.records import SheetRead
 from omr.score.identity import Roster
 from omr.score.scoring import CourseResult
 from omr.session_lock import holds_session
+from omr.sheets_seen import SheetsSeen
 from omr.store import Store
 from omr.workflow.audit import check_person, record
 from omr.workflow.desk import load_state, store_path
@@ -48,17 +55,17 @@ def _field_text(read: SheetRead, name: str) -> str:
 
 
 def internal_rows(
-    reads: list[SheetRead], rows: list[CourseResult], roster: Roster | None, letter_grids
+    reads: SheetsSeen, rows: list[CourseResult], roster: Roster | None, letter_grids
 ) -> list[dict]:
     """One row per sheet and course with the full national ID and the roster's name.
 
+    Each sheet's read is fetched once (``reads.lookup``; its rows come together).
     Candidates on the roster whom no sheet names follow, one row each with
     status ``no-sheet``.
     """
-    by_sheet = {r.sheet_id: r for r in reads}
     out = []
     for row in rows:
-        read = by_sheet.get(row.sheet)
+        read = reads.lookup.get(row.sheet)
         national = _field_text(read, "national_id") if read else ""
         candidate = roster.find(row.student_id, national) if roster else None
         on_sheet = (
@@ -90,7 +97,7 @@ def internal_rows(
                 "score_rounded": int(s.score + 0.5) if s else "",
             }
         )
-    for c in unnamed_candidates(reads, roster):
+    for c in candidates_not_named(reads.identities, roster):
         row = dict.fromkeys(INTERNAL_COLUMNS, "")
         row.update(
             student_id=c.student_number,

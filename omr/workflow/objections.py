@@ -331,23 +331,18 @@ def _correct_master(store, state, course, item, option, by, why, command):
 
 
 def _score_with(state: State, obj: Objection, *, keys=None, plans=()) -> str:
-    """The candidate's course result with a key set or review decisions not yet committed."""
-    from omr.score.checks import score_session
-    from omr.workflow.decisions import Decision, apply_decisions, sheet_rulings
-    from omr.workflow.keys import keys_in_force, with_keys
-    from omr.workflow.records import stored_decisions
+    """The candidate's course result with a key set or review decisions not yet committed
+    (everyone is scored again, the reads streamed from the store: a duplicate counts)."""
+    from omr.pipeline import score_from_store
+    from omr.workflow.decisions import Decision
+    from omr.workflow.keys import keys_in_force
 
-    with Store(store_path(state.out)) as store:
-        decisions = stored_decisions(store)
-        keys = keys if keys is not None else keys_in_force(store, state.session.exam).keys
-    decisions += [
+    pending = [
         Decision(p.sheet, p.target.field, p.target.item, p.value, p.by, p.why, "") for p in plans
     ]
     with Store(store_path(state.out)) as store:
-        raw = store.reads(measures=False)
-    reads = apply_decisions(raw, decisions)
-    exam = with_keys(state.session.exam, keys)
-    rows = score_session(reads, exam, state.session.roster, sheet_rulings(decisions))
+        keys = keys if keys is not None else keys_in_force(store, state.session.exam).keys
+        _, _, rows = score_from_store(store, state.session, keys=keys, pending=pending)
     mine = [r for r in rows if r.sheet == obj.sheet and r.course == obj.course]
     return result_text(mine[0] if mine else None)
 
