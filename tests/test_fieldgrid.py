@@ -1,4 +1,4 @@
-"""One pass over every field: the same baselines and roundings as a call per field or value."""
+"""One pass over every field: the same baselines as a call per field."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from omr.detect.decide import column_lift, field_baselines
-from omr.detect.rounding import rounded
 
 
 def _baseline_per_field(values, empty, layout):
@@ -60,21 +59,3 @@ def test_baselines_and_lift_equal_a_loop_over_fields(name, request):
         assert np.array_equal(base, _baseline_per_field(values, empty, layout))
         lift = column_lift(values, empty, layout, 0.05)
         assert np.array_equal(lift, _lift_per_field(values, empty, layout, 0.05))
-
-
-def test_rounded_is_pythons_round_to_the_bit():
-    rng = np.random.default_rng(7)
-    for digits in (1, 3, 4):
-        step = 10.0**-digits
-        values = np.concatenate(
-            [
-                rng.normal(0, 1, 20_000),
-                rng.normal(0, 1, 20_000).astype(np.float32),
-                (np.arange(-20_000, 20_000) + 0.5) * step,  # halves, as near as floats get
-                np.round(rng.uniform(-3, 3, 20_000), digits) + step / 2,
-                [0.0, -0.0, -1e-9, 2.675, 1.0005, np.nan, np.inf, -np.inf, 1e300, -3e12],
-            ]
-        )
-        got = rounded(values, digits).tolist()
-        want = [round(v, digits) for v in values.tolist()]
-        assert [repr(g) for g in got] == [repr(w) for w in want]

@@ -313,14 +313,13 @@ def field_baselines(
         )
         by_option, n_option = masked_median(v, ok, axis=1)  # (F, K, C)
         by_item, n_item = masked_median(v, ok, axis=2)  # (F, I, C)
-        cell = np.broadcast_to(fallback, v.shape)
-        cell = np.where((n_whole >= 3)[:, None, None, None], whole[:, None, None], cell)
-        cell = np.where((n_option >= 3)[:, None, :, None], by_option[:, None], cell)
+        f, i, k = grid.at  # each bubble's field, item and option, (V,) each
+        cell = np.where((n_whole >= 3)[f, None], whole[f], fallback)  # (V, C)
+        cell = np.where((n_option >= 3)[f, k, None], by_option[f, k], cell)
         # A fold or a shadow along one question (or one digit position) lifts
         # every ring of it alike: never less than its own blank bubbles show.
-        lifted = np.maximum(cell, by_item[:, :, None])
-        cell = np.where((n_item >= 3)[:, :, None, None], lifted, cell)
-        base[grid.cells] = cell[grid.valid]
+        lifted = np.maximum(cell, by_item[f, i])
+        base[grid.cells] = np.where((n_item >= 3)[f, i, None], lifted, cell)
     ends = np.cumsum([c.shape[1] for c in cols])[:-1]
     return [
         part.reshape(a.shape) for part, a in zip(np.split(base, ends, axis=1), arrays, strict=True)

@@ -20,13 +20,14 @@ from omr.forms import BubbleLayout
 class FieldGrid:
     """``index`` (F, I, K): the bubble of field ``f``, item ``i``, option ``k`` (0 where
     padded); ``valid`` (F, I, K): the cells that are bubbles; ``cells`` (V,): their
-    bubble indices in grid order; ``answers`` (F,): the answer blocks; ``columns``
-    (F, K): the options each field has."""
+    bubble indices in grid order, and ``at`` their (field, item, option) positions;
+    ``answers`` (F,): the answer blocks; ``columns`` (F, K): the options each field has."""
 
     fields: tuple
     index: np.ndarray
     valid: np.ndarray
     cells: np.ndarray
+    at: tuple[np.ndarray, np.ndarray, np.ndarray]
     answers: np.ndarray
     columns: np.ndarray
     _same: dict = field(default_factory=dict, repr=False)
@@ -70,7 +71,9 @@ def field_grid(layout: BubbleLayout) -> FieldGrid:
         if len(np.unique(cells)) != len(cells):
             raise ValueError("fields of a layout share a bubble")
         answers = np.array([f.kind == "answers" for f in fields], dtype=bool)
-        grid = _GRIDS[layout] = FieldGrid(tuple(fields), index, valid, cells, answers, columns)
+        grid = _GRIDS[layout] = FieldGrid(
+            tuple(fields), index, valid, cells, np.nonzero(valid), answers, columns
+        )
     return grid
 
 
@@ -84,13 +87,13 @@ def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.n
     """
     extra = (1,) * (values.ndim - mask.ndim)
     keep = mask.reshape(mask.shape + extra)
-    ordered = np.sort(np.where(keep, values, np.nan), axis=axis)  # NaN sorts last
+    # Sorted along the last axis (contiguous: numpy's quick sort there), NaN last.
+    ordered = np.sort(np.moveaxis(np.where(keep, values, np.nan), axis, -1), axis=-1)
     n = mask.sum(axis=axis)
     nn = n.reshape(n.shape + extra)
-    lo = np.expand_dims(np.maximum(nn - 1, 0) // 2, axis)
-    hi = np.expand_dims(nn // 2, axis)
-    at = ordered.shape[:axis] + (1,) + ordered.shape[axis + 1 :]
-    lower = np.take_along_axis(ordered, np.broadcast_to(lo, at), axis)
-    upper = np.take_along_axis(ordered, np.broadcast_to(hi, at), axis)
-    median = np.squeeze((lower + upper) / 2, axis=axis)
-    return np.where(nn > 0, median, np.nan), n
+    at = ordered.shape[:-1] + (1,)
+    lo = np.broadcast_to((np.maximum(nn - 1, 0) // 2)[..., None], at)
+    hi = np.broadcast_to((nn // 2)[..., None], at)
+    lower = np.take_along_axis(ordered, lo, -1)[..., 0]
+    upper = np.take_along_axis(ordered, hi, -1)[..., 0]
+    return np.where(nn > 0, (lower + upper) / 2, np.nan), n

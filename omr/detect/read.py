@@ -35,6 +35,7 @@ from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rect
 from omr.detect.reference import form_reference
 from omr.detect.register import Registration, RegistrationFailed, register_page
 from omr.detect.register.marker import marker_quad
+from omr.detect.rounding import rounded
 from omr.forms import CornerMarks, Form, MarkerImage
 from omr.records import FieldRead, ItemRead, ItemState, SheetRead
 from omr.score.scoring import national_id_digit_shown
@@ -174,21 +175,18 @@ def mark_media(colour, matrix, inside, fields, form: Form, ink_model, gray=None)
     else:
         evidence = grey_colour(gray, matrix, inside[idx])
         medium, score = classify_grey(evidence, ink_model)
-    for k, (n, i, o, _) in enumerate(found):
-        out["marks"].append(
-            {
-                "field": n,
-                "item": i,
-                "option": o,
-                "medium": str(medium[k]),
-                "score": round(float(score[k]), 3),
-                "saturation": round(float(evidence.saturation[k]), 3),
-                "hue": round(float(evidence.hue[k]), 1),
-                "density": round(float(evidence.density[k]), 3),
-                "chroma": round(float(evidence.chroma[k]), 3),
-                "texture": round(float(evidence.texture[k]), 3),
-            }
-        )
+    numbers = {
+        "score": rounded(score, 3),
+        "saturation": rounded(evidence.saturation, 3),
+        "hue": rounded(evidence.hue, 1),
+        "density": rounded(evidence.density, 3),
+        "chroma": rounded(evidence.chroma, 3),
+        "texture": rounded(evidence.texture, 3),
+    }
+    columns = [medium.tolist()] + [v.tolist() for v in numbers.values()]
+    for (n, i, o, _), (med, *values) in zip(found, zip(*columns, strict=True), strict=True):
+        mark = {"field": n, "item": i, "option": o, "medium": str(med)}
+        out["marks"].append(mark | dict(zip(numbers, values, strict=True)))
     return out
 
 
