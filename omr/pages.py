@@ -88,12 +88,14 @@ class PageImage:
 
     ``jpeg_quality`` is the estimated quality of a JPEG-compressed page (None
     for lossless pages): heavy compression invents colour around dark marks.
+    ``one_bit``: the file stored the page in black and white (a group-4 TIFF).
     """
 
     ref: PageRef
     pixels: np.ndarray
     dpi: float | None
     jpeg_quality: int | None = None
+    one_bit: bool = False  # stored with one bit a pixel: every pixel is 0 or 255
 
     @cached_property
     def gray(self) -> np.ndarray:
@@ -579,8 +581,9 @@ def _load_image_page(ref: PageRef) -> PageImage:
             upright = ImageOps.exif_transpose(img)  # phone photos carry their rotation in EXIF
             pixels = _as_gray_or_rgb(upright)
         turned = img.getexif().get(0x0112, 1) in (5, 6, 7, 8) if img.format == "JPEG" else None
+        one_bit = img.mode == "1"
     resolution = float(dpi[0]) if dpi and dpi[0] and float(dpi[0]) > 10 else None
-    page = PageImage(ref, pixels, resolution, quality)
+    page = PageImage(ref, pixels, resolution, quality, one_bit)
     if turned is not None:
         _check_jpeg_pixels(page.gray, f"page {ref.index + 1} of {ref.name}", turned=turned)
     return page

@@ -39,6 +39,7 @@ def process_page(ref: PageRef, form: Form, calibration: Calibration) -> SheetRea
         dpi=round(page.dpi, 1) if page.dpi else None,
         colour=page.pixels if page.pixels.ndim == 3 else None,
         jpeg_quality=page.jpeg_quality,
+        one_bit=page.one_bit,
     )
 
 

@@ -277,6 +277,7 @@ def read_page(
     dpi: float | None = None,
     colour: np.ndarray | None = None,
     jpeg_quality: int | None = None,
+    one_bit: bool = False,
 ) -> SheetRead:
     """Everything that can be read from one page, or the reason it cannot.
 
@@ -290,6 +291,9 @@ def read_page(
     jpeg_quality : int, optional
         Estimated JPEG quality of the page; below the calibration's
         ``min_jpeg_quality`` the colour is too damaged to judge ink by.
+    one_bit : bool
+        The file stored ``gray`` with one bit a pixel (only 0 and 255): a
+        1-bit scan, known without counting its pixels (:func:`is_bilevel`).
     form, calibration
         What the sheet should look like and the scanner's thresholds.
     """
@@ -310,7 +314,7 @@ def read_page(
             update={**NO_SHAPE_RULES, "faint_accept": 1.0, "double_clean_share": 0.0}
         )
     with stage("measure"):
-        bilevel = is_bilevel(gray)
+        bilevel = (one_bit and not photo) or is_bilevel(gray)
     if bilevel:
         # 1-bit scans: soften the pixel grain (a dither's isolated dots) so that
         # shares of dark samples measure marks, not halftone; blank bubbles are
