@@ -136,3 +136,19 @@ def test_a_stack_scanned_again_at_the_same_path_is_read_anew(tmp_path):
         refs, _ = find_pages([path])
         got = [int(np.median(load_page(r).gray)) for r in refs]
         assert got == pytest.approx([200, 180, 160], abs=3), suffix
+
+
+def test_a_page_stored_one_bit_is_known_as_one_and_reads_as_counted(tmp_path):
+    # A group-4 page says it is 1-bit; read_page then skips counting its pixels,
+    # which would have said the same (only 0 and 255); a grey page does not.
+    from omr.detect.read import is_bilevel
+    from omr.pages import PageRef
+
+    rng = np.random.default_rng(1)
+    page = ((rng.random((420, 300)) > 0.6) * 255).astype(np.uint8)
+    Image.fromarray(page).convert("1").save(tmp_path / "g4.tif", compression="group4")
+    Image.fromarray(page // 2 + 60).save(tmp_path / "grey.png")
+    one = load_page(PageRef(tmp_path / "g4.tif", 0, "g4.tif"))
+    grey = load_page(PageRef(tmp_path / "grey.png", 0, "grey.png"))
+    assert one.one_bit and set(np.unique(one.gray)) <= {0, 255} and is_bilevel(one.gray)
+    assert not grey.one_bit and not is_bilevel(grey.gray)
