@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omr.detect.medians import median_last_axis
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
 
@@ -92,7 +93,7 @@ def bubble_offsets(
     frac = np.where(curve < 0, 0.5 * (lo - hi) / np.where(curve < 0, curve, -1.0), 0.0)
     step = _RADII[1] - _RADII[0]
     t = np.where(k == inner, _RADII[inner] + np.clip(frac, -0.5, 0.5) * step, _RADII[k])
-    seen = along[ray, k] - np.median(dark, axis=2) >= _LINE
+    seen = along[ray, k] - median_last_axis(dark) >= _LINE
     length = np.linalg.norm(rays_mm, axis=2)  # (K, 24)
     toward = rays_mm / np.maximum(length[..., None], 1e-9)
     farther = (t - 1.0) * length  # how much farther than drawn each ray meets the outline

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omr.detect.medians import grouped_medians
 from omr.forms import Form
 
 MIN_SHARE = 0.5  # of the field's median outline contrast, on every line
@@ -70,30 +71,61 @@ def missing_lines(
     inside darkness under the fit, as :func:`omr.detect.proof.outline_levels`
     gives them.
     """
+    lines = _lines(form)
+    kept = (darkness < filled)[lines.member]
+    level, count = grouped_medians(
+        contrast[lines.member[kept]], lines.group[kept], len(lines.names)
+    )
     out = []
-    unmarked = darkness < filled
-    for name, f in form.layout.fields.items():
+    whole = None
+    for g, (field, along, label) in enumerate(lines.names):
+        if along == "field":  # the field's own yardstick, then its four end lines
+            whole = float(level[g]) if count[g] >= 2 * MIN_UNMARKED else None
+            whole = None if whole is None or whole < VISIBLE else whole
+        elif whole is not None and count[g] >= MIN_UNMARKED:
+            line = float(level[g])  # compared as a Python float, not in float32
+            if line < MIN_SHARE * whole:
+                out.append(MissingLine(field, along, label, line, whole))
+    return sorted(out, key=lambda m: m.contrast / m.field_contrast)
+
+
+@dataclass(frozen=True, eq=False)
+class _Lines:
+    """Each grid field's bubbles, then its four end lines, as groups of bubble indices."""
+
+    names: tuple[tuple[str, str, str], ...]  # (field, "field" | "option" | "item", label)
+    member: np.ndarray  # (M,) bubble
+    group: np.ndarray  # (M,) of which group
+
+
+def _lines(form: Form) -> _Lines:
+    """The groups :func:`missing_lines` takes medians of, worked out once per layout."""
+    layout = form.layout
+    cached = _LINES.get(id(layout))
+    if cached is not None and cached[0] is layout:
+        return cached[1]
+    names, member, group = [], [], []
+    for name, f in layout.fields.items():
         if f.kind == "box" or f.index.size < 2 * MIN_UNMARKED:
             continue
-        members = f.index.ravel()
-        seen = members[unmarked[members]]
-        if len(seen) < 2 * MIN_UNMARKED:
-            continue
-        whole = float(np.median(contrast[seen]))
-        if whole < VISIBLE:
-            continue
         last_option, last_item = len(f.option_labels) - 1, len(f.item_numbers) - 1
-        lines = [
+        for along, label, line in (
+            ("field", "", f.index.ravel()),
             ("option", f.option_labels[0], f.index[:, 0]),
             ("option", f.option_labels[last_option], f.index[:, last_option]),
             ("item", str(f.item_numbers[0]), f.index[0]),
             ("item", str(f.item_numbers[last_item]), f.index[last_item]),
-        ]
-        for along, label, line in lines:
-            line = line[unmarked[line]]
-            if len(line) < MIN_UNMARKED:
-                continue
-            level = float(np.median(contrast[line]))
-            if level < MIN_SHARE * whole:
-                out.append(MissingLine(name, along, label, level, whole))
-    return sorted(out, key=lambda m: m.contrast / m.field_contrast)
+        ):
+            member.append(line)
+            group.append(np.full(len(line), len(names)))
+            names.append((name, along, label))
+    lines = _Lines(
+        tuple(names),
+        np.concatenate(member) if member else np.zeros(0, dtype=int),
+        np.concatenate(group) if group else np.zeros(0, dtype=int),
+    )
+    _LINES[id(layout)] = (layout, lines)
+    return lines
+
+
+_LINES: dict = {}

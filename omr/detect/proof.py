@@ -31,6 +31,7 @@ from functools import lru_cache, reduce
 
 import numpy as np
 
+from omr.detect.medians import grouped_medians
 from omr.detect.printmap import on_other_print
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
@@ -416,19 +417,9 @@ class _Tallies:
         """Per unit with enough kept differences: (median difference over the page
         contrast, share of positive differences, count)."""
         kept = keep[self.member]
-        if not kept.any():
-            return {}
         unit, values = self.unit[kept], diff[self.member[kept]]
-        count = np.bincount(unit, minlength=len(self.names))
+        median, count = grouped_medians(values, unit, len(self.names))
         positive = np.bincount(unit, weights=values > 0, minlength=len(self.names))
-        ordered = values[np.lexsort((values, unit))]
-        start = np.cumsum(count) - count
-        lo = ordered[np.minimum(start + (count - 1) // 2, len(ordered) - 1)]
-        hi = ordered[np.minimum(start + count // 2, len(ordered) - 1)]
-        # np.median's own arithmetic: the two middle values summed in their
-        # type, halved, and cast back (the middle one alone for an odd count).
-        halves = ((lo + hi).astype(np.float64) / 2).astype(values.dtype)
-        median = np.where(count % 2 == 1, lo, halves)
         enough = count >= np.where(self.regional, min_region, min_field)
         scale = max(contrast, 1e-3)
         return {
