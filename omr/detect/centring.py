@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omr.detect.medians import median_last_axis
+from omr.detect.medians import grouped_medians, median_last_axis
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
 
@@ -128,13 +128,9 @@ def _ray_points(centres_mm: np.ndarray, rays_mm: np.ndarray) -> np.ndarray:
 
 def _far_fields(fields: np.ndarray, moved: np.ndarray) -> np.ndarray:
     """The fields (numbers) whose bubbles' median move (in radii; NaN unseen) exceeds FOLLOW."""
-    out = []
-    for k in np.unique(fields):
-        mine = moved[fields == k]
-        mine = mine[~np.isnan(mine)]
-        if mine.size and np.median(mine) > FOLLOW:
-            out.append(k)
-    return np.array(out, dtype=int)
+    sees = ~np.isnan(moved)
+    median, count = grouped_medians(moved[sees], fields[sees], int(fields.max(initial=-1)) + 1)
+    return np.flatnonzero((count > 0) & (median > FOLLOW))
 
 
 def field_centring(
@@ -194,15 +190,19 @@ def field_centring(
             break
     out: dict[str, FieldCentring] = {}
     ends = np.cumsum([len(b) for b in chosen.values()])
-    for name, part, sees in zip(
-        chosen, np.split(offsets, ends[:-1]), np.split(seen, ends[:-1]), strict=True
+    # Each field's median offset (of its bubbles that saw their outline) and radius.
+    mid_x, _ = grouped_medians(offsets[seen, 0], field_of[seen], len(chosen))
+    mid_y, _ = grouped_medians(offsets[seen, 1], field_of[seen], len(chosen))
+    radii, _ = grouped_medians(layout.radius[members], field_of, len(chosen))
+    for f, (name, part, sees) in enumerate(
+        zip(chosen, np.split(offsets, ends[:-1]), np.split(seen, ends[:-1]), strict=True)
     ):
         if sees.sum() < min_bubbles:
             continue
         part = part[sees]
-        offset = np.median(part, axis=0)
+        offset = np.array([mid_x[f], mid_y[f]])
         size = float(np.hypot(*offset))
-        radius = float(np.median(layout.radius[chosen[name]]))
+        radius = float(radii[f])
         agree = float((part @ (offset / size) >= 0.5 * size).mean()) if size > 0 else 0.0
         out[name] = FieldCentring(
             offset=(round(float(offset[0]), 3), round(float(offset[1]), 3)),
