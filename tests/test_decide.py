@@ -330,25 +330,26 @@ def test_a_light_trace_far_above_the_blank_noise_is_doubted_not_called_blank(cen
     assert (out[marks] == MARKED).all()
 
 
-@pytest.mark.parametrize("extra", [(), (8,)])
-def test_masked_median_is_the_median_of_each_slices_kept_entries(extra):
-    from omr.detect.decide import masked_median
+@pytest.mark.parametrize("columns", [1, 8])
+def test_group_medians_are_the_median_of_each_groups_kept_entries(columns):
+    from omr.detect.fieldgrid import Groups
+    from omr.detect.stats import group_medians
 
     rng = np.random.default_rng(3)
     for _ in range(100):
-        shape = (int(rng.integers(1, 12)), int(rng.integers(1, 12)))
-        values = rng.normal(size=shape + extra)
-        mask = rng.random(shape) < rng.random()
-        for axis in (0, 1):
-            median, n = masked_median(values, mask, axis)
-            for k in range(shape[1 - axis]):
-                at = (slice(None), k) if axis == 0 else (k, slice(None))
-                kept = mask[at]
-                assert n[k] == kept.sum()
-                if kept.any():
-                    assert np.allclose(median[k], np.median(values[at][kept], axis=0))
-                else:
-                    assert np.isnan(median[k]).all()
+        n = int(rng.integers(1, 60))
+        members = [rng.permutation(n)[: int(rng.integers(1, n + 1))] for _ in range(5)]
+        groups = Groups.of_members(members, [])
+        values = rng.normal(size=(columns, n))
+        keep = rng.random(n) < rng.random()
+        median, count = group_medians(values, keep, groups)
+        for g, m in enumerate(members):
+            kept = m[keep[m]]
+            assert count[g] == kept.size
+            if kept.size:
+                assert np.array_equal(median[:, g], np.median(values[:, kept], axis=1))
+            else:
+                assert np.isnan(median[:, g]).all()
 
 
 # --- identity digits: a digit column with no mark, or an unclear one, is held -------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from omr.detect.measure import sample_quantiles
 from omr.detect.rounding import rounded
+from omr.detect.stats import sample_quantiles
 
 
 def test_rounded_is_pythons_round_to_the_bit():
@@ -37,3 +37,23 @@ def test_sample_quantiles_are_numpys_to_the_bit():
             for w, g in zip(want, got, strict=True):
                 assert g.dtype == w.dtype
                 assert np.array_equal(g, w) and np.array_equal(np.signbit(g), np.signbit(w))
+
+
+def test_median_and_quantile_are_numpys_to_the_bit():
+    from omr.detect.stats import median, quantile
+
+    rng = np.random.default_rng(4)
+    for n in [*range(1, 40), 99, 100, 101, 600, 677, 1000]:
+        for kind in ("normal", "ties", "float32", "nan"):
+            v = rng.normal(0.05, 0.02, n)
+            if kind == "ties":
+                v = np.round(v, 2)
+            elif kind == "float32":
+                v = v.astype(np.float32)
+            elif kind == "nan" and n > 2:
+                v[n // 2] = np.nan
+            got, want = median(v), float(np.median(v))
+            assert repr(got) == repr(want), (n, kind)
+            for q in (0.0, 0.1, 0.25, 0.3333, 0.5, 0.9, 0.95, 0.99, 1.0):
+                got, want = quantile(v, q), float(np.quantile(v, q))
+                assert repr(got) == repr(want), (n, kind, q)

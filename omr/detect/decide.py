@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from omr.calibration import MarkModel
-from omr.detect.fieldgrid import field_grid, masked_median
+from omr.detect.fieldgrid import field_grid
 from omr.detect.measure import BubbleMeasures
 from omr.detect.rounding import rounded
+from omr.detect.stats import group_medians, median, quantile
 from omr.forms import BubbleLayout
 from omr.records import FieldRead, ItemRead, ItemState
 
@@ -50,11 +51,11 @@ def sheet_levels(darkness: np.ndarray, model: MarkModel) -> SheetLevels:
     v = np.asarray(darkness, dtype=float)
     if v.size == 0:
         raise ValueError("no bubbles to set levels from")
-    blank = float(np.median(v))
+    blank = median(v)
     below = blank - v[v <= blank]
-    noise = float(1.4826 * np.median(below)) if below.size else 0.0
+    noise = float(1.4826 * median(below)) if below.size else 0.0
     confident = v[v > blank + model.mark_floor] - blank
-    mark = float(np.median(confident)) if confident.size >= model.min_marks_for_share else np.inf
+    mark = median(confident) if confident.size >= model.min_marks_for_share else np.inf
     empty_above = max(model.empty_noise_k * noise, min(model.empty_floor, model.empty_share * mark))
     marked_above = max(model.mark_noise_k * noise, min(model.mark_floor, model.mark_share * mark))
     # However noisy the sheet, nothing this dark is called empty, and nothing
@@ -228,8 +229,8 @@ def _robust(values: np.ndarray) -> tuple[float, float]:
     """Median and robust spread (1.4826 × MAD) of ``values``."""
     if values.size == 0:
         return 0.0, 0.0
-    centre = float(np.median(values))
-    return centre, float(1.4826 * np.median(np.abs(values - centre)))
+    centre = median(values)
+    return centre, float(1.4826 * median(np.abs(values - centre)))
 
 
 def column_lift(
@@ -248,17 +249,19 @@ def column_lift(
     """
     lift = np.zeros(darkness.shape)
     grid = field_grid(layout)
-    median, n = masked_median(darkness[grid.index], quiet[grid.index] & grid.valid, axis=1)
-    full = grid.valid & (n >= 3)[:, None, :]  # (F, I, K): in a column of 3 or more unmarked
-    lift[grid.index[full]] = np.broadcast_to((median - blank)[:, None, :], full.shape)[full]
+    if not grid.cells.size:
+        return lift
+    (column,), n = group_medians(darkness[None], quiet, grid.options)
+    full = n[grid.options.of] >= 3  # (V,): in a column of 3 or more unmarked
+    lift[grid.cells[full]] = (column - blank)[grid.options.of[full]]
     # A field of one row (the booklet group) has no column of its own: its
     # bubbles are measured against the sheet's blanks printed with the same
     # letter elsewhere (the answer grid's B for the group's B), where there are.
-    for f, k in zip(*np.nonzero(grid.columns & (n < 3)), strict=True):
-        idx, same = grid.same_option(int(f), int(k))
+    for g in np.flatnonzero(n < 3):
+        idx, same = grid.same_option(*grid.option_at[g])
         same = same[quiet[same]]
         if same.size >= 3:
-            lift[idx] = float(np.median(darkness[same])) - blank
+            lift[idx] = median(darkness[same]) - blank
     return lift
 
 
@@ -270,10 +273,10 @@ def _in_open_question(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
     must stay void.
     """
     out = np.zeros(marked.shape, dtype=bool)
-    grid = field_grid(layout)
-    open_ = ~(marked[grid.index] & grid.valid).any(axis=2, keepdims=True)  # (F, I, 1)
-    sel = grid.valid & grid.answers[:, None, None]
-    out[grid.index[sel]] = np.broadcast_to(open_, sel.shape)[sel]
+    items = field_grid(layout).items
+    open_ = ~(marked[items.index] & items.valid).any(axis=1)  # (G,)
+    sel = items.valid & field_grid(layout).answers[:, None]
+    out[items.index[sel]] = np.broadcast_to(open_[:, None], sel.shape)[sel]
     return out
 
 
@@ -298,32 +301,26 @@ def field_baselines(
     for all fields (:mod:`omr.detect.fieldgrid`): each column's median is its
     own, so every baseline is the one a call per array and field gives.
     """
-    cols = [a.reshape(len(a), -1) for a in arrays]
-    values = np.concatenate(cols, axis=1)  # (N, C) in all
+    rows = [a.reshape(len(a), -1).T for a in arrays]
+    values = np.concatenate(rows)  # (C, N) in all, a row per column
     fallback = np.concatenate(
-        [np.full(c.shape[1], float(np.median(c[empty])) if empty.any() else 0.0) for c in cols]
-    )
+        [np.full(len(r), median(r[:, empty].T.ravel()) if empty.any() else 0.0) for r in rows]
+    )[:, None]
     base = np.broadcast_to(fallback, values.shape).copy()
     grid = field_grid(layout)
     if grid.cells.size:
-        v, ok = values[grid.index], empty[grid.index] & grid.valid  # (F, I, K, C), (F, I, K)
-        n_fields, n_items, n_options = ok.shape
-        whole, n_whole = masked_median(
-            v.reshape(n_fields, n_items * n_options, -1), ok.reshape(n_fields, -1), axis=1
-        )
-        by_option, n_option = masked_median(v, ok, axis=1)  # (F, K, C)
-        by_item, n_item = masked_median(v, ok, axis=2)  # (F, I, C)
-        f, i, k = grid.at  # each bubble's field, item and option, (V,) each
-        cell = np.where((n_whole >= 3)[f, None], whole[f], fallback)  # (V, C)
-        cell = np.where((n_option >= 3)[f, k, None], by_option[f, k], cell)
+        whole, n_whole = group_medians(values, empty, grid.wholes)  # (C, G), (G,) each
+        by_option, n_option = group_medians(values, empty, grid.options)
+        by_item, n_item = group_medians(values, empty, grid.items)
+        w, o, i = grid.wholes.of, grid.options.of, grid.items.of  # each bubble's groups
+        cell = np.where(n_whole[w] >= 3, whole[:, w], fallback)  # (C, V)
+        cell = np.where(n_option[o] >= 3, by_option[:, o], cell)
         # A fold or a shadow along one question (or one digit position) lifts
         # every ring of it alike: never less than its own blank bubbles show.
-        lifted = np.maximum(cell, by_item[f, i])
-        base[grid.cells] = np.where((n_item >= 3)[f, i, None], lifted, cell)
-    ends = np.cumsum([c.shape[1] for c in cols])[:-1]
-    return [
-        part.reshape(a.shape) for part, a in zip(np.split(base, ends, axis=1), arrays, strict=True)
-    ]
+        lifted = np.maximum(cell, by_item[:, i])
+        base[:, grid.cells] = np.where(n_item[i] >= 3, lifted, cell)
+    ends = np.cumsum([len(r) for r in rows])[:-1]
+    return [part.T.reshape(a.shape) for part, a in zip(np.split(base, ends), arrays, strict=True)]
 
 
 _BASELINED = ("ring", "ring_by_sector", "peak", "edge_by_sector", "centre")
@@ -396,7 +393,7 @@ def classify_marks(
     # Most blank bubbles have no dark sample at all, so the spread above says
     # nothing of a grainy sheet (a dithered 1-bit scan) where a few blanks in a
     # hundred catch a speck: a dot must stand out from the tail of the blanks.
-    tail = float(np.quantile(cover[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    tail = quantile(cover[empty], 0.99) if empty.sum() >= 100 else 0.0
     patch = cover >= max(model.dot_cover, 6 * cover_noise, model.dot_tail_k * tail)
     ringed = ring >= max(model.spill_floor, 4 * ring_noise)
     spill = ringed & (ring >= model.spill_share * dark)
@@ -431,7 +428,7 @@ def classify_marks(
     # is set aside as residue below).
     # It must also stand out from the sheet's own blanks: on a 1-bit page they
     # are pure white, save the specks a dither leaves in a few of them.
-    speck = 2.0 * float(np.quantile(dark[empty], 0.99)) if empty.sum() >= 100 else 0.0
+    speck = 2.0 * quantile(dark[empty], 0.99) if empty.sum() >= 100 else 0.0
     trace_floor = max(model.trace_floor, model.trace_noise_k * levels.noise, speck)
     trace = (dark >= trace_floor) & (ring <= model.clean_share * dark)
     if measures.peak is not None and model.trace_peak_k > 0 and empty.sum() >= 100:
@@ -442,7 +439,7 @@ def classify_marks(
         # Measured against the same option's blanks: the printed letter inside
         # a bubble has darkest samples of its own.
         peak = measures.peak - bases["peak"]
-        top = float(np.quantile(peak[empty], 0.99))
+        top = quantile(peak[empty], 0.99)
         thin = (peak >= model.trace_peak_k * max(top, 0.05)) & (ring <= model.clean_share * dark)
         trace |= thin & _in_open_question(states == MARKED, layout)
     out[empty & trace] = UNSURE
@@ -514,7 +511,7 @@ def _drawn_round(
     # eraser's smudge lifts the whole sector, its darkest sample with it).
     peak = measures.ring_peak_by_sector - measures.ring_by_sector
     peak = peak - _field_baseline(peak, quiet, layout)
-    tail = float(np.quantile(peak[quiet], 0.99)) if quiet.sum() >= 100 else 0.0
+    tail = quantile(peak[quiet].ravel(), 0.99) if quiet.sum() >= 100 else 0.0
     level = max(model.line_dark, model.line_tail_k * tail)
     return (peak >= level).sum(axis=1) >= model.line_sectors
 
@@ -536,7 +533,7 @@ def drawn_strokes(
     excess = coverage - _field_baseline(coverage, empty, layout)
     quiet = excess[empty]
     _, spread = _robust(quiet)
-    tail = float(np.quantile(quiet, 0.99)) if quiet.size >= 100 else 0.0
+    tail = quantile(quiet, 0.99) if quiet.size >= 100 else 0.0
     return excess >= max(model.double_stroke_cover, 6 * spread, model.dot_tail_k * tail)
 
 
@@ -585,19 +582,18 @@ def decide_fields(
         deliberate |= drawn & (ring_ex <= model.double_clean_share * dark_ex)
     states = np.where(round_, refined, states).astype(np.int8)
     confidence = np.where(round_, refined_conf, confidence)
-    # Every field's items at once, on the padded grid of all fields (padding: empty).
-    grid = field_grid(layout)
-    at = grid.index
-    padded = states[at]
-    padded[~grid.valid] = EMPTY
-    on_grid, residue_conf = mark_residue(
+    # Every field's items at once, a row each, padded with empty bubbles.
+    items = field_grid(layout).items
+    at, valid = items.index, items.valid
+    padded = np.where(valid, states[at], EMPTY).astype(np.int8)
+    rows, residue_conf = mark_residue(
         padded, darkness[at], levels, model, patch[at], spill[at], ring_ex[at]
     )
-    on_grid = judge_seconds(on_grid, smear[at], deliberate[at])
+    rows = judge_seconds(rows, smear[at], deliberate[at])
     states = states.copy()
-    states[grid.cells] = on_grid[grid.valid]
+    states[at[valid]] = rows[valid]
     residue = np.ones(states.shape)
-    residue[grid.cells] = residue_conf[grid.valid]
+    residue[at[valid]] = residue_conf[valid]
     confidence = np.where(states == RESIDUE, residue, confidence)
     readable = readable & round_
     dark3, cover3 = rounded(darkness, 3), rounded(measures.coverage, 3)

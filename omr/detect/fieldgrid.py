@@ -1,9 +1,10 @@
-"""Every field of a bubble layout as one padded grid, for one numpy pass over all fields.
+"""Every field of a bubble layout in padded groups, for one numpy pass over all fields.
 
 Fields differ in shape (a 1 × 4 booklet group, 11 × 10 identity digits, 20 × 5
-answers); stacked into one (F, I, K) grid, padded where a field is smaller,
-a median per field, option or item is one sort of the whole sheet instead of
-a call per field.
+answers). Their bubbles are grouped three ways: by field, by option column
+of a field, by item (a row: a question, a digit position). Each grouping is
+one padded (G, L) array of bubble indices, so a median per field, per
+option or per item is one sort of the whole sheet, not a call per field.
 """
 
 from __future__ import annotations
@@ -17,19 +18,38 @@ from omr.forms import BubbleLayout
 
 
 @dataclass(frozen=True, eq=False)
-class FieldGrid:
-    """``index`` (F, I, K): the bubble of field ``f``, item ``i``, option ``k`` (0 where
-    padded); ``valid`` (F, I, K): the cells that are bubbles; ``cells`` (V,): their
-    bubble indices in grid order, and ``at`` their (field, item, option) positions;
-    ``answers`` (F,): the answer blocks; ``columns`` (F, K): the options each field has."""
+class Groups:
+    """``index`` (G, L): each group's bubbles (0 where padded); ``valid`` (G, L): which
+    are bubbles; ``of`` (V,): the group of each of :attr:`FieldGrid.cells`."""
 
-    fields: tuple
     index: np.ndarray
     valid: np.ndarray
+    of: np.ndarray
+
+    @classmethod
+    def of_members(cls, members: list[np.ndarray], of: list[int]) -> Groups:
+        width = max((len(m) for m in members), default=0)
+        index = np.zeros((len(members), width), dtype=np.intp)
+        valid = np.zeros(index.shape, dtype=bool)
+        for g, m in enumerate(members):
+            index[g, : len(m)], valid[g, : len(m)] = m, True
+        return cls(index, valid, np.asarray(of, dtype=np.intp))
+
+
+@dataclass(frozen=True, eq=False)
+class FieldGrid:
+    """``cells`` (V,): every field's bubbles, field by field, item by item; grouped by
+    ``wholes`` (one group a field), ``options`` (a field's option column: its
+    field and option in ``option_at``) and ``items`` (a field's row; ``answers``
+    (G,): in an answer block)."""
+
+    fields: tuple
     cells: np.ndarray
-    at: tuple[np.ndarray, np.ndarray, np.ndarray]
+    wholes: Groups
+    options: Groups
+    option_at: tuple[tuple[int, int], ...]
+    items: Groups
     answers: np.ndarray
-    columns: np.ndarray
     _same: dict = field(default_factory=dict, repr=False)
 
     def same_option(self, f: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,47 +73,33 @@ _GRIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def field_grid(layout: BubbleLayout) -> FieldGrid:
-    """The layout's fields on one padded grid (worked out once per layout)."""
+    """The layout's fields in their three groupings (worked out once per layout)."""
     grid = _GRIDS.get(layout)
     if grid is None:
-        fields = list(layout.fields.values())
-        items = max((f.index.shape[0] for f in fields), default=0)
-        options = max((f.index.shape[1] for f in fields), default=0)
-        index = np.zeros((len(fields), items, options), dtype=np.intp)
-        valid = np.zeros(index.shape, dtype=bool)
-        columns = np.zeros((len(fields), options), dtype=bool)
-        for k, f in enumerate(fields):
-            columns[k, : f.index.shape[1]] = True
-            i, j = f.index.shape
-            index[k, :i, :j] = f.index
-            valid[k, :i, :j] = True
-        cells = index[valid]
+        fields = tuple(layout.fields.values())
+        cells = np.concatenate([f.index.ravel() for f in fields] + [np.zeros(0, np.intp)])
         if len(np.unique(cells)) != len(cells):
             raise ValueError("fields of a layout share a bubble")
-        answers = np.array([f.kind == "answers" for f in fields], dtype=bool)
+        wholes, whole_of, options, option_of, option_at, items, item_of, answers = [
+            [] for _ in range(8)
+        ]
+        for fi, f in enumerate(fields):
+            n_items, n_options = f.index.shape
+            wholes.append(f.index.ravel())
+            whole_of += [fi] * f.index.size
+            option_of += (len(options) + np.tile(np.arange(n_options), n_items)).tolist()
+            options += [f.index[:, k] for k in range(n_options)]
+            option_at += [(fi, k) for k in range(n_options)]
+            item_of += (len(items) + np.repeat(np.arange(n_items), n_options)).tolist()
+            items += list(f.index)
+            answers += [f.kind == "answers"] * n_items
         grid = _GRIDS[layout] = FieldGrid(
-            tuple(fields), index, valid, cells, np.nonzero(valid), answers, columns
+            fields,
+            cells,
+            Groups.of_members(wholes, whole_of),
+            Groups.of_members(options, option_of),
+            tuple(option_at),
+            Groups.of_members(items, item_of),
+            np.array(answers, dtype=bool),
         )
     return grid
-
-
-def masked_median(values: np.ndarray, mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Medians of ``values`` along ``axis`` over the entries ``mask`` keeps; counts.
-
-    ``values`` is ``mask.shape`` or ``mask.shape + (...)``, ``axis`` one of
-    the mask's axes; where a slice keeps nothing the median is NaN. Equal to
-    ``np.median`` of each slice's kept entries (for finite values), in one
-    sort instead of a call per slice.
-    """
-    extra = (1,) * (values.ndim - mask.ndim)
-    keep = mask.reshape(mask.shape + extra)
-    # Sorted along the last axis (contiguous: numpy's quick sort there), NaN last.
-    ordered = np.sort(np.moveaxis(np.where(keep, values, np.nan), axis, -1), axis=-1)
-    n = mask.sum(axis=axis)
-    nn = n.reshape(n.shape + extra)
-    at = ordered.shape[:-1] + (1,)
-    lo = np.broadcast_to((np.maximum(nn - 1, 0) // 2)[..., None], at)
-    hi = np.broadcast_to((nn // 2)[..., None], at)
-    lower = np.take_along_axis(ordered, lo, -1)[..., 0]
-    upper = np.take_along_axis(ordered, hi, -1)[..., 0]
-    return np.where(nn > 0, (lower + upper) / 2, np.nan), n

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from omr.detect.sampling import apply_transform, disc_pattern, sample_image, square_pattern
+from omr.detect.stats import sample_quantiles
 from omr.forms import BubbleLayout
 
 INNER = 0.72  # share of the bubble radius sampled: clear of the printed outline
@@ -107,22 +108,6 @@ def _zone_means(dark: np.ndarray, zones: Zones):
     centre = (dark * zones.middle).sum(axis=1) / zones.middle_n
     edge = np.einsum("bs,bsk->bk", dark, zones.onehot) / zones.sector_n
     return centre, edge
-
-
-def sample_quantiles(dark: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
-    """``np.quantile(dark, qs, axis=1)`` (linear), each (B,), to the same floats.
-
-    Where every quantile falls on a sample (the 50th and 90th of a bubble's 81
-    samples: the 41st and 73rd), it is that sample: one sort of the rows
-    gives them all, far quicker than np.quantile's partition. Otherwise
-    np.quantile itself.
-    """
-    at = [(dark.shape[1] - 1) * q for q in qs]
-    if dark.shape[1] < 2 or not all(float(a).is_integer() for a in at):
-        return list(np.quantile(dark, qs, axis=1))
-    ordered = np.sort(dark, axis=1)
-    # + 0.0: np.quantile adds its (zero) step to the sample, which makes a -0.0 +0.0
-    return [ordered[:, int(a)].astype(np.float64) + 0.0 for a in at]
 
 
 def ring_points(
