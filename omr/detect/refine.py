@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from omr.detect.medians import median_last_axis
 from omr.detect.proof import form_pitches, outline_levels
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.forms import Form
@@ -107,18 +108,10 @@ def _best_shift(gray, matrix, xy, ax, rect, reach_mm, paper, ink) -> tuple[np.nd
     scale = max(paper - ink, 1.0)
 
     def scores(shifts: np.ndarray) -> np.ndarray:
-        return (
-            np.array(
-                [
-                    paper
-                    - np.median(
-                        sample_image(gray, apply_transform(matrix, xy[:, None] + s + ring)).mean(1)
-                    )
-                    for s in shifts
-                ]
-            )
-            / scale
-        )
+        # Every shift's outlines sampled at once: (shifts, bubbles, rays).
+        pts = xy[None, :, None, :] + shifts[:, None, None, :] + ring[None]
+        rings = sample_image(gray, apply_transform(matrix, pts)).mean(axis=2)
+        return (paper - median_last_axis(rings)) / scale
 
     def grid(centre: np.ndarray, half: float) -> np.ndarray:
         steps = np.linspace(-half, half, 9)

@@ -46,7 +46,9 @@ def apply_transform(matrix: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return out.reshape(pts.shape)
     homog = flat @ np.ascontiguousarray(matrix[:, :2].T)
     _add_columns(homog, matrix[:, 2])
-    out = homog[:, :2] / homog[:, 2:3]
+    out = np.empty((len(flat), 2))
+    for c in range(2):  # the same division, a column at a time
+        np.divide(homog[:, c], homog[:, 2], out=out[:, c])
     return out.reshape(pts.shape)
 
 
