@@ -40,7 +40,7 @@ def test_sample_quantiles_are_numpys_to_the_bit():
 
 
 def test_median_and_quantile_are_numpys_to_the_bit():
-    from omr.detect.stats import median, quantile
+    from omr.detect.stats import median, percentile, quantile
 
     rng = np.random.default_rng(4)
     for n in [*range(1, 40), 99, 100, 101, 600, 677, 1000]:
@@ -57,3 +57,8 @@ def test_median_and_quantile_are_numpys_to_the_bit():
             for q in (0.0, 0.1, 0.25, 0.3333, 0.5, 0.9, 0.95, 0.99, 1.0):
                 got, want = quantile(v, q), float(np.quantile(v, q))
                 assert repr(got) == repr(want), (n, kind, q)
+    for shape in [(676, 81), (37, 5), (1000,)]:
+        grey = rng.uniform(0, 255, shape).astype(np.float32)
+        assert repr(percentile(grey, 90.0)) == repr(float(np.percentile(grey, 90)))
+        grey.ravel()[::7] = np.nan  # numpy's NaN, through its own call
+        assert repr(percentile(grey, 90.0)) == repr(float(np.percentile(grey, 90)))

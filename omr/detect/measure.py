@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from omr.detect.sampling import apply_transform, disc_pattern, sample_image, square_pattern
-from omr.detect.stats import sample_quantiles
+from omr.detect.stats import percentile, sample_quantiles
 from omr.forms import BubbleLayout
 
 INNER = 0.72  # share of the bubble radius sampled: clear of the printed outline
@@ -147,6 +147,15 @@ def ring_mask(layout: BubbleLayout, ring_mm: np.ndarray, *, margin_mm: float = 0
     return keep
 
 
+def _last_axis_max(values: np.ndarray) -> np.ndarray:
+    """``values.max(axis=-1)`` for a short last axis, one column at a time (numpy's
+    reduction along 16 values is four times slower; a maximum is the same in any order)."""
+    out = values[..., 0].copy()
+    for j in range(1, values.shape[-1]):
+        np.maximum(out, values[..., j], out=out)
+    return out
+
+
 def measure_bubbles(
     gray: np.ndarray,
     matrix: np.ndarray,
@@ -177,7 +186,7 @@ def measure_bubbles(
         :func:`inner_zones` of ``points_mm``, when worked out once for the form.
     """
     grey = sample_image(gray, apply_transform(matrix, points_mm))
-    paper = float(np.percentile(grey, 90))
+    paper = percentile(grey, 90.0)
     contrast = max(paper - ink, 8.0)
     dark = np.clip((paper - grey) / contrast, -0.5, 1.5)
     ring = by_sector = ring_peak = None
@@ -190,7 +199,7 @@ def measure_bubbles(
         by_sector = values.sum(axis=2) / np.maximum(weight.sum(axis=2), 1)
         ring = values.sum(axis=(1, 2)) / np.maximum(weight.sum(axis=(1, 2)), 1)
         kept = np.where(weight, ring_dark.reshape(weight.shape), -0.5)
-        ring_peak = kept.max(axis=2)
+        ring_peak = _last_axis_max(kept)
     middle, peak = sample_quantiles(dark, (0.5, 0.9))
     centre, edge = _zone_means(dark, zones or inner_zones(points_mm))
     return BubbleMeasures(

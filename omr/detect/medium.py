@@ -27,9 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from omr.calibration import InkModel
+from omr.detect import stats
 from omr.detect.sampling import apply_transform, sample_image
 
 PENCIL, INK, UNKNOWN = "pencil", "ink", "unknown"
+DARK_SHARE = 0.35  # samples this share of the way to black are the mark's own
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +95,7 @@ def mark_colour(
     points_mm: np.ndarray,
     *,
     paper_rgb: np.ndarray,
-    dark_share: float = 0.35,
+    dark_share: float = DARK_SHARE,
 ) -> MarkColour:
     """Colour evidence for the bubbles whose sample points are ``points_mm``.
 
@@ -116,11 +118,20 @@ def mark_colour(
 
 
 def sampled_colour(
-    chans: np.ndarray, *, paper_rgb: np.ndarray, dark_share: float = 0.35
+    chans: np.ndarray, *, paper_rgb: np.ndarray, dark_share: float = DARK_SHARE
 ) -> MarkColour:
     """:func:`mark_colour` from the marks' samples ``chans`` (K, S, 3), already taken."""
+    return _absorbance_colour(_absorbance(chans, paper_rgb), dark_share)
+
+
+def _absorbance(chans: np.ndarray, paper_rgb) -> np.ndarray:
+    """Absorbance of samples (K, S, C) against the paper's (C,)."""
     paper = np.maximum(np.asarray(paper_rgb, dtype=np.float64), 1.0)
-    absorb = -np.log10(np.clip(chans / paper, 1e-3, 1.0))  # (K, S, 3)
+    return -np.log10(np.clip(chans / paper, 1e-3, 1.0))
+
+
+def _absorbance_colour(absorb: np.ndarray, dark_share: float) -> MarkColour:
+    """:func:`sampled_colour` from the samples' absorbance (K, S, 3)."""
     mean_abs = absorb.mean(axis=-1)  # (K, S)
     # The mark's own samples: at least ``dark_share`` of the way from paper to black.
     dark = mean_abs >= -np.log10(1.0 - dark_share)
@@ -173,13 +184,13 @@ def classify_media(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.
     colour = neutralise(colour, model)
     sat = colour.saturation
     n = len(sat)
-    median = float(np.median(sat)) if n else 0.0
-    mad = float(1.4826 * np.median(np.abs(sat - median))) if n else 0.0
+    median = stats.median(sat) if n else 0.0
+    mad = float(1.4826 * stats.median(np.abs(sat - median))) if n else 0.0
     mark_limit = max(model.saturation_max, median + model.mark_mad_k * mad)
     colour_score = sat / mark_limit
     chroma_score = colour.chroma / model.chroma_min
     vec = colour.vectors()
-    mean = np.median(vec, axis=0) if n else np.zeros(2)  # a few coloured marks do not make it
+    mean = _column_medians(vec) if n else np.zeros(2)  # a few coloured marks do not make it
     resultant = float(np.hypot(*mean))
     pen_sheet = n >= model.sheet_min_marks and resultant >= model.sheet_saturation
     # on a sheet in pen, the marks that carry its cast (pencil beside it does not)
@@ -238,18 +249,18 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
     if n < model.outlier_min_marks:
         return np.zeros(n)
     vec = colour.vectors()
-    ref = np.median(vec, axis=0)
+    ref = _column_medians(vec)
     density = colour.density
     apart = np.hypot(*(vec - ref).T) * density  # absorbance
-    spread = np.median(apart) + model.outlier_mad_k * 1.4826 * np.median(
-        np.abs(apart - np.median(apart))
+    spread = stats.median(apart) + model.outlier_mad_k * 1.4826 * stats.median(
+        np.abs(apart - stats.median(apart))
     )
     # A compressed colour scan bleeds chroma into a few dark marks (block by
     # block: on a 150 dpi JPEG a bubble spans one or two chroma blocks); those
     # sit in the tail of the sheet's own differences, which a pen stands far
     # beyond (pen marks are a few, or caught by the other tests).
-    spread = max(spread, model.outlier_tail_k * float(np.quantile(apart, 0.9)))
-    grain = float(np.median(colour.texture))
+    spread = max(spread, model.outlier_tail_k * stats.quantile(apart, 0.9))
+    grain = stats.median(colour.texture)
     # dye, not graphite: more colour than the sheet's pencil at that density, and
     # not grainier than it (a shiny, grainy pencil mark scatters its colour)
     inky = (colour.chroma > np.hypot(*ref) * density) & (
@@ -261,7 +272,7 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
 
     def dense(reference: np.ndarray, grain_limit: float) -> np.ndarray:
         """Score of each mark for being far denser than ``reference`` marks and smooth."""
-        typical = float(np.median(density[reference]))
+        typical = stats.median(density[reference])
         return np.where(
             colour.texture <= grain_limit,
             np.minimum(
@@ -278,21 +289,27 @@ def sheet_outliers(colour: MarkColour, model: InkModel) -> np.ndarray:
     # median. Dense pencil on a compressed scan keeps the grain of the same
     # sheet's light pencil (0.6-1.0 times on stress seed 101), a pen's ink
     # shows a third of it.
-    light = density <= np.quantile(density, model.outlier_light_share)
+    light = density <= stats.quantile(density, model.outlier_light_share)
     density_score = np.maximum(
         dense(np.ones(n, dtype=bool), grain),
-        dense(light, model.outlier_smooth_ratio * float(np.median(colour.texture[light]))),
+        dense(light, model.outlier_smooth_ratio * stats.median(colour.texture[light])),
     )
     return np.maximum(colour_score, density_score)
 
 
+def _column_medians(vec: np.ndarray) -> np.ndarray:
+    """``np.median(vec, axis=0)`` of (K, 2) colour vectors."""
+    return np.array([stats.median(vec[:, 0]), stats.median(vec[:, 1])])
+
+
 def grey_colour(gray: np.ndarray, matrix: np.ndarray, points_mm: np.ndarray) -> MarkColour:
     """Density and grain of marks on a grey page (saturation 0): :func:`mark_colour` on it."""
-    paper = np.percentile(gray[::8, ::8], 90)
+    paper = stats.byte_percentile(gray[::8, ::8], 90.0)
     # The three channels of a grey page are one: sampled once, not the page copied thrice.
     samples = sample_image(gray, apply_transform(matrix, points_mm))
-    chans = np.repeat(samples[..., None], 3, axis=-1)
-    return sampled_colour(chans, paper_rgb=np.full(3, paper))
+    # Their absorbance once too, then as three equal channels (the same numbers).
+    absorb = _absorbance(samples[..., None], np.full(1, paper))
+    return _absorbance_colour(np.repeat(absorb, 3, axis=-1), DARK_SHARE)
 
 
 def classify_grey(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.ndarray]:
@@ -327,8 +344,8 @@ def classify_grey(colour: MarkColour, model: InkModel) -> tuple[np.ndarray, np.n
 
 def paper_colour(rgb: np.ndarray) -> np.ndarray:
     """The paper's RGB: the 90th percentile of each channel (most of a sheet is paper)."""
-    small = rgb[::8, ::8].reshape(-1, 3)
-    return np.percentile(small, 90, axis=0)
+    small = rgb[::8, ::8]
+    return np.array([stats.byte_percentile(small[..., c], 90.0) for c in range(3)])
 
 
 def is_colour(rgb: np.ndarray | None, *, min_spread: float = 6.0) -> bool:
@@ -339,4 +356,4 @@ def is_colour(rgb: np.ndarray | None, *, min_spread: float = 6.0) -> bool:
     # channel by channel: numpy's max along an axis of three is 25 times slower, same values
     r, g, b = small[..., 0], small[..., 1], small[..., 2]
     spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
-    return bool(np.percentile(spread, 99.5) >= min_spread)
+    return bool(stats.byte_percentile(spread, 99.5) >= min_spread)

@@ -33,19 +33,49 @@ def median(values) -> float:
 
 
 def quantile(values, q: float) -> float:
-    """``float(np.quantile(values, q))`` (linear) for a Python float ``q`` in [0, 1]."""
-    ordered = _sorted_or_none(values)
-    if ordered is None or type(q) is not float or not 0.0 <= q <= 1.0:
+    """``float(np.quantile(values, q))`` (linear, all values) for a Python float ``q``.
+
+    The two samples it falls between from one partition, and numpy's own
+    interpolation between them, in the values' own precision.
+    """
+    v = np.asarray(values)
+    n = v.size
+    if v.dtype not in (np.float32, np.float64) or n < 2 or type(q) is not float:
         return float(np.quantile(values, q))
-    n = len(ordered)
     at = (n - 1) * q
+    if not 0.0 <= at < n - 1:  # at the maximum (or q out of range): numpy itself
+        return float(np.quantile(values, q))
+    below = int(np.floor(at))
+    t = at - below
+    part = np.partition(v.ravel(), below)
+    a, b = part[below], part[below + 1 :].min()  # NaN sorts last, and min keeps it
+    if np.isnan(b):
+        return float(np.quantile(values, q))
+    step = b - a  # numpy's _lerp, on numpy scalars of the values' dtype
+    return float(b - step * (1 - t) if t >= 0.5 else a + step * t)
+
+
+def percentile(values, q: float) -> float:
+    """``float(np.percentile(values, q))``: numpy's quantile at ``q / 100``."""
+    return quantile(values, q / 100)
+
+
+def byte_percentile(values: np.ndarray, q: float) -> float:
+    """``float(np.percentile(values, q))`` of integers in 0..255 (uint8, or a difference
+    of them), from their counts instead of a partition of every value."""
+    flat = np.asarray(values).ravel()
+    if flat.dtype.kind not in "iu" or flat.size < 2 or type(q) is not float:
+        return float(np.percentile(values, q))
+    counts = np.bincount(flat, minlength=256)  # a negative value refuses: numpy below
+    n = flat.size
+    at = (n - 1) * (q / 100)
     below = int(np.floor(at))
     if at >= n - 1:
-        below = above = -1
+        below = above = n - 1
+        t = at + 1.0  # as numpy: against the index -1 it takes past the end
     else:
-        above = below + 1
-    t = at - below  # as numpy: against the index it takes (-1 past the end)
-    a, b = float(ordered[below]), float(ordered[above])
+        above, t = below + 1, at - below
+    a, b = np.searchsorted(np.cumsum(counts), [below, above], side="right").tolist()
     step = b - a
     return b - step * (1 - t) if t >= 0.5 else a + step * t  # numpy's _lerp
 
