@@ -24,7 +24,7 @@ from omr.export import write_exports
 from omr.forms import CornerMarks, Form, MarkerImage, find_form
 from omr.pages import PageLoadError, PageRef, find_pages, load_page
 from omr.records import SheetRead
-from omr.score.checks import score_stream
+from omr.score.checks import SessionScoring
 from omr.score.identity import Roster, load_roster
 from omr.score.scoring import SCORED, CourseResult, session_notes
 from omr.session_lock import DEFAULT_WAIT, holds_session, session_lock
@@ -325,12 +325,30 @@ def score_from_store(
     stored ones. Returns what was kept of the reads, the exam with the key
     scored under, and the result rows.
     """
+    seen, [(exam, rows)] = score_under(store, session, [keys], sheet_ids, pending=pending)
+    return seen, exam, rows
+
+
+def score_under(
+    store: Store,
+    session: Session,
+    keysets: list[dict | None],
+    sheet_ids: list[str] | None = None,
+    *,
+    pending: Iterable = (),
+) -> tuple[SheetsSeen, list[tuple[Exam, list[CourseResult]]]]:
+    """:func:`score_from_store` under each of ``keysets`` (None: the key version in force),
+    every read parsed once for all of them: what is kept of the reads, and the exam and
+    result rows of each key set."""
     from omr.workflow.decisions import apply_decisions, sheet_rulings
     from omr.workflow.keys import exam_in_force, with_keys
     from omr.workflow.records import stored_decisions
 
     decisions = [*stored_decisions(store), *pending]
-    exam = exam_in_force(store, session.exam) if keys is None else with_keys(session.exam, keys)
+    exams = [
+        exam_in_force(store, session.exam) if k is None else with_keys(session.exam, k)
+        for k in keysets
+    ]
     by_sheet: dict[str, list] = {}
     for d in decisions:
         by_sheet.setdefault(d.sheet_id, []).append(d)
@@ -339,11 +357,16 @@ def score_from_store(
         mine = by_sheet.get(read.sheet_id)
         return apply_decisions([read], mine)[0] if mine else read
 
-    seen = SheetsSeen({}, session.form.letter_grids if exam.export_letters else ())
+    rulings = sheet_rulings(decisions)
+    scorings = [SessionScoring(exam, session.roster, rulings) for exam in exams]
+    seen = SheetsSeen({}, session.form.letter_grids if exams[0].export_letters else ())
     seen.lookup = StoredReads(store, decided, seen.ids)
-    reads = seen.take(decided(r) for r in store.iter_reads(sheet_ids, measures=False))
-    rows = score_stream(reads, exam, session.roster, sheet_rulings(decisions), seen.lookup.fetch)
-    return seen, exam, rows
+    for read in seen.take(decided(r) for r in store.iter_reads(sheet_ids, measures=False)):
+        for scoring in scorings:
+            scoring.add(read)
+    return seen, [
+        (exam, s.rows(seen.lookup.fetch)) for exam, s in zip(exams, scorings, strict=True)
+    ]
 
 
 def session_root_for(out: Path, session_root: Path | None = None) -> Path:

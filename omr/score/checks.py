@@ -226,24 +226,44 @@ def score_stream(
     candidate with another are scored again at the end from ``refetch`` (sheet
     id to its read), as ``review:duplicate-id``.
     """
-    rulings = rulings or {}
-    sheets: list[tuple[str, Verdict, str]] = []  # sheet id, verdict, candidate key
-    rows: list[list[CourseResult]] = []
-    owners: Counter = Counter()
+    scoring = SessionScoring(exam, roster, rulings)
     for r in reads:
-        v = judge_sheet(r, exam, roster, rulings.get(r.sheet_id, ""))
+        scoring.add(r)
+    return scoring.rows(refetch)
+
+
+class SessionScoring:
+    """:func:`score_stream` fed one read at a time (several can take the same stream)."""
+
+    def __init__(self, exam: Exam, roster: Roster | None, rulings: dict[str, str] | None):
+        self.exam, self.roster, self.rulings = exam, roster, rulings or {}
+        self._sheets: list[tuple[str, Verdict, str]] = []  # sheet id, verdict, candidate key
+        self._rows: list[list[CourseResult]] = []
+        self._owners: Counter = Counter()
+
+    def add(self, r: SheetRead) -> None:
+        """Score one sheet and note the candidate it names."""
+        v = judge_sheet(r, self.exam, self.roster, self.rulings.get(r.sheet_id, ""))
         key = ""
         if r.ok and not v.status.startswith(("void:", "review:unreadable", "absent")):
             key = _candidate_key(r)
             if key:
-                owners[key] += 1
-        sheets.append((r.sheet_id, v, key))
-        rows.append(score_sheet(r, exam, v.status, v.flags, v.note))
-    for n, (sheet_id, v, key) in enumerate(sheets):
-        if key and owners[key] > 1 and rulings.get(sheet_id) != "score":
-            twin = Verdict("review:duplicate-id", v.flags, "the same candidate is on another sheet")
-            rows[n] = score_sheet(refetch(sheet_id), exam, twin.status, twin.flags, twin.note)
-    return [row for mine in rows for row in mine]
+                self._owners[key] += 1
+        self._sheets.append((r.sheet_id, v, key))
+        self._rows.append(score_sheet(r, self.exam, v.status, v.flags, v.note))
+
+    def rows(self, refetch: Callable[[str], SheetRead]) -> list[CourseResult]:
+        """Every sheet's rows, those sharing a candidate scored again as duplicates."""
+        rows = self._rows
+        for n, (sheet_id, v, key) in enumerate(self._sheets):
+            if key and self._owners[key] > 1 and self.rulings.get(sheet_id) != "score":
+                twin = Verdict(
+                    "review:duplicate-id", v.flags, "the same candidate is on another sheet"
+                )
+                rows[n] = score_sheet(
+                    refetch(sheet_id), self.exam, twin.status, twin.flags, twin.note
+                )
+        return [row for mine in rows for row in mine]
 
 
 def _candidate_key(read: SheetRead) -> str:

@@ -50,7 +50,7 @@ def session_notes(exam: Exam) -> tuple[str, ...]:
     return () if exam.groups else (NO_GROUP_NOTE,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseScore:
     """Counts and score of one course on one sheet.
 
@@ -68,7 +68,7 @@ class CourseScore:
     open_points: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseResult:
     """One row of ``results.csv``: a sheet and a course."""
 
@@ -245,6 +245,7 @@ def score_sheet(
     group = fields["group"].items[0] if read.ok and exam.groups and "group" in fields else None
     group_text = "" if group is None else group.value + ("?" if group.unsure else "")
     rows = []
+    masked = mask_national_id(national)  # one string for all of the sheet's rows
     for course in exam.courses:
         items = fields[course.block].items[: course.questions] if read.ok else ()
         row_status = status
@@ -264,7 +265,7 @@ def score_sheet(
             CourseResult(
                 sheet=read.sheet_id,
                 student_id=student,
-                national_id_masked=mask_national_id(national),
+                national_id_masked=masked,
                 group=group_text,
                 course=course.code,
                 status=row_status,

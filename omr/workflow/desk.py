@@ -70,14 +70,23 @@ def load_state(out: Path, session_root: Path | None = None) -> State:
 
     The reads stream past from the store; a few bytes of each are kept (flat memory).
     """
-    from omr.pipeline import open_session, score_from_store, session_root_for
+    from omr.pipeline import score_from_store
 
+    session = session_of(out, session_root)
     path = store_path(out)
-    session = open_session(session_root_for(Path(out), session_root))
     with Store(path) as store:
         reads, exam, rows = score_from_store(store, session)
     reads.lookup.reopening(path)
     return State(Path(out), session, reads, exam, rows)
+
+
+def session_of(out: Path, session_root: Path | None = None):
+    """The session (:class:`omr.pipeline.Session`) whose results ``out`` holds; no read is
+    loaded. :class:`InputFileError` when OUT holds no session."""
+    from omr.pipeline import open_session, session_root_for
+
+    store_path(out)
+    return open_session(session_root_for(Path(out), session_root))
 
 
 def rescore(out: Path, session_root: Path | None = None):
@@ -394,21 +403,23 @@ def result_text(row: CourseResult | None) -> str:
     return f"{row.score.score:.4f}" if row.score is not None else row.status
 
 
-def _scores(state: State, keys) -> dict[tuple[str, str], CourseResult]:
-    """Every (sheet, course) result under ``keys``, the stored reads and decisions streamed."""
-    from omr.pipeline import score_from_store
+def _scores(out: Path, session, *keysets) -> list[dict[tuple[str, str], CourseResult]]:
+    """Every (sheet, course) result under each key set, the stored reads (with the review
+    decisions) streamed once for all of them."""
+    from omr.pipeline import score_under
 
-    with Store(store_path(state.out)) as store:
-        _, _, rows = score_from_store(store, state.session, keys=keys)
-    return {(r.sheet, r.course): r for r in rows}
+    with Store(store_path(out)) as store:
+        _, scored = score_under(store, session, list(keysets))
+    return [{(r.sheet, r.course): r for r in rows} for _, rows in scored]
 
 
 def key_history(out: Path, session_root: Path | None = None):
     """Every key version, oldest first (v1 is recorded from exam.yaml if there is none)."""
-    from omr.workflow.keys import versions
+    from omr.workflow.keys import keys_in_force, versions
 
-    load_state(out, session_root)  # records v1 on a session scored before key versions
+    session = session_of(out, session_root)
     with Store(store_path(out)) as store:
+        keys_in_force(store, session.exam)  # records v1 on a session scored before key versions
         return versions(store)
 
 
@@ -426,7 +437,7 @@ def key_diff(
     """
     from omr.workflow.keys import changed_courses
 
-    state = load_state(out, session_root)
+    session = session_of(out, session_root)
     history = key_history(out, session_root)
     numbers = [v.version for v in history]
     to_version = numbers[-1] if to_version is None else to_version
@@ -436,10 +447,7 @@ def key_diff(
         if v not in numbers:
             raise BadArgument(f"no key version {v} (versions: {', '.join(map(str, numbers))})")
     by_number = {v.version: v for v in history}
-    old, new = (
-        _scores(state, by_number[from_version].keys),
-        _scores(state, by_number[to_version].keys),
-    )
+    old, new = _scores(out, session, by_number[from_version].keys, by_number[to_version].keys)
     low, high = sorted((from_version, to_version))
     reasons: dict[str, list[str]] = {}
     for v in range(low + 1, high + 1):
@@ -493,10 +501,10 @@ def change_key(
     Everyone is rescored at once; the outcome lists whose result changed.
     """
     by, why = check_person(by, why)
-    state = load_state(out, session_root)
+    session = session_of(out, session_root)
     with Store(store_path(out)) as store:
         version, change = _key_change(
-            store, state, action, course, item, option, group, by, why, command
+            store, session, action, course, item, option, group, by, why, command
         )
     rescore(out, session_root)
     _, _, changes = key_diff(out, version - 1, version, session_root=session_root)
@@ -521,37 +529,37 @@ def preview_key_change(
     """
     from omr.workflow import keys as k
 
-    state = load_state(out, session_root)
+    session = session_of(out, session_root)
     with Store(store_path(out)) as store:
-        latest = k.keys_in_force(store, state.session.exam)
-    change = _planned_key(latest.keys, state, action, course, item, option, group)
-    old, new = _scores(state, latest.keys), _scores(state, change.keys)
+        latest = k.keys_in_force(store, session.exam)
+    change = _planned_key(latest.keys, session, action, course, item, option, group)
+    old, new = _scores(out, session, latest.keys, change.keys)
     reasons = {change.course: [f"{change.target}: {change.before} -> {change.after}"]}
     return KeyOutcome(
         latest.version + 1, change.target, change.before, change.after, _changes(old, new, reasons)
     )
 
 
-def _planned_key(keys, state, action, course, item, option, group):
+def _planned_key(keys, session, action, course, item, option, group):
     """The :class:`omr.workflow.keys.KeyChange` one action makes from ``keys``."""
     from omr.workflow import keys as k
 
-    form = state.session.form
+    exam, form = session.exam, session.form
     if action == "cancel":
-        return k.cancel_item(keys, state.session.exam, course, item)
+        return k.cancel_item(keys, exam, course, item)
     if action == "accept":
-        return k.accept_option(keys, state.session.exam, form, course, item, option or "")
+        return k.accept_option(keys, exam, form, course, item, option or "")
     if action == "set":
-        return k.set_answer(keys, state.session.exam, form, course, group, item, option or "")
+        return k.set_answer(keys, exam, form, course, group, item, option or "")
     raise ValueError(f"unknown key action {action!r}")
 
 
-def _key_change(store, state, action, course, item, option, group, by, why, command):
+def _key_change(store, session, action, course, item, option, group, by, why, command):
     """Record one key change with its audit line (inside the caller's transaction if any)."""
     from omr.workflow import keys as k
 
-    latest = k.keys_in_force(store, state.session.exam)
-    change = _planned_key(latest.keys, state, action, course, item, option, group)
+    latest = k.keys_in_force(store, session.exam)
+    change = _planned_key(latest.keys, session, action, course, item, option, group)
     command = command or f"omr key {action}"
     with store.atomic():
         version = k.add_version(store, change.keys, by=by, command=command, why=why)

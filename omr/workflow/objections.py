@@ -249,14 +249,15 @@ def decide_objection(
             from omr.workflow import keys as k
             from omr.workflow.desk import _key_change
 
-            course = k.find_course(state.session.exam, obj.course)
+            session = state.session
+            course = k.find_course(session.exam, obj.course)
             if cancel:
                 version, kc = _key_change(
-                    store, state, "cancel", obj.course, obj.item, None, None, by, reason, command
+                    store, session, "cancel", obj.course, obj.item, None, None, by, reason, command
                 )
             elif also:
                 version, kc = _key_change(
-                    store, state, "accept", obj.course, obj.item, also, None, by, reason, command
+                    store, session, "accept", obj.course, obj.item, also, None, by, reason, command
                 )
             else:
                 version, kc = _correct_master(
