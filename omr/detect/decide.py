@@ -189,9 +189,17 @@ def decide_items(
     """
     if readable is None:
         readable = np.zeros(states.shape, dtype=bool)
-    # Most rows hold only empty and marked bubbles: read those without a numpy call each.
     plain = ((states == EMPTY) | (states == MARKED)).all(axis=1).tolist()
     lowest = rounded(confidence.min(axis=1), 3).tolist() if states.shape[1] else None
+    return _decide_rows(states, labels, readable, plain, lowest)
+
+
+def _decide_rows(
+    states: np.ndarray, labels: tuple[str, ...], readable: np.ndarray, plain: list, lowest: list
+) -> tuple[ItemRead, ...]:
+    """:func:`decide_items`, given which rows are ``plain`` (only empty and marked
+    bubbles) and each row's ``lowest`` confidence, rounded."""
+    # Plain rows, most of them, are read without a numpy call each.
     by_count = (ItemState.blank, ItemState.one)
     out = []
     for r, row in enumerate(states.tolist()):
@@ -304,7 +312,7 @@ def field_baselines(
     rows = [a.reshape(len(a), -1).T for a in arrays]
     values = np.concatenate(rows)  # (C, N) in all, a row per column
     fallback = np.concatenate(
-        [np.full(len(r), median(r[:, empty].T.ravel()) if empty.any() else 0.0) for r in rows]
+        [np.full(len(r), median(r[:, empty]) if empty.any() else 0.0) for r in rows]
     )[:, None]
     base = np.broadcast_to(fallback, values.shape).copy()
     grid = field_grid(layout)
@@ -596,16 +604,23 @@ def decide_fields(
     residue[at[valid]] = residue_conf[valid]
     confidence = np.where(states == RESIDUE, residue, confidence)
     readable = readable & round_
+    # What decide_items works out per row, for every row at once (padding: no lower).
+    plain = ((rows == EMPTY) | (rows == MARKED)).all(axis=1).tolist()
+    lowest = rounded(np.where(valid, confidence[at], np.inf).min(axis=1), 3).tolist()
     dark3, cover3 = rounded(darkness, 3), rounded(measures.coverage, 3)
     ring3 = rounded(measures.ring, 3) if measures.ring is not None else None
     fields = {}
+    start = 0  # the items grouping holds each field's rows in turn
     for name, f in layout.fields.items():
-        at = f.index
+        at, end = f.index, start + len(f.index)
         fields[name] = FieldRead(
             kind=f.kind,
-            items=decide_items(states[at], confidence[at], f.option_labels, readable[at]),
+            items=_decide_rows(
+                states[at], f.option_labels, readable[at], plain[start:end], lowest[start:end]
+            ),
             darkness=_rows(dark3[at]),
             ring=_rows(ring3[at]) if ring3 is not None else (),
             cover=_rows(cover3[at]),
         )
+        start = end
     return fields, levels

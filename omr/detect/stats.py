@@ -1,10 +1,11 @@
-"""Medians and quantiles as numpy gives them, to the same floats, from one sort.
+"""Medians and quantiles as numpy gives them, to the same floats, from one sort or partition.
 
 numpy's median and quantile partition their input and cost tens of
 microseconds a call in overhead; a sheet takes dozens of them on arrays of a
 few hundred values. Each function here gives exactly what the numpy call it
 names gives (tests/test_exact_shortcuts.py), and hands anything outside its
 quick case (NaN, another dtype, fewer than two values) to numpy itself.
+(:mod:`omr.detect.medians` holds the checks' row and group medians.)
 """
 
 from __future__ import annotations
@@ -12,24 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def _sorted_or_none(values) -> np.ndarray | None:
-    """``values`` sorted, when they are a finite-or-infinite float64 vector of 2 or more."""
-    v = np.asarray(values)
-    if v.dtype != np.float64 or v.ndim != 1 or v.size < 2:
-        return None
-    ordered = np.sort(v)
-    return None if np.isnan(ordered[-1]) else ordered  # NaN sorts last
-
-
 def median(values) -> float:
-    """``float(np.median(values))``."""
-    ordered = _sorted_or_none(values)
-    if ordered is None:
+    """``float(np.median(values))`` (of all values), from one partition."""
+    v = np.asarray(values)
+    n = v.size
+    if v.dtype not in (np.float32, np.float64) or n < 2:
         return float(np.median(values))
-    half = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[half])
-    return (float(ordered[half - 1]) + float(ordered[half])) / 2  # np.median's mean of the two
+    half = n // 2
+    part = np.partition(v.ravel(), (half - 1, half))
+    if np.isnan(part[half:].max()):  # NaN sorts last, and max keeps it: numpy's NaN
+        return float(np.median(values))
+    if n % 2:
+        return float(part[half])
+    return float((part[half - 1] + part[half]) / 2)  # np.median's mean, in the values' dtype
 
 
 def quantile(values, q: float) -> float:
