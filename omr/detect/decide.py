@@ -334,6 +334,17 @@ def field_baselines(
 _BASELINED = ("ring", "ring_by_sector", "peak", "edge_by_sector", "centre")
 
 
+def measure_baselines(
+    measures: BubbleMeasures, empty: np.ndarray, layout: BubbleLayout
+) -> dict[str, np.ndarray]:
+    """:func:`field_baselines` of the measures :func:`classify_marks` and
+    :func:`drawn_strokes` take against blank bubbles (the ring's, its sectors', the
+    darkest samples', the inside's middle and edge, the dark share), in one pass."""
+    names = [n for n in (*_BASELINED, "coverage") if getattr(measures, n) is not None]
+    arrays = [getattr(measures, n) for n in names]
+    return dict(zip(names, field_baselines(arrays, empty, layout), strict=True))
+
+
 def classify_marks(
     measures: BubbleMeasures,
     states: np.ndarray,
@@ -341,6 +352,7 @@ def classify_marks(
     levels: SheetLevels,
     model: MarkModel,
     layout: BubbleLayout,
+    bases: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refine darkness-only states with the shape of what is in and around each bubble.
 
@@ -386,11 +398,8 @@ def classify_marks(
         zero = np.zeros(states.shape)
         return states, confidence, none, none, zero, zero, none
     empty = states == EMPTY
-    # Every baseline over the empty bubbles, in one pass (the ring's, its
-    # sectors', the darkest samples', the inside's middle and edge).
-    names = [n for n in _BASELINED if getattr(measures, n) is not None]
-    arrays = [getattr(measures, n) for n in names]
-    bases = dict(zip(names, field_baselines(arrays, empty, layout), strict=True))
+    if bases is None:
+        bases = measure_baselines(measures, empty, layout)
     ring_base, sector_base = bases["ring"], bases["ring_by_sector"]
     ring = measures.ring - ring_base
     _, ring_noise = _robust(ring[empty])
@@ -525,7 +534,11 @@ def _drawn_round(
 
 
 def drawn_strokes(
-    coverage: np.ndarray, empty: np.ndarray, layout: BubbleLayout, model: MarkModel
+    coverage: np.ndarray,
+    empty: np.ndarray,
+    layout: BubbleLayout,
+    model: MarkModel,
+    base: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per bubble: pencil strokes inside that stand out from this sheet's own blank bubbles.
 
@@ -536,9 +549,12 @@ def drawn_strokes(
     those excesses scatter on this sheet: six robust spreads, and
     ``dot_tail_k`` times their 99th percentile (as a dot must). On a clean
     sheet both are 0 and the floor alone decides; a handwritten letter traced
-    over a printed one stays a doubt for a person.
+    over a printed one stays a doubt for a person. ``base`` is the coverage's
+    baseline when already worked out (:func:`measure_baselines`).
     """
-    excess = coverage - _field_baseline(coverage, empty, layout)
+    if base is None:
+        base = _field_baseline(coverage, empty, layout)
+    excess = coverage - base
     quiet = excess[empty]
     _, spread = _robust(quiet)
     tail = quantile(quiet, 0.99) if quiet.size >= 100 else 0.0
@@ -566,8 +582,10 @@ def decide_fields(
         levels = sheet_levels(darkness[~layout.square], model)
         states, confidence = bubble_states(darkness, levels)
     round_ = ~layout.square
+    empty = states == EMPTY
+    bases = measure_baselines(measures, empty, layout) if measures.ring is not None else {}
     refined, refined_conf, patch, spill, ring_ex, cover_ex, readable = classify_marks(
-        measures, states, confidence, levels, model, layout
+        measures, states, confidence, levels, model, layout, bases or None
     )
     dark_ex = darkness - levels.blank
     smear = (
@@ -575,7 +593,7 @@ def decide_fields(
         & (ring_ex >= model.double_smear_share * dark_ex)
         & (cover_ex < model.double_stroke_cover)
     )
-    drawn = drawn_strokes(measures.coverage, states == EMPTY, layout, model)
+    drawn = drawn_strokes(measures.coverage, empty, layout, model, bases.get("coverage"))
     deliberate = (ring_ex <= model.double_clean_ring) & (drawn | (dark_ex >= model.double_dark))
     if model.double_fill_share > 0:
         # A fill as dark as a faint answer whose halo is a small share of it:
