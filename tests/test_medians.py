@@ -1,11 +1,11 @@
-"""The checks' many medians at once equal np.median's, bit for bit."""
+"""The checks' many medians at once (omr.detect.stats) equal np.median's, bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from omr.detect.medians import grouped_medians, median_last_axis
+from omr.detect.stats import grouped_medians, median_last_axis
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

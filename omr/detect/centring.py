@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omr.detect.medians import grouped_medians, median_last_axis
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
+from omr.detect.stats import grouped_medians, median_last_axis
 from omr.forms import Form
 
 MAX_OFF = 0.4  # of the bubble radius (measured: reads right at 0.36 off, wrong at 0.47)

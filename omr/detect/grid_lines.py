@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omr.detect.medians import grouped_medians
+from omr.detect.stats import grouped_medians
 from omr.forms import Form
 
 MIN_SHARE = 0.5  # of the field's median outline contrast, on every line

@@ -31,9 +31,9 @@ from functools import lru_cache, reduce
 
 import numpy as np
 
-from omr.detect.medians import grouped_medians
 from omr.detect.printmap import on_other_print
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
+from omr.detect.stats import grouped_medians
 from omr.forms import Form
 
 _REGIONS = ("top", "bottom", "left", "right")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.detect.medians import median_last_axis
 from omr.detect.proof import form_pitches, outline_levels
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
+from omr.detect.stats import median_last_axis
 from omr.forms import Form
 
 
