@@ -115,7 +115,7 @@ def test_failed_scoring_leaves_no_partial_results(session, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(omr.pipeline, "score_stream", broken)
+    monkeypatch.setattr(omr.pipeline, "SessionScoring", broken)
     with pytest.raises(RuntimeError, match="injected"):
         run_session(session, jobs=1)
     assert not (session / "out" / "results.csv").exists()
