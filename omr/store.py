@@ -147,10 +147,11 @@ class PageRow(NamedTuple):
     evidence: bytes
 
     @classmethod
-    def of(cls, read: SheetRead, record: str | None = None) -> PageRow:
-        """The row of ``read`` (``record``: its ``to_json()``, when already made)."""
-        text = read.to_json() if record is None else record
-        return cls(read.sheet_id, read.source, read.page, read.problem, text, read.evidence)
+    def of(cls, read: SheetRead) -> PageRow:
+        """The row of ``read``."""
+        return cls(
+            read.sheet_id, read.source, read.page, read.problem, read.to_json(), read.evidence
+        )
 
 
 class Store:
@@ -305,12 +306,9 @@ class Store:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('read_with', ?)", (key,))
         return stale
 
-    def save(self, read: SheetRead, fingerprint: str, record: str | None = None) -> None:
-        """Record (or replace) one page's read, committed at once unless inside :meth:`atomic`.
-
-        ``record`` is ``read.to_json()`` when the caller has it already.
-        """
-        self.save_row(PageRow.of(read, record), fingerprint)
+    def save(self, read: SheetRead, fingerprint: str) -> None:
+        """Record (or replace) one page's read, committed at once unless inside :meth:`atomic`."""
+        self.save_row(PageRow.of(read), fingerprint)
 
     def save_row(self, row: PageRow, fingerprint: str) -> None:
         """:meth:`save` of a read already made into its row (by a worker)."""
