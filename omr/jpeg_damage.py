@@ -22,6 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from omr.detect.stats import median_last_axis
+
 BLOCK = 8
 SPAN = 8  # block rows each side whose paper is compared
 MIN_STEP = 12  # grey levels (at most 4 on 54 real JPEG scans and photos)
@@ -44,18 +46,11 @@ def band_step(gray: np.ndarray) -> tuple[float, int]:
     step = np.abs(np.median(windows[r], axis=1) - np.median(windows[r - SPAN], axis=1))
     y = r * BLOCK
     near = g[np.stack([y - 2, y - 1, y, np.minimum(y + 1, g.shape[0] - 1)])].astype(np.int16)
-    change = _median_last(np.abs(np.diff(near, axis=0)))  # rows y-2..y+1, by pairs
+    change = median_last_axis(np.abs(np.diff(near, axis=0)))  # rows y-2..y+1, by pairs
     at, beside = change[1], np.maximum(change[0], change[2])
     score = np.where(at >= SHARP * np.maximum(beside, 1), np.minimum(step, at), 0.0)
     k = int(score.argmax())
     return float(score[k]), int(y[k])
-
-
-def _median_last(values: np.ndarray) -> np.ndarray:
-    """``np.median(values, axis=-1)`` of small integers, by one (radix) sort: half the CPU."""
-    ordered = np.sort(values, axis=-1, kind="stable")
-    n = ordered.shape[-1]
-    return (ordered[..., (n - 1) // 2].astype(float) + ordered[..., n // 2]) / 2
 
 
 def jpeg_damage(gray: np.ndarray, *, turned: bool = False) -> str:

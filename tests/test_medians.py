@@ -45,3 +45,14 @@ def test_grouped_medians_are_np_median(dtype):
                 assert median[g].tobytes() == np.median(mine).tobytes()
             else:
                 assert np.isnan(median[g])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16])
+@pytest.mark.parametrize("n", [1, 2, 7, 276])
+def test_median_last_axis_of_small_integers_is_np_median(dtype, n):
+    # Grey levels and their row-to-row changes (the JPEG damage check's).
+    rng = np.random.default_rng(n)
+    values = rng.integers(0, 256, (3, 40, n)).astype(dtype)
+    got, want = median_last_axis(values), np.median(values, axis=-1)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()

@@ -119,8 +119,15 @@ def _middle(lo: np.ndarray, hi: np.ndarray, odd: np.ndarray) -> np.ndarray:
 
 
 def median_last_axis(values: np.ndarray) -> np.ndarray:
-    """``np.median(values, axis=-1)``, by a sort (eight times as fast on rows of 16); no -0.0."""
+    """``np.median(values, axis=-1)``, by a sort (eight times as fast on rows of 16); no -0.0.
+
+    Integers (levels or their differences) take numpy's radix sort, and their
+    median is numpy's: the mean of the two middle ones, as a float.
+    """
     n = values.shape[-1]
+    if n and values.dtype.kind in "iu" and values.dtype.itemsize <= 2:
+        ordered = np.sort(values, axis=-1, kind="stable")  # a radix sort for 8 and 16 bits
+        return (ordered[..., (n - 1) // 2].astype(np.float64) + ordered[..., n // 2]) / 2
     if n == 0 or not np.issubdtype(values.dtype, np.floating) or np.isnan(values).any():
         return np.median(values, axis=-1)
     ordered = np.sort(values, axis=-1)
