@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omr.detect.once import once_per
 from omr.detect.stats import grouped_medians
 from omr.forms import Form
 
@@ -100,12 +101,12 @@ class _Lines:
 
 def _lines(form: Form) -> _Lines:
     """The groups :func:`missing_lines` takes medians of, worked out once per layout."""
-    layout = form.layout
-    cached = _LINES.get(id(layout))
-    if cached is not None and cached[0] is layout:
-        return cached[1]
+    return once_per(form.layout, _LINES, lambda: _make_lines(form))
+
+
+def _make_lines(form: Form) -> _Lines:
     names, member, group = [], [], []
-    for name, f in layout.fields.items():
+    for name, f in form.layout.fields.items():
         if f.kind == "box" or f.index.size < 2 * MIN_UNMARKED:
             continue
         last_option, last_item = len(f.option_labels) - 1, len(f.item_numbers) - 1
@@ -119,13 +120,11 @@ def _lines(form: Form) -> _Lines:
             member.append(line)
             group.append(np.full(len(line), len(names)))
             names.append((name, along, label))
-    lines = _Lines(
+    return _Lines(
         tuple(names),
         np.concatenate(member) if member else np.zeros(0, dtype=int),
         np.concatenate(group) if group else np.zeros(0, dtype=int),
     )
-    _LINES[id(layout)] = (layout, lines)
-    return lines
 
 
 _LINES: dict = {}

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
+from omr.detect.once import once_per
 from omr.forms import Form, ReferenceImage
 from omr.render import render_form_pdf
 
@@ -30,10 +31,7 @@ def other_print(form: Form) -> np.ndarray:
 
     Worked out once per form.
     """
-    cached = _CACHE.get(id(form))
-    if cached is None or cached[0] is not form:
-        cached = _CACHE[id(form)] = (form, _other_print(form))
-    return cached[1]
+    return once_per(form, _CACHE, lambda: _other_print(form))
 
 
 def _other_print(form: Form) -> np.ndarray:

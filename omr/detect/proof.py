@@ -31,6 +31,7 @@ from functools import lru_cache, reduce
 
 import numpy as np
 
+from omr.detect.once import once_per
 from omr.detect.printmap import on_other_print
 from omr.detect.sampling import RECT_OUTLINE, ROUND_OUTLINE, apply_transform, sample_image
 from omr.detect.stats import grouped_medians
@@ -288,15 +289,16 @@ def _levels_at(
 def _proof_points(form: Form, shifts: _Shifts) -> tuple:
     """The outline points of the form's bubbles and of the proof's moved places, once per form."""
     layout = form.layout
-    cached = _POINT_CACHE.get(id(layout))
-    if cached is None or cached[0] is not layout:
+
+    def make() -> tuple:
         xy, ax, rect = layout.centers_xy, layout.half_axes, layout.rectangular
         idx = np.concatenate(shifts.bubbles)
         moved = xy[idx] + np.concatenate(shifts.vectors)
         here = outline_points(xy, ax, rect)
         there = outline_points(moved, ax[idx], rect[idx])
-        cached = _POINT_CACHE[id(layout)] = (layout, here, there, idx, moved)
-    return cached[1:]
+        return here, there, idx, moved
+
+    return once_per(layout, _POINT_CACHE, make)
 
 
 _POINT_CACHE: dict = {}
@@ -447,11 +449,11 @@ class _Tallies:
 
 def _tallies(form: Form, shifts: _Shifts) -> _Tallies:
     """The proof's units on ``form``, worked out once per layout."""
-    layout = form.layout
-    cached = _TALLY_CACHE.get(id(layout))
-    if cached is not None and cached[0] is layout:
-        return cached[1]
-    xy = layout.centers_xy
+    return once_per(form.layout, _TALLY_CACHE, lambda: _make_tallies(form, shifts))
+
+
+def _make_tallies(form: Form, shifts: _Shifts) -> _Tallies:
+    xy = form.layout.centers_xy
     w, h = form.page.width, form.page.height
     regions: dict[str, int] = {}
     members, units, backed = [], [], []
@@ -473,15 +475,13 @@ def _tallies(form: Form, shifts: _Shifts) -> _Tallies:
             u = regions.setdefault(f"{region} {direction}", len(shifts.names) + len(regions))
             members.append(at[sel])
             units.append(np.full(int(sel.sum()), u))
-    tally = _Tallies(
+    return _Tallies(
         names=shifts.names + tuple(regions),
         regional=np.arange(len(shifts.names) + len(regions)) >= len(shifts.names),
         member=np.concatenate(members),
         unit=np.concatenate(units),
         whole_backed=np.concatenate(backed),
     )
-    _TALLY_CACHE[id(layout)] = (layout, tally)
-    return tally
 
 
 _TALLY_CACHE: dict = {}

@@ -31,6 +31,7 @@ from omr.detect.medium import (
     neutralise,
     paper_colour,
 )
+from omr.detect.once import once_per
 from omr.detect.photo import find_mark_quad, find_page_quad, order_corners, rectify_page
 from omr.detect.reference import form_reference
 from omr.detect.register import Registration, RegistrationFailed, register_page
@@ -61,13 +62,13 @@ _POINTS: dict[int, tuple] = {}
 def _points(form: Form) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     """Interior points, ring points, the ring's usable mask and the interior's zones,
     computed once per form."""
-    cached = _POINTS.get(id(form))
-    if cached is None or cached[0] is not form:
+
+    def make() -> tuple:
         layout = form.layout
         ring, inside = ring_points(layout), bubble_points(layout)
-        zones = inner_zones(inside)
-        cached = _POINTS[id(form)] = (form, inside, ring, ring_mask(layout, ring), zones)
-    return cached[1:]
+        return inside, ring, ring_mask(layout, ring), inner_zones(inside)
+
+    return once_per(form, _POINTS, make)
 
 
 def register(gray: np.ndarray, form: Form):

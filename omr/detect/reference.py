@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from omr.detect.once import once_per
 from omr.detect.photo import find_page_quad
 from omr.detect.sampling import apply_transform, mm_to_px
 from omr.forms import Form
@@ -171,22 +172,22 @@ def form_reference(form: Form) -> ReferenceFeatures | None:
     gray = form.reference_gray
     if gray is None:
         return None
-    cached = _FORM_FEATURES.get(id(form))
-    if cached is None or cached[0] is not form:
+
+    def make() -> ReferenceFeatures:
         layout = form.layout
         written = ()
         if form.signature is not None:
             (x, y), (w, h) = form.signature.origin, form.signature.size
             written = ((x, y, x + w, y + h),)
-        features = reference_features(
+        return reference_features(
             gray,
             form.registration.dpi / 25.4,
             bubbles_mm=layout.centers_xy,
             fill_diameter_mm=float(2 * np.median(layout.radius)),
             written_mm=written,
         )
-        cached = _FORM_FEATURES[id(form)] = (form, features)
-    return cached[1]
+
+    return once_per(form, _FORM_FEATURES, make)
 
 
 @dataclass(frozen=True)
