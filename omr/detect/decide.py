@@ -281,9 +281,10 @@ def _in_open_question(marked: np.ndarray, layout: BubbleLayout) -> np.ndarray:
     must stay void.
     """
     out = np.zeros(marked.shape, dtype=bool)
-    items = field_grid(layout).items
+    grid = field_grid(layout)
+    items = grid.items
     open_ = ~(marked[items.index] & items.valid).any(axis=1)  # (G,)
-    sel = items.valid & field_grid(layout).answers[:, None]
+    sel = items.valid & grid.answers[:, None]
     out[items.index[sel]] = np.broadcast_to(open_[:, None], sel.shape)[sel]
     return out
 
